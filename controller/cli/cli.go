@@ -1,0 +1,129 @@
+// Package cli is relgate's command line: it parses flags, opens the release
+// repository, calls the packages that decide, and prints. Exit codes are
+// mapped in one place: 0 success, 1 a finding or a blocked gate, 2 a usage or
+// I/O error.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Exit codes.
+const (
+	ExitOK      = 0
+	ExitFailed  = 1 // invalid documents, a blocked gate
+	ExitProblem = 2 // usage, I/O, a repository that cannot be read
+)
+
+// errFailed reports that the command ran and found what it reports as failure.
+var errFailed = errors.New("failed")
+
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+type command struct {
+	name    string
+	summary string
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+func commands() []command {
+	return []command{
+		{"validate", "check every document against its schema and the others", runValidate},
+		{"new", "write a new release, change or CMDB item from templates", runNew},
+		{"schemas", "write the JSON Schemas for editors into .relgate/schemas", runSchemas},
+		{"digest", "print the digest an approval of a gate binds to", runDigest},
+		{"approve", "record your approval (or rejection) of a gate, bound to the current digest", runApprove},
+		{"gate", "decide whether a change (base..head) may merge", runGate},
+		{"status", "each release's lifecycle state and what its next gate misses", runStatus},
+	}
+}
+
+// Main runs relgate with args (without the program name) and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return ExitProblem
+		}
+		return ExitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return exitCode(c.run(args[1:], stdout, stderr), stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "relgate: unknown command %q\n", args[0])
+	usage(stderr)
+	return ExitProblem
+}
+
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, errFailed):
+		return ExitFailed
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "relgate: %s\n", ue.msg)
+		return ExitProblem
+	default:
+		fmt.Fprintf(stderr, "relgate: %v\n", err)
+		return ExitProblem
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: relgate <command> [flags] [DIR]")
+	fmt.Fprintln(w, "\ncommands:")
+	cs := commands()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nEvery command works on the release repository in the current directory unless given DIR or --repo.")
+}
+
+// parse parses flags that may come before or after positional arguments, and
+// returns the positional ones.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) ([]string, error) {
+	fs.SetOutput(stderr)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &usageError{err.Error()}
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func oneOf(name, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return usagef("--%s %q: want one of %s", name, v, strings.Join(allowed, ", "))
+}

@@ -1,0 +1,813 @@
+// Package gate decides. From a release's documents, the approvals recorded
+// for it and the policy of the protected base branch, it derives the
+// release's lifecycle state and, for each gate, whether it passes, who
+// satisfied it and exactly what is missing. It does no I/O: the caller reads
+// the documents, computes digests and says how each approval was
+// authenticated; the same code serves `status`, `gate` and the server.
+package gate
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/policy"
+)
+
+// Vote is one recorded decision on a gate, with how it was authenticated.
+type Vote struct {
+	Person   string `json:"person"`
+	Role     string `json:"role"`
+	Decision string `json:"decision"`
+	Digest   string `json:"digest"`
+	At       string `json:"at,omitempty"`
+	Comment  string `json:"comment,omitempty"`
+	File     string `json:"file,omitempty"`
+	// Release is what the approval says it is for; it must be the release evaluated.
+	Release string `json:"release,omitempty"`
+	// AuthVia says what authenticated it: "signature", "commit-author",
+	// "forge", or "base" (it was on the protected branch already).
+	AuthVia string `json:"authVia,omitempty"`
+	// AuthProblem says why it is not authenticated; empty when it is.
+	AuthProblem string `json:"authProblem,omitempty"`
+}
+
+// Lookup finds what a release cites. *loader.Snapshot implements it.
+type Lookup interface {
+	Change(id string) (*document.Change, bool, error)
+	CMDBItem(id string) (*document.CMDBItem, bool, error)
+}
+
+// Input is everything one release's evaluation needs.
+type Input struct {
+	Policy  *policy.Policy
+	Release *loader.Release
+	// Digests maps a gate id to the current digest of the documents it covers.
+	Digests map[string]string
+	// Votes maps a gate id to its recorded decisions.
+	Votes  map[string][]Vote
+	Lookup Lookup
+	// ReportPresent says the release report exists (closure, R-5.1.11).
+	ReportPresent bool
+	// Authors are forge logins that count as authors of everything in the
+	// change under review (the pull request's author), for separation of duties.
+	Authors []string
+}
+
+// Requirement is one role's part of a gate.
+type Requirement struct {
+	Role     string   `json:"role"`
+	Need     int      `json:"need"`
+	Approved []string `json:"approvedBy"`
+	// Eligible are the people who may still supply it.
+	Eligible []string `json:"eligible"`
+	Missing  int      `json:"missing"`
+	// Department is set for a department head's requirement.
+	Department string `json:"department,omitempty"`
+}
+
+// Check is one condition of a gate beyond approvals.
+type Check struct {
+	Name    string `json:"name"`
+	Clause  string `json:"clause,omitempty"`
+	OK      bool   `json:"ok"`
+	Message string `json:"message,omitempty"`
+	File    string `json:"file,omitempty"`
+	Field   string `json:"field,omitempty"`
+}
+
+// Ignored is a recorded approval that does not count, and why.
+type Ignored struct {
+	Person string `json:"person"`
+	Role   string `json:"role"`
+	File   string `json:"file,omitempty"`
+	// Reason is one of stale, not-in-role, self-approval, unauthenticated, wrong-release, not-required.
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
+}
+
+// Rejection is a disapproval that blocks a gate until withdrawn.
+type Rejection struct {
+	Person  string `json:"person"`
+	Role    string `json:"role"`
+	Comment string `json:"comment,omitempty"`
+	File    string `json:"file,omitempty"`
+}
+
+// Result is one gate's evaluation.
+type Result struct {
+	Gate         string        `json:"gate"`
+	Clause       string        `json:"clause,omitempty"`
+	Passed       bool          `json:"passed"`
+	Digest       string        `json:"digest,omitempty"`
+	Requirements []Requirement `json:"requirements"`
+	Checks       []Check       `json:"checks"`
+	Rejections   []Rejection   `json:"rejections,omitempty"`
+	Ignored      []Ignored     `json:"ignored,omitempty"`
+	// Prerequisites are earlier gates that must still pass.
+	Prerequisites []string `json:"prerequisites,omitempty"`
+}
+
+// Missing summarises what keeps the gate from passing, one line each.
+func (r Result) Missing() []string {
+	var out []string
+	for _, p := range r.Prerequisites {
+		out = append(out, "gate "+p+" must pass first")
+	}
+	for _, c := range r.Checks {
+		if !c.OK {
+			out = append(out, c.Message)
+		}
+	}
+	for _, q := range r.Requirements {
+		if q.Missing > 0 {
+			who := "nobody holds this role"
+			if len(q.Eligible) > 0 {
+				who = "from " + strings.Join(q.Eligible, ", ")
+			}
+			role := q.Role
+			if q.Department != "" {
+				role += " (" + q.Department + ")"
+			}
+			out = append(out, fmt.Sprintf("%d approval(s) of %s %s", q.Missing, role, who))
+		}
+	}
+	for _, j := range r.Rejections {
+		msg := fmt.Sprintf("rejected by %s (%s)", j.Person, j.Role)
+		if j.Comment != "" {
+			msg += ": " + j.Comment
+		}
+		out = append(out, msg+"; it blocks until they withdraw it")
+	}
+	return out
+}
+
+// Lifecycle states, in order. A release's state is the first gate it has not passed.
+const (
+	StatePlanReview     = "plan-review"      // plan being written or reviewed (R-5.1.1–5.1.3)
+	StateTesting        = "testing"          // testing and customer acceptance (R-5.1.4)
+	StateGoLiveApproval = "go-live-approval" // go-live plan, communication, approval (R-5.1.5–5.1.7)
+	StateReadyToDeploy  = "ready-to-deploy"  // approved, no deployment recorded yet
+	StateDeployed       = "deployed"         // outcome recorded, awaiting confirmation (R-5.1.8)
+	StateConfirmed      = "confirmed"        // confirmed, awaiting CMDB, report and closure (R-5.1.9–5.1.11)
+	StateClosed         = "closed"
+)
+
+// Status is a release's derived lifecycle state and all its gates.
+type Status struct {
+	Release string `json:"release"`
+	Title   string `json:"title,omitempty"`
+	Type    string `json:"type,omitempty"`
+	State   string `json:"state"`
+	// Outcome is the recorded deployment outcome, if any.
+	Outcome string   `json:"outcome,omitempty"`
+	Passed  []string `json:"passed"`
+	// Next is the gate the release waits for; empty when closed.
+	Next  string   `json:"next,omitempty"`
+	Gates []Result `json:"gates"`
+	// Violations are documents present ahead of the gate that allows them.
+	Violations []string `json:"violations,omitempty"`
+}
+
+// Gate returns the result of one gate.
+func (s Status) Gate(id string) (Result, bool) {
+	for _, g := range s.Gates {
+		if g.Gate == id {
+			return g, true
+		}
+	}
+	return Result{}, false
+}
+
+// lifecycle is the built-in release gates in order, with the state a release
+// is in while waiting for each.
+var lifecycle = []struct{ gate, waiting string }{
+	{policy.GatePlanReview, StatePlanReview},
+	{policy.GateTestAcceptance, StateTesting},
+	{policy.GateGoLiveApproval, StateGoLiveApproval},
+	{policy.GateDeploymentConfirmation, StateDeployed},
+	{policy.GateClosure, StateConfirmed},
+}
+
+// Evaluate derives a release's state from its documents and approvals.
+func Evaluate(in Input) (Status, error) {
+	r := in.Release
+	st := Status{Release: r.ID, Passed: []string{}}
+	if r.Release != nil {
+		st.Title, st.Type = r.Release.Title, r.Release.Type
+	}
+	if r.Deployment != nil {
+		st.Outcome = r.Deployment.Outcome
+	}
+	e := evaluator{in: in}
+	passed := map[string]bool{}
+	chainOK := true
+	for _, step := range lifecycle {
+		// A team's own gates come before the built-in gate they name.
+		for _, g := range in.Policy.GatesBefore(step.gate) {
+			res := e.gate(g)
+			res.Prerequisites = e.unmet(passed, e.prereqs(step.gate))
+			res.Passed = res.Passed && len(res.Prerequisites) == 0
+			passed[g.ID] = res.Passed
+			st.Gates = append(st.Gates, res)
+		}
+		g, _ := in.Policy.Gate(step.gate)
+		res := e.gate(g)
+		pre := e.prereqs(step.gate)
+		for _, c := range in.Policy.GatesBefore(step.gate) {
+			pre = append(pre, c.ID)
+		}
+		res.Prerequisites = e.unmet(passed, pre)
+		res.Passed = res.Passed && len(res.Prerequisites) == 0
+		if e.err != nil {
+			return Status{}, e.err
+		}
+		passed[g.ID] = res.Passed
+		st.Gates = append(st.Gates, res)
+		if chainOK && res.Passed {
+			st.Passed = append(st.Passed, g.ID)
+		} else if chainOK {
+			chainOK = false
+			st.Next = g.ID
+			st.State = step.waiting
+		}
+	}
+	if chainOK {
+		st.State = StateClosed
+	} else if st.State == StateDeployed && r.Deployment == nil {
+		st.State = StateReadyToDeploy
+	}
+	for _, t := range Transitions(r) {
+		if !passed[t.Gate] {
+			st.Violations = append(st.Violations, fmt.Sprintf("%s is present but gate %s has not passed (%s)", t.Evidence, t.Gate, t.Clause))
+		}
+	}
+	return st, nil
+}
+
+// prereqs are the built-in gates that must still pass for gate to pass.
+func (e *evaluator) prereqs(gate string) []string {
+	switch gate {
+	case policy.GateTestAcceptance:
+		return []string{policy.GatePlanReview}
+	case policy.GateGoLiveApproval:
+		return []string{policy.GatePlanReview, policy.GateTestAcceptance} // "still valid" (R-5.1.6)
+	case policy.GateDeploymentConfirmation:
+		return []string{policy.GateGoLiveApproval}
+	case policy.GateClosure:
+		return []string{policy.GateDeploymentConfirmation}
+	}
+	return nil
+}
+
+func (e *evaluator) unmet(passed map[string]bool, gates []string) []string {
+	var out []string
+	for _, g := range gates {
+		if !passed[g] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Transition is a lifecycle step that a release's documents assert, and the
+// gate that must have passed for it.
+type Transition struct {
+	Gate     string
+	Evidence string // the file that asserts it
+	Clause   string
+}
+
+// Transitions lists what the documents of a release assert: go-live planning
+// began (plan review passed), go-live approval was asked (testing accepted),
+// a deployment was recorded (go-live approved), the release was closed
+// (deployment confirmed, closure complete).
+func Transitions(r *loader.Release) []Transition {
+	dir := document.ReleaseDir(r.ID) + "/"
+	var out []Transition
+	if r.Files["golive.yaml"] != nil {
+		out = append(out, Transition{policy.GatePlanReview, dir + "golive.yaml", "R-5.1.3"})
+	}
+	for _, a := range r.Approvals {
+		if a.FileGate == policy.GateGoLiveApproval {
+			out = append(out, Transition{policy.GateTestAcceptance, a.Doc.Path, "R-5.1.4"})
+			break
+		}
+	}
+	if r.Files["deployment.yaml"] != nil {
+		out = append(out, Transition{policy.GateGoLiveApproval, dir + "deployment.yaml", "R-3.1, R-5.1.6"})
+	}
+	if r.Files["closure.yaml"] != nil {
+		out = append(out, Transition{policy.GateDeploymentConfirmation, dir + "closure.yaml", "R-5.1.8"},
+			Transition{policy.GateClosure, dir + "closure.yaml", "R-3.4, R-5.1.10"})
+	}
+	return out
+}
+
+type evaluator struct {
+	in  Input
+	err error
+}
+
+func (e *evaluator) fail(err error) {
+	if e.err == nil {
+		e.err = err
+	}
+}
+
+func (e *evaluator) gate(g policy.Gate) Result {
+	res := Result{Gate: g.ID, Clause: g.Clause, Digest: e.in.Digests[g.ID], Requirements: []Requirement{}, Checks: []Check{}}
+	switch g.ID {
+	case policy.GatePlanReview:
+		res.Checks = e.planChecks()
+	case policy.GateTestAcceptance:
+		res.Checks = e.testChecks()
+	case policy.GateGoLiveApproval:
+		res.Checks = e.goLiveChecks()
+	case policy.GateDeploymentConfirmation:
+		res.Checks = e.deploymentChecks()
+	case policy.GateClosure:
+		res.Checks = e.closureChecks()
+	}
+	reqs := slices.Clone(g.Requires)
+	if g.ID == policy.GateGoLiveApproval && e.inBlackout() != "" {
+		// R-5.1.6: a window inside a blackout period needs the process approver too.
+		reqs = append(reqs, document.Requirement{Role: policy.RoleProcessApprover, Count: 1})
+		res.Checks = append(res.Checks, Check{Name: "blackout-window", Clause: "R-5.1.6", OK: true,
+			Message: "the window falls in blackout window " + e.inBlackout() + "; the process approver must approve as well"})
+	}
+	e.approvals(g, reqs, &res)
+	res.Passed = true
+	for _, c := range res.Checks {
+		res.Passed = res.Passed && c.OK
+	}
+	for _, q := range res.Requirements {
+		res.Passed = res.Passed && q.Missing == 0
+	}
+	res.Passed = res.Passed && len(res.Rejections) == 0
+	return res
+}
+
+// authors are the people who wrote the documents a gate covers: nobody
+// approves what they wrote (separation of duties, R-4).
+func (e *evaluator) authors(g policy.Gate) []string {
+	r := e.in.Release
+	out := slices.Clone(e.in.Authors)
+	for _, f := range g.Covers {
+		switch {
+		case f == "plan.yaml" && r.Plan != nil:
+			out = append(out, r.Plan.Author)
+		case f == "test-report.yaml" && r.TestReport != nil:
+			out = append(out, r.TestReport.Author)
+		case f == "golive.yaml" && r.GoLive != nil:
+			out = append(out, r.GoLive.Author)
+		case f == "communication.yaml" && r.Communication != nil:
+			out = append(out, r.Communication.Author)
+		case f == "deployment.yaml" && r.Deployment != nil:
+			out = append(out, r.Deployment.RecordedBy)
+		case f == "closure.yaml" && r.Closure != nil:
+			out = append(out, r.Closure.ClosedBy)
+		}
+	}
+	return out
+}
+
+// eligible returns who may supply a role for this release: members of the role
+// in the policy, narrowed to the people the release names for it.
+func (e *evaluator) eligible(role, dept string) []string {
+	p := e.in.Policy
+	if role == policy.RoleDepartmentHead {
+		if h, ok := p.HeadOf(dept); ok {
+			return []string{h}
+		}
+		return nil
+	}
+	members := p.Members(role)
+	rel := e.in.Release.Release
+	if rel == nil {
+		return members
+	}
+	var named []string
+	switch role {
+	case policy.RoleReleaseOwner:
+		named = []string{rel.People.Owner}
+	case policy.RoleReleaseManager:
+		named = []string{rel.People.Manager}
+	case policy.RoleReleaseTester:
+		named = rel.People.Testers
+	case policy.RoleImplementer:
+		named = rel.People.Implementers
+	case policy.RoleCustomerRepresentative:
+		named = []string{rel.People.CustomerRepresentative}
+	default:
+		return members
+	}
+	var out []string
+	for _, m := range members {
+		if slices.Contains(named, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *Result) {
+	// Expand department heads: one requirement per department the release involves.
+	var expanded []Requirement
+	for _, q := range reqs {
+		if q.Role == policy.RoleDepartmentHead {
+			if rel := e.in.Release.Release; rel != nil {
+				for _, d := range rel.Departments {
+					expanded = append(expanded, Requirement{Role: q.Role, Need: 1, Department: d, Eligible: e.eligible(q.Role, d)})
+				}
+			}
+			continue
+		}
+		need := q.Count
+		if need == 0 {
+			need = 1
+		}
+		expanded = append(expanded, Requirement{Role: q.Role, Need: need, Eligible: e.eligible(q.Role, "")})
+	}
+	authors := e.authors(g)
+	digest := e.in.Digests[g.ID]
+	used := map[string]bool{} // one person, one requirement
+	votes := slices.Clone(e.in.Votes[g.ID])
+	sort.SliceStable(votes, func(i, j int) bool { return votes[i].Person < votes[j].Person })
+	for _, v := range votes {
+		ig := func(reason, msg string) {
+			res.Ignored = append(res.Ignored, Ignored{Person: v.Person, Role: v.Role, File: v.File, Reason: reason, Message: msg})
+		}
+		if v.Release != "" && v.Release != e.in.Release.ID {
+			ig("wrong-release", fmt.Sprintf("the approval is for %s, not %s", v.Release, e.in.Release.ID))
+			continue
+		}
+		if v.AuthProblem != "" {
+			ig("unauthenticated", v.AuthProblem)
+			continue
+		}
+		idx := -1
+		for i, q := range expanded {
+			if q.Role == v.Role && slices.Contains(q.Eligible, v.Person) && (idx < 0 || len(expanded[i].Approved) < expanded[i].Need && len(expanded[idx].Approved) >= expanded[idx].Need) {
+				idx = i
+			}
+		}
+		if idx < 0 {
+			if !slices.ContainsFunc(expanded, func(q Requirement) bool { return q.Role == v.Role }) {
+				ig("not-required", fmt.Sprintf("gate %s does not require the role %s", g.ID, v.Role))
+			} else {
+				ig("not-in-role", fmt.Sprintf("%s does not hold %s for this release in the base policy", v.Person, v.Role))
+			}
+			continue
+		}
+		if g.SeparationOfDuties && slices.Contains(authors, v.Person) {
+			ig("self-approval", fmt.Sprintf("%s wrote a document this gate covers and cannot approve it (separation of duties)", v.Person))
+			continue
+		}
+		if v.Digest != digest {
+			ig("stale", fmt.Sprintf("approved %s, but the covered documents now digest to %s: they changed after the approval", short(v.Digest), short(digest)))
+			continue
+		}
+		if v.Decision == document.DecisionReject {
+			res.Rejections = append(res.Rejections, Rejection{Person: v.Person, Role: v.Role, Comment: v.Comment, File: v.File})
+			continue
+		}
+		if used[v.Person] {
+			ig("not-required", fmt.Sprintf("%s already counts for this gate", v.Person))
+			continue
+		}
+		used[v.Person] = true
+		expanded[idx].Approved = append(expanded[idx].Approved, v.Person)
+	}
+	for i := range expanded {
+		q := &expanded[i]
+		q.Missing = max(q.Need-len(q.Approved), 0)
+		var still []string
+		for _, p := range q.Eligible {
+			if !slices.Contains(q.Approved, p) && !used[p] && !(g.SeparationOfDuties && slices.Contains(authors, p)) {
+				still = append(still, p)
+			}
+		}
+		q.Eligible = still
+		if q.Approved == nil {
+			q.Approved = []string{}
+		}
+		if q.Eligible == nil {
+			q.Eligible = []string{}
+		}
+	}
+	res.Requirements = expanded
+}
+
+func short(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+func (e *evaluator) doc(name string) Check {
+	r := e.in.Release
+	d := r.Files[name]
+	file := document.ReleaseDir(r.ID) + "/" + name
+	switch {
+	case d == nil:
+		return Check{Name: "document", OK: false, File: file, Message: name + " is missing"}
+	case d.Value == nil:
+		return Check{Name: "document", OK: false, File: file, Message: name + " is incomplete or invalid; run relgate validate"}
+	}
+	return Check{Name: "document", OK: true, File: file, Message: name + " is complete"}
+}
+
+func (e *evaluator) planChecks() []Check {
+	hdr := e.doc("release.yaml")
+	hdr.Clause = "R-3.3"
+	plan := e.doc("plan.yaml")
+	plan.Clause = "R-5.1.1, R-5.1.2"
+	out := []Check{hdr, plan}
+	if rel := e.in.Release.Release; rel != nil {
+		out = append(out, e.changeChecks(rel)...)
+	}
+	return out
+}
+
+// changeChecks: a release implements at least one approved change request,
+// and no more than the policy allows (R-3.3, R-9).
+func (e *evaluator) changeChecks(rel *document.Release) []Check {
+	file := document.ReleaseDir(rel.ID) + "/release.yaml"
+	var out []Check
+	approved := 0
+	for _, c := range rel.Changes {
+		if c.External {
+			approved++ // approved in the external change system; its URL is the record
+			continue
+		}
+		ch, exists, err := e.in.Lookup.Change(c.ID)
+		if err != nil {
+			e.fail(err)
+			return nil
+		}
+		switch {
+		case !exists:
+			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes",
+				Message: fmt.Sprintf("change %s does not exist in changes/", c.ID)})
+		case ch == nil:
+			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes",
+				Message: fmt.Sprintf("change %s is invalid; run relgate validate", c.ID)})
+		case ch.Status != "approved" && ch.Status != "implemented" && ch.Status != "closed":
+			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes",
+				Message: fmt.Sprintf("change %s is %s, not approved", c.ID, ch.Status)})
+		default:
+			approved++
+		}
+	}
+	if approved == 0 && len(out) == 0 {
+		out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes",
+			Message: "the release implements no approved change request"})
+	}
+	if max := e.in.Policy.MaxChanges(); max > 0 && len(rel.Changes) > max {
+		out = append(out, Check{Name: "change-limit", Clause: "R-9", File: file, Field: "changes",
+			Message: fmt.Sprintf("the release bundles %d change requests; the policy allows %d", len(rel.Changes), max)})
+	}
+	if len(out) == 0 {
+		out = append(out, Check{Name: "change-approved", Clause: "R-9", OK: true, File: file, Message: "implements approved change requests"})
+	}
+	return out
+}
+
+func (e *evaluator) testChecks() []Check {
+	r := e.in.Release
+	c := e.doc("test-report.yaml")
+	c.Clause = "R-5.1.4"
+	out := []Check{c}
+	tr := r.TestReport
+	if tr == nil {
+		return out
+	}
+	file := c.File
+	check := func(name, clause string, ok bool, okMsg, badMsg, field string) {
+		msg := okMsg
+		if !ok {
+			msg = badMsg
+		}
+		out = append(out, Check{Name: name, Clause: clause, OK: ok, Message: msg, File: file, Field: field})
+	}
+	isTester := e.in.Policy.HasRole(tr.Author, policy.RoleReleaseTester)
+	if r.Release != nil && len(r.Release.People.Testers) > 0 {
+		isTester = isTester && slices.Contains(r.Release.People.Testers, tr.Author)
+	}
+	check("tester", "R-4.3", isTester, "written by release tester "+tr.Author,
+		fmt.Sprintf("the test report's author %s is not a release tester of this release", tr.Author), "author")
+	if r.Plan != nil {
+		check("tester-independent", "R-5.1.4", tr.Author != r.Plan.Author, "the tester is not the plan's author",
+			fmt.Sprintf("%s wrote both the plan and its test report; another tester must test it", tr.Author), "author")
+	}
+	var missing, failed []string
+	for _, cat := range document.TestCategories {
+		i := slices.IndexFunc(tr.Results, func(x document.TestResult) bool { return x.Category == cat })
+		if i < 0 {
+			missing = append(missing, cat)
+		} else if tr.Results[i].Verdict != "pass" {
+			failed = append(failed, cat)
+		}
+	}
+	check("categories", "R-5.1.4", len(missing) == 0, "every test category of R-5.1.4 is covered",
+		"test categories not covered: "+strings.Join(missing, ", "), "results")
+	check("results", "R-5.1.4", len(failed) == 0 && tr.Verdict == "pass", "results match expectations: verdict pass",
+		fmt.Sprintf("verdict %s; failed categories: %s", tr.Verdict, strings.Join(failed, ", ")), "verdict")
+	if r.Release != nil {
+		var untested []string
+		for _, it := range r.Release.Items {
+			if it.Action == "retire" {
+				continue
+			}
+			if !slices.ContainsFunc(tr.Artifacts, func(a document.VersionRef) bool {
+				return a.Item == it.ID && a.Version == it.Version && (it.Digest == "" || a.Digest == it.Digest)
+			}) {
+				untested = append(untested, it.ID+" "+it.Version)
+			}
+		}
+		check("artifacts", "R-3.1", len(untested) == 0, "every item's target version was tested",
+			"target versions not in the tested artifacts: "+strings.Join(untested, ", "), "artifacts")
+	}
+	return out
+}
+
+func (e *evaluator) goLiveChecks() []Check {
+	r := e.in.Release
+	g := e.doc("golive.yaml")
+	g.Clause = "R-5.1.5"
+	cm := e.doc("communication.yaml")
+	cm.Clause = "R-5.1.7"
+	out := []Check{g, cm}
+	if c := r.Communication; c != nil {
+		var unack []string
+		for _, rs := range c.Responsibilities {
+			if !rs.Acknowledged {
+				unack = append(unack, rs.Person)
+			}
+		}
+		ok := len(unack) == 0 && len(c.Responsibilities) > 0
+		msg := "everyone acknowledged their responsibilities"
+		if !ok {
+			msg = "responsibilities not acknowledged by: " + strings.Join(unack, ", ")
+			if len(c.Responsibilities) == 0 {
+				msg = "no responsibilities were communicated"
+			}
+		}
+		out = append(out, Check{Name: "responsibilities", Clause: "R-5.1.7", OK: ok, Message: msg, File: cm.File, Field: "responsibilities"})
+		if r.GoLive != nil && r.GoLive.RolloutMode == "phased" {
+			var untold []string
+			for _, ph := range r.GoLive.Phases {
+				if !slices.ContainsFunc(c.CustomerNotifications, func(n document.CustomerNotification) bool { return n.Phase == ph.Name }) {
+					untold = append(untold, ph.Name)
+				}
+			}
+			out = append(out, Check{Name: "phased-notifications", Clause: "R-5.1.7", OK: len(untold) == 0, File: cm.File, Field: "customerNotifications",
+				Message: ifElse(len(untold) == 0, "the customer was told of every phase", "phases without a customer notification: "+strings.Join(untold, ", "))})
+		}
+	}
+	return out
+}
+
+func (e *evaluator) inBlackout() string {
+	rel := e.in.Release.Release
+	if rel == nil {
+		return ""
+	}
+	s, err1 := time.Parse(time.RFC3339, rel.Window.Start)
+	en, err2 := time.Parse(time.RFC3339, rel.Window.End)
+	if err1 != nil || err2 != nil {
+		return ""
+	}
+	for _, w := range e.in.Policy.BlackoutWindows {
+		ws, err1 := time.Parse(time.RFC3339, w.Start)
+		we, err2 := time.Parse(time.RFC3339, w.End)
+		if err1 == nil && err2 == nil && s.Before(we) && ws.Before(en) {
+			return w.Name
+		}
+	}
+	return ""
+}
+
+func (e *evaluator) deploymentChecks() []Check {
+	r := e.in.Release
+	c := e.doc("deployment.yaml")
+	c.Clause = "R-5.1.8"
+	out := []Check{c}
+	d := r.Deployment
+	if d == nil {
+		return out
+	}
+	if d.Outcome == document.OutcomeSucceeded && r.TestReport != nil {
+		var differ []string
+		for _, dep := range d.Deployed {
+			if !slices.ContainsFunc(r.TestReport.Artifacts, func(a document.VersionRef) bool {
+				return a.Item == dep.Item && a.Version == dep.Version && a.Digest == dep.Digest
+			}) {
+				differ = append(differ, dep.Item+" "+dep.Version)
+			}
+		}
+		out = append(out, Check{Name: "deployed-as-tested", Clause: "R-3.1", OK: len(differ) == 0, File: c.File, Field: "deployed",
+			Message: ifElse(len(differ) == 0, "the versions deployed are the versions tested",
+				"deployed versions that were not tested (version or digest differ): "+strings.Join(differ, ", "))})
+	}
+	if d.Outcome == document.OutcomeFailed || d.Outcome == document.OutcomeRolledBack {
+		rb := d.Rollback
+		ok := rb != nil && rb.Executed && rb.SurroundingSystemsNotified
+		out = append(out, Check{Name: "rollback-carried-out", Clause: "R-5.1.2", OK: ok, File: c.File, Field: "rollback",
+			Message: ifElse(ok, "the rollback plan was carried out and the surrounding systems were told",
+				"a failed deployment records that the rollback plan was carried out (rollback.executed) and the surrounding systems were told (rollback.surroundingSystemsNotified)")})
+	}
+	return out
+}
+
+func (e *evaluator) closureChecks() []Check {
+	r := e.in.Release
+	c := e.doc("closure.yaml")
+	c.Clause = "R-5.1.10"
+	out := []Check{c}
+	if cl := r.Closure; cl != nil && r.Release != nil {
+		ok := slices.Contains(r.Release.People.Implementers, cl.ClosedBy)
+		out = append(out, Check{Name: "closed-by-implementer", Clause: "R-5.1.10", OK: ok, File: c.File, Field: "closedBy",
+			Message: ifElse(ok, "closed by implementer "+cl.ClosedBy, cl.ClosedBy+" is not an implementer of this release")})
+	}
+	if d := r.Deployment; d != nil {
+		out = append(out, e.cmdbCheck(d))
+	}
+	out = append(out, Check{Name: "release-report", Clause: "R-5.1.11", OK: e.in.ReportPresent, File: ReportPath(r.ID),
+		Message: ifElse(e.in.ReportPresent, "the release report is present", "the release report "+ReportPath(r.ID)+" is missing; relgate reconcile writes it")})
+	return out
+}
+
+// ReportPath is where the release report of a release lives.
+func ReportPath(id string) string { return document.ReportsDir + "/releases/" + id + ".md" }
+
+// cmdbCheck: the CMDB shows the deployed versions, or the restored ones after a rollback (R-3.4, R-5.1.9).
+func (e *evaluator) cmdbCheck(d *document.Deployment) Check {
+	want := d.Deployed
+	what := "deployed"
+	if d.Outcome != document.OutcomeSucceeded && d.Rollback != nil {
+		want, what = d.Rollback.Restored, "restored"
+	}
+	var wrong []string
+	for _, v := range want {
+		it, _, err := e.in.Lookup.CMDBItem(v.Item)
+		if err != nil {
+			e.fail(err)
+			return Check{}
+		}
+		if it == nil || it.Version != v.Version || (v.Digest != "" && it.Digest != v.Digest) {
+			wrong = append(wrong, v.Item)
+		}
+	}
+	if rel := e.in.Release.Release; rel != nil && d.Outcome == document.OutcomeSucceeded {
+		for _, item := range rel.Items {
+			if item.Action != "retire" {
+				continue
+			}
+			it, _, err := e.in.Lookup.CMDBItem(item.ID)
+			if err != nil {
+				e.fail(err)
+				return Check{}
+			}
+			if it == nil || it.Status != "retired" {
+				wrong = append(wrong, item.ID+" (not retired)")
+			}
+		}
+	}
+	return Check{Name: "cmdb-updated", Clause: "R-3.4, R-5.1.9", OK: len(wrong) == 0, File: document.CMDBDir,
+		Message: ifElse(len(wrong) == 0, "the CMDB shows the "+what+" versions", "CMDB items not showing the "+what+" versions: "+strings.Join(wrong, ", "))}
+}
+
+func ifElse(cond bool, a, b string) string {
+	if cond {
+		return a
+	}
+	return b
+}
+
+// EvaluateApprovals decides a gate by its approvals alone, for gates outside
+// the lifecycle (closed-release-change).
+func EvaluateApprovals(in Input, g policy.Gate) Result {
+	e := evaluator{in: in}
+	res := Result{Gate: g.ID, Clause: g.Clause, Digest: in.Digests[g.ID], Checks: []Check{}}
+	e.approvals(g, g.Requires, &res)
+	res.Passed = len(res.Rejections) == 0
+	for _, q := range res.Requirements {
+		res.Passed = res.Passed && q.Missing == 0
+	}
+	return res
+}
+
+// EvaluateRepositoryGate decides a gate that belongs to the repository rather
+// than to a release (policy-change, R-7): approvals only, bound to digest.
+func EvaluateRepositoryGate(p *policy.Policy, g policy.Gate, digest string, votes []Vote, authors []string) Result {
+	return EvaluateApprovals(Input{Policy: p, Release: &loader.Release{}, Digests: map[string]string{g.ID: digest},
+		Votes: map[string][]Vote{g.ID: votes}, Authors: authors}, g)
+}

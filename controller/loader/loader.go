@@ -1,0 +1,536 @@
+// Package loader reads a release repository at one revision into typed
+// documents. Each file is parsed once (yamldoc), validated against its kind's
+// schema (docschema) and decoded from the same tree; problems become findings
+// with file, line and field. It reads either every document (validate, status
+// of all releases) or only the releases asked for, looking up the change
+// requests and configuration items they cite on demand (gating one pull request).
+package loader
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/relgate/relgate/controller/docschema"
+	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/finding"
+	"github.com/relgate/relgate/controller/source"
+	"github.com/relgate/relgate/controller/yamldoc"
+)
+
+// Doc is one file of the repository.
+type Doc struct {
+	Path string
+	ID   source.BlobID
+	Kind document.Kind
+	// Value is the typed document (*document.Plan, ...), nil when the file has
+	// errors that kept it from decoding.
+	Value any
+}
+
+// Approval is one approval file with its decoded content.
+type Approval struct {
+	Doc *Doc
+	*document.Approval
+	// FileGate and FilePerson are what the file name says.
+	FileGate, FilePerson string
+}
+
+// Release is the folder of one release.
+type Release struct {
+	ID            string
+	Release       *document.Release
+	Plan          *document.Plan
+	TestReport    *document.TestReport
+	GoLive        *document.GoLive
+	Communication *document.Communication
+	Deployment    *document.Deployment
+	Closure       *document.Closure
+	// Files maps a file name (plan.yaml) to its document, valid or not.
+	Files     map[string]*Doc
+	Approvals []*Approval // sorted by path
+}
+
+// Snapshot is a release repository at one revision.
+type Snapshot struct {
+	Tree      source.Tree
+	Policy    *document.Policy
+	PolicyDoc *Doc
+	Releases  map[string]*Release
+	// PolicyApprovals are approvals/<gate>.<person>.yaml at the root (policy-change).
+	PolicyApprovals []*Approval
+	Findings        []finding.Finding
+
+	full    bool
+	schemas *docschema.Set
+	mu      sync.Mutex
+	docs    map[string]*Doc // every document read, by path
+	changes map[string]*document.Change
+	items   map[string]*document.CMDBItem
+	reviews map[string]*document.Review
+}
+
+// Options tune a load.
+type Options struct {
+	// Workers parse documents in parallel; 0 means one per CPU.
+	Workers int
+}
+
+// LoadAll reads every document at the tree.
+func LoadAll(t source.Tree, opts Options) (*Snapshot, error) {
+	s, err := newSnapshot(t)
+	if err != nil {
+		return nil, err
+	}
+	s.full = true
+	entries, err := t.List("")
+	if err != nil {
+		return nil, err
+	}
+	var managed []source.Entry
+	for _, e := range entries {
+		if _, ok := document.Locate(e.Path); ok {
+			managed = append(managed, e)
+		} else if misplaced(e.Path) {
+			s.add(finding.Finding{File: e.Path, Rule: "layout", Severity: finding.Error,
+				Message: "file is not where relgate expects documents; see the repository layout in the README (files end in .yaml)"})
+		}
+	}
+	if err := s.readAll(managed, opts.Workers); err != nil {
+		return nil, err
+	}
+	if s.PolicyDoc == nil {
+		s.add(finding.Finding{File: document.PolicyPath, Rule: "layout", Severity: finding.Error,
+			Message: "the policy file relgate.yaml is missing at the repository root"})
+	}
+	s.sortFindings()
+	return s, nil
+}
+
+// misplaced reports files in relgate's folders that relgate would not read:
+// a .yml extension or a file nested too deep, which an engineer meant as a document.
+func misplaced(p string) bool {
+	top, _, _ := strings.Cut(p, "/")
+	switch top {
+	case document.ChangesDir, document.CMDBDir, document.ReleasesDir, document.ReviewsDir:
+		return strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".yaml")
+	}
+	return p == "relgate.yml"
+}
+
+// LoadReleases reads the policy and the named releases only. Change requests
+// and configuration items are read when asked for.
+func LoadReleases(t source.Tree, ids []string) (*Snapshot, error) {
+	s, err := newSnapshot(t)
+	if err != nil {
+		return nil, err
+	}
+	var entries []source.Entry
+	if e, err := t.Stat(document.PolicyPath); err == nil {
+		entries = append(entries, e)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, id := range ids {
+		if !document.ReleaseIDPattern.MatchString(id) {
+			return nil, fmt.Errorf("release id %q: want the form REL-2026-0042", id)
+		}
+		es, err := t.List(document.ReleaseDir(id))
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, es...)
+	}
+	var managed []source.Entry
+	for _, e := range entries {
+		if _, ok := document.Locate(e.Path); ok {
+			managed = append(managed, e)
+		}
+	}
+	if err := s.readAll(managed, 1); err != nil {
+		return nil, err
+	}
+	s.sortFindings()
+	return s, nil
+}
+
+func newSnapshot(t source.Tree) (*Snapshot, error) {
+	set, err := docschema.Embedded()
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{Tree: t, Releases: map[string]*Release{}, schemas: set, docs: map[string]*Doc{},
+		changes: map[string]*document.Change{}, items: map[string]*document.CMDBItem{},
+		reviews: map[string]*document.Review{}}, nil
+}
+
+// Full reports whether every document was read.
+func (s *Snapshot) Full() bool { return s.full }
+
+type parsed struct {
+	doc      *Doc
+	findings []finding.Finding
+}
+
+// readAll reads entries in one goroutine (go-git is not safe for concurrent
+// use) and parses them on workers.
+func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type job struct {
+		i    int
+		e    source.Entry
+		data []byte
+	}
+	results := make([]parsed, len(entries))
+	jobs := make(chan job, 64)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				results[j.i] = s.parse(j.e, j.data)
+			}
+		}()
+	}
+	var readErr error
+	for i, e := range entries {
+		if e.NotRegular {
+			results[i] = parsed{findings: []finding.Finding{{File: e.Path, Rule: "layout", Severity: finding.Error,
+				Message: "symlinks and submodules are not allowed in a release repository; replace it with the file"}}}
+			continue
+		}
+		if e.Size > yamldoc.MaxFileSize {
+			results[i] = parsed{findings: []finding.Finding{{File: e.Path, Rule: "yaml", Severity: finding.Error,
+				Message: fmt.Sprintf("file is %d bytes; the limit is %d", e.Size, yamldoc.MaxFileSize)}}}
+			continue
+		}
+		data, err := s.Tree.Read(e.Path)
+		if err != nil {
+			readErr = fmt.Errorf("read %s at %s: %w", e.Path, s.Tree.Name(), err)
+			break
+		}
+		jobs <- job{i, e, data}
+	}
+	close(jobs)
+	wg.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	for _, r := range results {
+		s.Findings = append(s.Findings, r.findings...)
+		if r.doc != nil {
+			s.place(r.doc)
+		}
+	}
+	return nil
+}
+
+// parse turns one file into a document and its findings. It is safe for concurrent use.
+func (s *Snapshot) parse(e source.Entry, data []byte) parsed {
+	loc, _ := document.Locate(e.Path)
+	id := e.ID
+	if id.IsZero() {
+		id = source.HashBlob(data)
+	}
+	doc := &Doc{Path: e.Path, ID: id, Kind: loc.Kind}
+	if loc.Kind == "" {
+		names := make([]string, 0, len(document.ReleaseFiles))
+		for n := range document.ReleaseFiles {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return parsed{findings: []finding.Finding{{File: e.Path, Rule: "layout", Severity: finding.Error,
+			Message: "unknown file in a release folder; expected one of " + strings.Join(names, ", ") + " or approvals/<gate>.<person>.yaml"}}}
+	}
+	value, probs := Decode(s.schemas, loc.Kind, data)
+	out := parsed{doc: doc}
+	for _, p := range probs {
+		out.findings = append(out.findings, finding.Finding{File: e.Path, Line: p.Line, Column: p.Column,
+			Field: p.Field, Clause: p.Clause, Rule: p.Rule, Severity: finding.Error, Message: p.Message})
+	}
+	doc.Value = value
+	return out
+}
+
+// Problem is a problem found while decoding one file.
+type Problem struct {
+	docschema.Problem
+	Rule string
+}
+
+// Decode parses data as a document of kind k: safe YAML parse, header check,
+// schema validation, then typed decoding. value is nil when there are problems.
+func Decode(set *docschema.Set, k document.Kind, data []byte) (value any, problems []Problem) {
+	root, err := yamldoc.Parse(data)
+	if err != nil {
+		var ye *yamldoc.Error
+		if errors.As(err, &ye) {
+			return nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Field: ye.Path, Message: ye.Msg}}}
+		}
+		return nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Message: err.Error()}}}
+	}
+	if p := checkHeader(root, k); p != nil {
+		return nil, []Problem{*p}
+	}
+	v, err := yamldoc.Value(root)
+	if err != nil {
+		var ye *yamldoc.Error
+		errors.As(err, &ye)
+		return nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Message: ye.Msg}}}
+	}
+	if ps := set.Validate(k, root, v); len(ps) > 0 {
+		for _, p := range ps {
+			problems = append(problems, Problem{Rule: "schema", Problem: p})
+		}
+		return nil, problems
+	}
+	typed := New(k)
+	if err := root.Decode(typed); err != nil {
+		return nil, []Problem{{Rule: "schema", Problem: docschema.Problem{Line: root.Line, Column: root.Column, Message: "decode: " + err.Error()}}}
+	}
+	return typed, nil
+}
+
+func checkHeader(root *yaml.Node, k document.Kind) *Problem {
+	_, av := yamldoc.Find(root, []string{"apiVersion"})
+	if av == nil {
+		return &Problem{Rule: "schema", Problem: docschema.Problem{Line: root.Line, Column: root.Column, Field: "apiVersion",
+			Message: "required field is missing; every document starts with apiVersion: " + document.APIVersion}}
+	}
+	if v, _ := yamldoc.Find(root, []string{"apiVersion"}); v.Value != document.APIVersion {
+		return &Problem{Rule: "schema", Problem: docschema.Problem{Line: v.Line, Column: v.Column, Field: "apiVersion",
+			Message: fmt.Sprintf("apiVersion %q is not supported; this relgate reads %s", v.Value, document.APIVersion)}}
+	}
+	kn, kk := yamldoc.Find(root, []string{"kind"})
+	if kk == nil {
+		return &Problem{Rule: "schema", Problem: docschema.Problem{Line: root.Line, Column: root.Column, Field: "kind",
+			Message: fmt.Sprintf("required field is missing; this file must be kind: %s", k)}}
+	}
+	if kn.Value != string(k) {
+		return &Problem{Rule: "layout", Problem: docschema.Problem{Line: kn.Line, Column: kn.Column, Field: "kind",
+			Message: fmt.Sprintf("this file must hold a %s, not %q (its place in the repository decides its kind)", k, kn.Value)}}
+	}
+	return nil
+}
+
+// New returns a pointer to a zero document of kind k.
+func New(k document.Kind) any {
+	switch k {
+	case document.KindPolicy:
+		return &document.Policy{}
+	case document.KindChange:
+		return &document.Change{}
+	case document.KindRelease:
+		return &document.Release{}
+	case document.KindPlan:
+		return &document.Plan{}
+	case document.KindTestReport:
+		return &document.TestReport{}
+	case document.KindGoLive:
+		return &document.GoLive{}
+	case document.KindCommunication:
+		return &document.Communication{}
+	case document.KindDeployment:
+		return &document.Deployment{}
+	case document.KindApproval:
+		return &document.Approval{}
+	case document.KindClosure:
+		return &document.Closure{}
+	case document.KindCMDBItem:
+		return &document.CMDBItem{}
+	case document.KindReview:
+		return &document.Review{}
+	}
+	return nil
+}
+
+// place files a parsed document into the snapshot's structure.
+func (s *Snapshot) place(d *Doc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.docs[d.Path] = d
+	loc, _ := document.Locate(d.Path)
+	switch loc.Kind {
+	case document.KindPolicy:
+		s.PolicyDoc = d
+		s.Policy, _ = d.Value.(*document.Policy)
+		return
+	case document.KindChange:
+		if v, ok := d.Value.(*document.Change); ok {
+			s.changes[loc.ID] = v
+		}
+		return
+	case document.KindCMDBItem:
+		if v, ok := d.Value.(*document.CMDBItem); ok {
+			s.items[loc.ID] = v
+		}
+		return
+	case document.KindReview:
+		if v, ok := d.Value.(*document.Review); ok {
+			s.reviews[loc.ID] = v
+		}
+		return
+	}
+	if loc.Kind == document.KindApproval && loc.Release == "" {
+		a := &Approval{Doc: d, FileGate: loc.Gate, FilePerson: loc.Person}
+		a.Approval, _ = d.Value.(*document.Approval)
+		s.PolicyApprovals = append(s.PolicyApprovals, a)
+		sort.Slice(s.PolicyApprovals, func(i, j int) bool { return s.PolicyApprovals[i].Doc.Path < s.PolicyApprovals[j].Doc.Path })
+		return
+	}
+	r := s.Releases[loc.Release]
+	if r == nil {
+		r = &Release{ID: loc.Release, Files: map[string]*Doc{}}
+		s.Releases[loc.Release] = r
+	}
+	if loc.Kind == document.KindApproval {
+		a := &Approval{Doc: d, FileGate: loc.Gate, FilePerson: loc.Person}
+		a.Approval, _ = d.Value.(*document.Approval)
+		r.Approvals = append(r.Approvals, a)
+		sort.Slice(r.Approvals, func(i, j int) bool { return r.Approvals[i].Doc.Path < r.Approvals[j].Doc.Path })
+		return
+	}
+	r.Files[path.Base(d.Path)] = d
+	switch v := d.Value.(type) {
+	case *document.Release:
+		r.Release = v
+	case *document.Plan:
+		r.Plan = v
+	case *document.TestReport:
+		r.TestReport = v
+	case *document.GoLive:
+		r.GoLive = v
+	case *document.Communication:
+		r.Communication = v
+	case *document.Deployment:
+		r.Deployment = v
+	case *document.Closure:
+		r.Closure = v
+	}
+}
+
+func (s *Snapshot) add(f finding.Finding) { s.Findings = append(s.Findings, f) }
+
+func (s *Snapshot) sortFindings() { finding.Sort(s.Findings) }
+
+// Doc returns the document read at path, or nil.
+func (s *Snapshot) Doc(p string) *Doc {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.docs[p]
+}
+
+// lazy reads one more document on demand; ok is false when the file does not exist.
+func (s *Snapshot) lazy(p string) (ok bool, err error) {
+	if s.Doc(p) != nil {
+		return true, nil
+	}
+	if s.full {
+		return false, nil
+	}
+	e, err := s.Tree.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, s.readAll([]source.Entry{e}, 1)
+}
+
+// Change returns a change request of the repository; exists is true when its
+// file is present even if invalid.
+func (s *Snapshot) Change(id string) (c *document.Change, exists bool, err error) {
+	if !document.ChangeIDPattern.MatchString(id) {
+		return nil, false, nil
+	}
+	ok, err := s.lazy(document.ChangePath(id))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changes[id], ok, err
+}
+
+// CMDBItem returns a configuration item; exists is true when its file is present even if invalid.
+func (s *Snapshot) CMDBItem(id string) (c *document.CMDBItem, exists bool, err error) {
+	if !document.ItemIDPattern.MatchString(id) {
+		return nil, false, nil
+	}
+	ok, err := s.lazy(document.CMDBPath(id))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.items[id], ok, err
+}
+
+// Changes returns every change request read, by id.
+func (s *Snapshot) Changes() map[string]*document.Change { return s.changes }
+
+// CMDBItems returns every configuration item read, by id.
+func (s *Snapshot) CMDBItems() map[string]*document.CMDBItem { return s.items }
+
+// Reviews returns every quarterly review read, by quarter.
+func (s *Snapshot) Reviews() map[string]*document.Review { return s.reviews }
+
+// ReleaseIDs returns the ids of the releases read, sorted.
+func (s *Snapshot) ReleaseIDs() []string {
+	ids := make([]string, 0, len(s.Releases))
+	for id := range s.Releases {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Locate finds the line and column of a field in a document, for findings
+// about relations between documents. It parses the file again: that happens
+// only when there is something to report.
+func (s *Snapshot) Locate(p string, field ...string) (line, col int) {
+	data, err := s.Tree.Read(p)
+	if err != nil {
+		return 0, 0
+	}
+	root, err := yamldoc.Parse(data)
+	if err != nil {
+		return 0, 0
+	}
+	n, k := yamldoc.Find(root, field)
+	if k != nil && (n.Kind != yaml.ScalarNode) {
+		n = k
+	}
+	return n.Line, n.Column
+}
+
+// Include reads more files into a snapshot loaded for some releases: the
+// change requests, configuration items, reviews and root approvals a change
+// touches. Paths that do not exist (deleted by the change) are skipped.
+func (s *Snapshot) Include(paths []string) error {
+	var entries []source.Entry
+	for _, p := range paths {
+		loc, ok := document.Locate(p)
+		if !ok || loc.Release != "" || s.Doc(p) != nil {
+			continue
+		}
+		e, err := s.Tree.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil && !errors.Is(err, source.ErrNotRegular) {
+			return err
+		}
+		entries = append(entries, e)
+	}
+	if err := s.readAll(entries, 1); err != nil {
+		return err
+	}
+	s.sortFindings()
+	return nil
+}

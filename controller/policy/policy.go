@@ -1,0 +1,268 @@
+// Package policy interprets relgate.yaml: who holds which role, and the
+// effective gates, which are the procedure's defaults
+// adjusted by what the policy states.
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/relgate/relgate/controller/document"
+)
+
+// Built-in role names.
+const (
+	RoleReleaseOwner           = "release-owner"
+	RoleReleaseManager         = "release-manager"
+	RoleReleaseTester          = "release-tester"
+	RoleImplementer            = "implementer"
+	RoleCustomerRepresentative = "customer-representative"
+	RoleConfigurationManager   = "configuration-manager"
+	RoleChangeManager          = "change-manager"
+	RoleProcessApprover        = "process-approver"
+	// RoleDepartmentHead is held by each department's head, for the departments
+	// a release involves; a requirement of it needs every such head.
+	RoleDepartmentHead = "department-head"
+)
+
+// BuiltinRoles lists the roles the procedure names.
+var BuiltinRoles = []string{RoleReleaseOwner, RoleReleaseManager, RoleReleaseTester, RoleImplementer,
+	RoleCustomerRepresentative, RoleConfigurationManager, RoleChangeManager, RoleProcessApprover, RoleDepartmentHead}
+
+// Built-in gate ids, in lifecycle order.
+const (
+	GatePlanReview             = "plan-review"
+	GateTestAcceptance         = "test-acceptance"
+	GateGoLiveApproval         = "go-live-approval"
+	GateDeploymentConfirmation = "deployment-confirmation"
+	GateClosure                = "closure"
+	GatePolicyChange           = "policy-change"
+	// GateClosedReleaseChange guards the documents of a closed release: they
+	// change only with the process approver's approval.
+	GateClosedReleaseChange = "closed-release-change"
+)
+
+// Gate is an effective gate.
+type Gate struct {
+	ID       string
+	Requires []document.Requirement
+	// Covers are the release files an approval's digest binds to; for
+	// policy-change it is relgate.yaml at the repository root; none means
+	// every document of the release.
+	Covers             []string
+	SeparationOfDuties bool
+	// Before is the built-in gate this gate must pass ahead of ("" for built-ins).
+	Before  string
+	Clause  string
+	Builtin bool
+}
+
+// Defaults are the procedure's gates.
+func Defaults() []Gate {
+	return []Gate{
+		{ID: GatePlanReview, Builtin: true, SeparationOfDuties: true, Clause: "R-4.1, R-5.1.1, R-5.1.2, R-5.1.3",
+			Requires: []document.Requirement{{Role: RoleDepartmentHead}, {Role: RoleReleaseOwner, Count: 1}},
+			Covers:   []string{"release.yaml", "plan.yaml"}},
+		{ID: GateTestAcceptance, Builtin: true, SeparationOfDuties: true, Clause: "R-5.1.4",
+			Requires: []document.Requirement{{Role: RoleCustomerRepresentative, Count: 1}},
+			Covers:   []string{"release.yaml", "plan.yaml", "test-report.yaml"}},
+		{ID: GateGoLiveApproval, Builtin: true, SeparationOfDuties: true, Clause: "R-5.1.5, R-5.1.6, R-5.1.7",
+			Requires: []document.Requirement{{Role: RoleReleaseOwner, Count: 1}},
+			Covers:   []string{"release.yaml", "plan.yaml", "test-report.yaml", "golive.yaml", "communication.yaml"}},
+		{ID: GateDeploymentConfirmation, Builtin: true, SeparationOfDuties: true, Clause: "R-3.1, R-5.1.8",
+			Requires: []document.Requirement{{Role: RoleReleaseManager, Count: 1}, {Role: RoleCustomerRepresentative, Count: 1}},
+			Covers:   []string{"release.yaml", "deployment.yaml"}},
+		{ID: GateClosure, Builtin: true, SeparationOfDuties: true, Clause: "R-3.4, R-5.1.9, R-5.1.10, R-5.1.11",
+			Covers: []string{"deployment.yaml", "closure.yaml"}},
+		{ID: GatePolicyChange, Builtin: true, SeparationOfDuties: true, Clause: "R-7",
+			Requires: []document.Requirement{{Role: RoleProcessApprover, Count: 1}},
+			Covers:   []string{document.PolicyPath}},
+		{ID: GateClosedReleaseChange, Builtin: true, SeparationOfDuties: true, Clause: "R-5.1.10, R-7",
+			Requires: []document.Requirement{{Role: RoleProcessApprover, Count: 1}}},
+	}
+}
+
+// Policy is a decoded relgate.yaml with its lookups built.
+type Policy struct {
+	*document.Policy
+	people   map[string]*document.Person
+	byEmail  map[string]*document.Person
+	roles    map[string]map[string]bool
+	heads    map[string]string // department -> head
+	gates    []Gate
+	Location *time.Location
+}
+
+// DefaultTimezone is the procedure's home.
+const DefaultTimezone = "Asia/Shanghai"
+
+// DefaultReleaseTypes apply when the policy lists none.
+var DefaultReleaseTypes = []string{"normal", "minor", "emergency"}
+
+// New builds the lookups of a policy. It fails only on a timezone the system
+// cannot load; every other inconsistency is a validation finding (Check).
+func New(p *document.Policy) (*Policy, error) {
+	out := &Policy{Policy: p, people: map[string]*document.Person{}, byEmail: map[string]*document.Person{},
+		roles: map[string]map[string]bool{}, heads: map[string]string{}}
+	for i := range p.People {
+		pp := &p.People[i]
+		out.people[pp.Login] = pp
+		if pp.Email != "" {
+			out.byEmail[pp.Email] = pp
+		}
+	}
+	for role, logins := range p.Roles {
+		m := map[string]bool{}
+		for _, l := range logins {
+			m[l] = true
+		}
+		out.roles[role] = m
+	}
+	for _, d := range p.Departments {
+		out.heads[d.ID] = d.Head
+	}
+	out.gates = mergeGates(Defaults(), p.Gates)
+	tz := p.Timezone
+	if tz == "" {
+		tz = DefaultTimezone
+	}
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("timezone %q: %w", tz, err)
+	}
+	out.Location = loc
+	return out, nil
+}
+
+func mergeGates(defaults []Gate, specs []document.GateSpec) []Gate {
+	gates := slices.Clone(defaults)
+	for _, s := range specs {
+		i := slices.IndexFunc(gates, func(g Gate) bool { return g.ID == s.ID })
+		if i < 0 {
+			g := Gate{ID: s.ID, Requires: s.Requires, Covers: s.Covers, SeparationOfDuties: true, Before: s.Before}
+			if s.SeparationOfDuties != nil {
+				g.SeparationOfDuties = *s.SeparationOfDuties
+			}
+			gates = append(gates, g)
+			continue
+		}
+		g := &gates[i]
+		if s.Requires != nil {
+			g.Requires = s.Requires
+		}
+		if s.Covers != nil {
+			g.Covers = s.Covers
+		}
+		if s.SeparationOfDuties != nil {
+			g.SeparationOfDuties = *s.SeparationOfDuties
+		}
+	}
+	for i := range gates {
+		for j := range gates[i].Requires {
+			if gates[i].Requires[j].Count == 0 {
+				gates[i].Requires[j].Count = 1
+			}
+		}
+	}
+	return gates
+}
+
+// Gates returns the effective gates: built-ins in lifecycle order, then the team's own.
+func (p *Policy) Gates() []Gate { return p.gates }
+
+// Gate returns the effective gate with id.
+func (p *Policy) Gate(id string) (Gate, bool) {
+	for _, g := range p.gates {
+		if g.ID == id {
+			return g, true
+		}
+	}
+	return Gate{}, false
+}
+
+// GatesBefore returns the team's gates that must pass ahead of a built-in gate.
+func (p *Policy) GatesBefore(builtin string) []Gate {
+	var out []Gate
+	for _, g := range p.gates {
+		if g.Before == builtin {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Person returns the person with a login.
+func (p *Policy) Person(login string) (*document.Person, bool) {
+	pp, ok := p.people[login]
+	return pp, ok
+}
+
+// PersonByEmail returns the person with an email address.
+func (p *Policy) PersonByEmail(email string) (*document.Person, bool) {
+	pp, ok := p.byEmail[email]
+	return pp, ok
+}
+
+// HasRole reports whether login holds role. Department heads hold
+// "department-head" for their department only; see HeadOf.
+func (p *Policy) HasRole(login, role string) bool {
+	if role == RoleDepartmentHead {
+		for _, h := range p.heads {
+			if h == login {
+				return true
+			}
+		}
+		return false
+	}
+	return p.roles[role][login]
+}
+
+// Members returns the logins holding role, sorted.
+func (p *Policy) Members(role string) []string {
+	var out []string
+	if role == RoleDepartmentHead {
+		for _, h := range p.heads {
+			out = append(out, h)
+		}
+	} else {
+		for l := range p.roles[role] {
+			out = append(out, l)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+// HeadOf returns the head of a department.
+func (p *Policy) HeadOf(dept string) (string, bool) {
+	h, ok := p.heads[dept]
+	return h, ok
+}
+
+// HasDepartment reports whether the policy defines a department.
+func (p *Policy) HasDepartment(id string) bool {
+	_, ok := p.heads[id]
+	return ok
+}
+
+// RoleDefined reports whether a role name is known: built-in or listed in the policy.
+func (p *Policy) RoleDefined(role string) bool {
+	if slices.Contains(BuiltinRoles, role) {
+		return true
+	}
+	_, ok := p.Roles[role]
+	return ok
+}
+
+// ReleaseTypes returns the release types the policy allows.
+func (p *Policy) ReleaseTypes() []string {
+	if len(p.Policy.ReleaseTypes) > 0 {
+		return p.Policy.ReleaseTypes
+	}
+	return DefaultReleaseTypes
+}
+
+// MaxChanges is the most change requests one release may implement; 0 means no limit.
+func (p *Policy) MaxChanges() int { return p.MaxChangesPerRelease }
