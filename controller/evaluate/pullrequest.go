@@ -204,6 +204,17 @@ func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator)
 			}
 		}
 	}
+	// A deployment record must be right when it is written: what was deployed
+	// was tested, a failure records its rollback.
+	if head != nil && head.Deployment != nil {
+		if g, ok := st.Gate(policy.GateDeploymentConfirmation); ok {
+			for _, c := range g.Checks {
+				if !c.OK && (c.Name == "deployed-as-tested" || c.Name == "rollback-carried-out") {
+					rg.Problems = append(rg.Problems, fmt.Sprintf("%s: %s (%s)", c.File, c.Message, c.Clause))
+				}
+			}
+		}
+	}
 	for _, g := range st.Gates {
 		if required[g.Gate] {
 			rg.Required = append(rg.Required, g.Gate)

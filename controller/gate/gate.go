@@ -704,6 +704,10 @@ func (e *evaluator) deploymentChecks() []Check {
 	if d == nil {
 		return out
 	}
+	if d.Outcome == document.OutcomeSucceeded && r.TestReport == nil {
+		out = append(out, Check{Name: "deployed-as-tested", Clause: "R-3.1", File: c.File, Field: "deployed",
+			Message: "the release has no test report: nothing deployed was tested"})
+	}
 	if d.Outcome == document.OutcomeSucceeded && r.TestReport != nil {
 		var differ []string
 		for _, dep := range d.Deployed {

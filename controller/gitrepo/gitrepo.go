@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-billy/v5/osfs"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -70,7 +71,11 @@ func open(gitDir, workDir string) (*Repo, error) {
 	// large repositories (shared/GIT-NOTES.md).
 	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRU(64*cache.MiByte),
 		filesystem.Options{KeepDescriptors: true})
-	r, err := git.Open(st, nil)
+	var wt billy.Filesystem
+	if workDir != "" {
+		wt = osfs.New(workDir)
+	}
+	r, err := git.Open(st, wt)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", gitDir, err)
 	}
