@@ -5,9 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/relgate/relgate/controller/evaluate"
+	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/gitrepo"
-	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/present"
 )
 
@@ -45,7 +44,19 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer r.Close()
-	rep, err := EvaluateChange(r, dir, o.base, o.head, splitList(o.authors))
+	prefix, err := r.Prefix(dir)
+	if err != nil {
+		return err
+	}
+	base, err := r.Resolve(o.base)
+	if err != nil {
+		return err
+	}
+	head, err := r.Resolve(o.head)
+	if err != nil {
+		return err
+	}
+	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: splitList(o.authors)})
 	if err != nil {
 		return err
 	}
@@ -76,68 +87,4 @@ func splitList(s string) []string {
 		}
 	}
 	return out
-}
-
-// EvaluateChange evaluates the change from base to head of the release
-// repository at dir, reading only the releases the change touches.
-func EvaluateChange(r *gitrepo.Repo, dir, baseRev, headRev string, authors []string) (*evaluate.GateReport, error) {
-	prefix, err := r.Prefix(dir)
-	if err != nil {
-		return nil, err
-	}
-	base, err := r.Resolve(baseRev)
-	if err != nil {
-		return nil, err
-	}
-	head, err := r.Resolve(headRev)
-	if err != nil {
-		return nil, err
-	}
-	changed, err := r.ChangedPaths(base, head, prefix)
-	if err != nil {
-		return nil, err
-	}
-	touched := evaluate.TouchedReleases(changed)
-	baseTree, err := r.TreeAt(base, prefix)
-	if err != nil {
-		return nil, err
-	}
-	headTree, err := r.TreeAt(head, prefix)
-	if err != nil {
-		return nil, err
-	}
-	baseSnap, err := loader.LoadReleases(baseTree, touched)
-	if err != nil {
-		return nil, err
-	}
-	headSnap, err := loader.LoadReleases(headTree, touched)
-	if err != nil {
-		return nil, err
-	}
-	if err := headSnap.Include(changed); err != nil {
-		return nil, err
-	}
-	var approvalPaths []string
-	for _, p := range changed {
-		if strings.Contains(p, "/approvals/") || strings.HasPrefix(p, "approvals/") {
-			approvalPaths = append(approvalPaths, p)
-		}
-	}
-	intros, err := r.Introductions(base, head, prefix, approvalPaths)
-	if err != nil {
-		return nil, err
-	}
-	pr := evaluate.PullRequest{Base: baseSnap, Head: headSnap, Changed: changed, Authors: authors}
-	if baseSnap.Policy != nil {
-		pol, err := policyOf(baseSnap)
-		if err != nil {
-			return nil, err
-		}
-		h := evaluate.History{Policy: pol, Introduced: map[string]evaluate.Introduction{}}
-		for p, i := range intros {
-			h.Introduced[p] = i
-		}
-		pr.Auth = h
-	}
-	return pr.Evaluate()
 }
