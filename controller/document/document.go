@@ -113,7 +113,12 @@ type Policy struct {
 
 // KPI holds the targets the quarterly evaluation compares against (R-7, R-10).
 type KPI struct {
+	// SuccessRateTarget is a percentage (95 means 95 %).
 	SuccessRateTarget float64 `yaml:"successRateTarget,omitempty" json:"successRateTarget,omitempty"`
+	// Success defines a successful release for R-10: "deployed" (outcome
+	// succeeded), "confirmed" (and deployment confirmation passed; the
+	// default) or "closed" (and the release closed).
+	Success string `yaml:"success,omitempty" json:"success,omitempty"`
 }
 
 // Schedules are cron specifications for the server's jobs.
