@@ -13,7 +13,6 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"gopkg.in/yaml.v3"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/evaluate"
@@ -21,6 +20,7 @@ import (
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/scaffold"
+	"github.com/relgate/relgate/controller/writeback"
 )
 
 type approveOptions struct {
@@ -122,7 +122,7 @@ func runApprove(args []string, stdout, stderr io.Writer) error {
 	a := document.Approval{Header: document.Header{APIVersion: document.APIVersion, Kind: document.KindApproval},
 		Release: rel, Gate: g.ID, Person: login, Role: role, Decision: decision, Digest: d, At: now.Format(time.RFC3339), Comment: o.comment}
 	p := document.ApprovalPath(rel, g.ID, login)
-	content, err := ApprovalYAML(p, a)
+	content, err := writeback.ApprovalYAML(p, a)
 	if err != nil {
 		return err
 	}
@@ -147,29 +147,6 @@ func orRepo(rel string) string {
 		return "policy"
 	}
 	return rel
-}
-
-// ApprovalYAML renders an approval file with its schema modeline.
-func ApprovalYAML(p string, a document.Approval) ([]byte, error) {
-	body, err := yaml.Marshal(a)
-	if err != nil {
-		return nil, err
-	}
-	rel := ""
-	for i := 0; i < countSlash(p); i++ {
-		rel += "../"
-	}
-	return append([]byte("# yaml-language-server: $schema="+rel+scaffold.SchemaDir+"/approval.schema.json\n"), body...), nil
-}
-
-func countSlash(p string) int {
-	n := 0
-	for _, c := range p {
-		if c == '/' {
-			n++
-		}
-	}
-	return n
 }
 
 // identity is --as, or the policy person whose email is git's user.email.

@@ -43,6 +43,7 @@ func commands() []command {
 		{"digest", "print the digest an approval of a gate binds to", runDigest},
 		{"approve", "record your approval (or rejection) of a gate, bound to the current digest", runApprove},
 		{"gate", "decide whether a change (base..head) may merge", runGate},
+		{"reconcile", "commit the CMDB updates and release reports that are due, and push them safely", runReconcile},
 		{"status", "each release's lifecycle state and what its next gate misses", runStatus},
 	}
 }

@@ -32,8 +32,11 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var rel string
-	if len(pos) > 0 && document.ReleaseIDPattern.MatchString(pos[0]) {
-		rel, pos = pos[0], pos[1:]
+	for i, p := range pos {
+		if document.ReleaseIDPattern.MatchString(p) {
+			rel, pos = p, append(pos[:i:i], pos[i+1:]...)
+			break
+		}
 	}
 	dir, err := o.dir(pos)
 	if err != nil {

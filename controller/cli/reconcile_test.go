@@ -1,0 +1,91 @@
+package cli_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/relgate/relgate/controller/present"
+)
+
+// TestReconcileExamples: the examples' succeeded and failed releases get
+// their CMDB updates and reports as commits; a second run makes none; git
+// reads the history and fsck is clean; the work tree stays clean.
+func TestReconcileExamples(t *testing.T) {
+	r := exampleRepo(t)
+	code, out, errs := run(t, "reconcile", r.Dir, "--dry-run")
+	if code != 0 || !strings.Contains(out, "would commit: REL-2026-0041: update the CMDB") {
+		t.Fatalf("dry run: exit %d\n%s%s", code, out, errs)
+	}
+	if log := r.GitCLI("log", "--oneline"); strings.Count(log, "\n") != 1 {
+		t.Fatalf("dry run committed:\n%s", log)
+	}
+	code, out, errs = run(t, "reconcile", r.Dir)
+	if code != 0 || !strings.Contains(out, "4 commit(s)") {
+		t.Fatalf("reconcile: exit %d\n%s%s", code, out, errs)
+	}
+	r.GitCLI("fsck", "--strict")
+	if st := r.GitCLI("status", "--porcelain"); st != "" {
+		t.Errorf("work tree not clean after reconcile:\n%s", st)
+	}
+	log := r.GitCLI("log", "--format=%an|%s|%(trailers:key=Release-Id,valueonly,separator=)", "-4")
+	for _, want := range []string{
+		"relgate-bot|REL-2026-0041: update the CMDB after the succeeded deployment|REL-2026-0041",
+		"relgate-bot|REL-2026-0042: update the CMDB after the rolled-back deployment|REL-2026-0042",
+		"relgate-bot|REL-2026-0042: write the release report (rolled-back)|REL-2026-0042",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("git log lacks %q:\n%s", want, log)
+		}
+	}
+	// the CMDB shows the deployed versions, and the restored ones after the rollback.
+	if s := r.Read("cmdb/d5000-scada-frontend.yaml"); !strings.Contains(s, "version: \"4.4.0\"") || !strings.Contains(s, "release: REL-2026-0041") {
+		t.Errorf("d5000-scada-frontend not updated:\n%s", s)
+	}
+	if s := r.Read("cmdb/payment-interface.yaml"); !strings.Contains(s, "version: \"3.1.4\"") || !strings.Contains(s, "action: restore") {
+		t.Errorf("payment-interface does not show the restore:\n%s", s)
+	}
+	if s := r.Read("reports/releases/REL-2026-0042.md"); !strings.Contains(s, "发布报告 REL-2026-0042") || !strings.Contains(s, "失败并已回退") {
+		t.Errorf("report:\n%s", s)
+	}
+	if code, _, _ := run(t, "validate", r.Dir); code != 0 {
+		t.Errorf("repository invalid after reconcile")
+	}
+	code, out, _ = run(t, "reconcile", r.Dir)
+	if code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("second run: exit %d\n%s", code, out)
+	}
+	if log := r.GitCLI("log", "--oneline"); strings.Count(log, "\n") != 5 {
+		t.Errorf("second run committed:\n%s", log)
+	}
+	// Closure now misses only closure.yaml itself.
+	_, js, _ := run(t, "status", r.Dir, "REL-2026-0041", "--format", "json")
+	var rep present.StatusReport
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	closure, _ := rep.Releases[0].Gate("closure")
+	if got := closure.Missing(); len(got) != 1 || got[0] != "closure.yaml is missing" {
+		t.Errorf("closure misses %v", got)
+	}
+	// English reports on request.
+	r2 := exampleRepo(t)
+	run(t, "reconcile", r2.Dir, "--lang", "en")
+	if s := r2.Read("reports/releases/REL-2026-0041.md"); !strings.Contains(s, "# Release report REL-2026-0041") {
+		t.Errorf("english report:\n%s", s)
+	}
+}
+
+// TestReconcileRefusesDirtyFiles: uncommitted edits of a file relgate would
+// write are never overwritten.
+func TestReconcileRefusesDirtyFiles(t *testing.T) {
+	r := exampleRepo(t)
+	r.Edit("cmdb/oms-workflow.yaml", "environment: production", "environment: production # 本地修改")
+	code, _, errs := run(t, "reconcile", r.Dir)
+	if code != 2 || !strings.Contains(errs, "cmdb/oms-workflow.yaml has uncommitted changes") {
+		t.Errorf("exit %d: %s", code, errs)
+	}
+	if log := r.GitCLI("log", "--oneline"); strings.Count(log, "\n") != 1 {
+		t.Errorf("committed despite the refusal:\n%s", log)
+	}
+}

@@ -1,0 +1,213 @@
+package gitrepo
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage"
+)
+
+// Change is one file a commit writes. Paths are relative to the release
+// repository; Content nil deletes the file.
+type Change struct {
+	Path    string
+	Content []byte
+}
+
+// Author is who a commit is by.
+type Author struct {
+	Name, Email string
+	When        time.Time
+}
+
+// ErrSymlinkInPath is returned when a write would pass through or replace a
+// symlink: relgate never writes through links.
+var ErrSymlinkInPath = errors.New("symlink in path")
+
+// CommitFiles writes a commit on top of parent (zero for a root commit) that
+// changes the given files, building only the trees on the changed paths:
+// every other subtree keeps its id, so the cost does not grow with the size of
+// the repository (shared/GIT-NOTES.md). It does not move any reference.
+func (r *Repo) CommitFiles(parent plumbing.Hash, prefix string, changes []Change, msg string, who Author) (plumbing.Hash, error) {
+	var root *object.Tree
+	if !parent.IsZero() {
+		c, err := r.Git.CommitObject(parent)
+		if err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read commit %s: %w", parent, err)
+		}
+		if root, err = c.Tree(); err != nil {
+			return plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", parent, err)
+		}
+	}
+	edits := map[string][]byte{}
+	for _, ch := range changes {
+		p := strings.Trim(path.Clean(ch.Path), "/")
+		if p == "." || strings.HasPrefix(p, "../") || p == ".." || strings.Contains(p, "/../") {
+			return plumbing.ZeroHash, fmt.Errorf("write %s: path leaves the repository", ch.Path)
+		}
+		if prefix != "" {
+			p = prefix + "/" + p
+		}
+		edits[p] = ch.Content
+	}
+	treeID, err := r.writeTree(root, "", edits)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	sig := object.Signature{Name: who.Name, Email: who.Email, When: who.When}
+	c := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: treeID}
+	if !parent.IsZero() {
+		c.ParentHashes = []plumbing.Hash{parent}
+	}
+	obj := r.Git.Storer.NewEncodedObject()
+	if err := c.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return r.Git.Storer.SetEncodedObject(obj)
+}
+
+// writeTree returns the id of tree t (nil: empty) with edits applied; edits
+// are keyed by full path and only those under dir are considered.
+func (r *Repo) writeTree(t *object.Tree, dir string, edits map[string][]byte) (plumbing.Hash, error) {
+	entries := map[string]object.TreeEntry{}
+	if t != nil {
+		for _, e := range t.Entries {
+			entries[e.Name] = e
+		}
+	}
+	// Group edits by the first path element below dir.
+	sub := map[string]map[string][]byte{}
+	for p, content := range edits {
+		rel := p
+		if dir != "" {
+			if !strings.HasPrefix(p, dir+"/") {
+				continue
+			}
+			rel = strings.TrimPrefix(p, dir+"/")
+		}
+		first, _, nested := strings.Cut(rel, "/")
+		if !nested {
+			old, exists := entries[first]
+			if exists && old.Mode != filemode.Regular && old.Mode != filemode.Executable {
+				return plumbing.ZeroHash, fmt.Errorf("write %s: %w (or a folder) is in the way", p, ErrSymlinkInPath)
+			}
+			if content == nil {
+				delete(entries, first)
+				continue
+			}
+			id, err := r.writeBlob(content)
+			if err != nil {
+				return plumbing.ZeroHash, err
+			}
+			entries[first] = object.TreeEntry{Name: first, Mode: filemode.Regular, Hash: id}
+			continue
+		}
+
+		if sub[first] == nil {
+			sub[first] = map[string][]byte{}
+		}
+		sub[first][p] = content
+	}
+	for name, subEdits := range sub {
+		full := name
+		if dir != "" {
+			full = dir + "/" + name
+		}
+		var child *object.Tree
+		if old, exists := entries[name]; exists {
+			if old.Mode != filemode.Dir {
+				return plumbing.ZeroHash, fmt.Errorf("write under %s: %w", full, ErrSymlinkInPath)
+			}
+			var err error
+			if child, err = r.Git.TreeObject(old.Hash); err != nil {
+				return plumbing.ZeroHash, fmt.Errorf("read tree %s: %w", full, err)
+			}
+		}
+		id, err := r.writeTree(child, full, subEdits)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if id == emptyTree {
+			delete(entries, name)
+			continue
+		}
+		entries[name] = object.TreeEntry{Name: name, Mode: filemode.Dir, Hash: id}
+	}
+	out := &object.Tree{}
+	for _, e := range entries {
+		out.Entries = append(out.Entries, e)
+	}
+	// Git orders tree entries by name, with folders compared as if ending in "/".
+	sort.Slice(out.Entries, func(i, j int) bool { return sortKey(out.Entries[i]) < sortKey(out.Entries[j]) })
+	if len(out.Entries) == 0 {
+		return emptyTree, nil
+	}
+	obj := r.Git.Storer.NewEncodedObject()
+	if err := out.Encode(obj); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return r.Git.Storer.SetEncodedObject(obj)
+}
+
+var emptyTree = plumbing.NewHash("4b825dc642cb6eb9a060e54bf8d69288fbee4904")
+
+func sortKey(e object.TreeEntry) string {
+	if e.Mode == filemode.Dir {
+		return e.Name + "/"
+	}
+	return e.Name
+}
+
+func (r *Repo) writeBlob(content []byte) (plumbing.Hash, error) {
+	obj := r.Git.Storer.NewEncodedObject()
+	obj.SetType(plumbing.BlobObject)
+	obj.SetSize(int64(len(content)))
+	w, err := obj.Writer()
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if _, err := w.Write(content); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := w.Close(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	return r.Git.Storer.SetEncodedObject(obj)
+}
+
+// ErrRefMoved is returned when a branch no longer points where the caller
+// expected: another writer got there first.
+var ErrRefMoved = errors.New("branch moved")
+
+// SetBranch moves refs/heads/branch from old to new, failing with ErrRefMoved
+// when it no longer points at old (zero old: the branch must not exist).
+func (r *Repo) SetBranch(branch string, old, new plumbing.Hash) error {
+	name := plumbing.NewBranchReferenceName(branch)
+	var oldRef *plumbing.Reference
+	if !old.IsZero() {
+		oldRef = plumbing.NewHashReference(name, old)
+	} else if _, err := r.Git.Storer.Reference(name); err == nil {
+		return fmt.Errorf("create %s: %w", branch, ErrRefMoved)
+	}
+	err := r.Git.Storer.CheckAndSetReference(plumbing.NewHashReference(name, new), oldRef)
+	if errors.Is(err, storage.ErrReferenceHasChanged) {
+		return fmt.Errorf("update %s: %w", branch, ErrRefMoved)
+	}
+	return err
+}
+
+// CommitMessage returns a commit's message.
+func (r *Repo) CommitMessage(h plumbing.Hash) (string, error) {
+	c, err := r.Git.CommitObject(h)
+	if err != nil {
+		return "", err
+	}
+	return c.Message, nil
+}
