@@ -41,7 +41,7 @@ type Options struct {
 	Remote string
 	// Branch to write; default the current branch.
 	Branch string
-	// MaxAttempts bounds the fetch-recompute-push cycles (default 8).
+	// MaxAttempts bounds the fetch-recompute-push cycles (default 20).
 	MaxAttempts int
 	// Now gives commit times; default time.Now.
 	Now func() time.Time
@@ -77,7 +77,7 @@ func Run(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Re
 		opts.Out = io.Discard
 	}
 	if opts.MaxAttempts <= 0 {
-		opts.MaxAttempts = 8
+		opts.MaxAttempts = 20
 	}
 	if opts.Branch == "" {
 		head, err := r.Git.Head()
@@ -312,18 +312,27 @@ func remoteRef(opts Options) plumbing.ReferenceName {
 	return plumbing.ReferenceName("refs/relgate/remotes/" + opts.Branch)
 }
 
-func remoteOpts(opts Options) (name, url string) {
+// remote returns the remote to talk to: a configured one by name, or an
+// anonymous one for a URL.
+func remote(r *gitrepo.Repo, opts Options) (*git.Remote, error) {
 	if strings.Contains(opts.Remote, "/") || strings.Contains(opts.Remote, ":") {
-		return "", opts.Remote
+		return git.NewRemote(r.Git.Storer, &config.RemoteConfig{Name: "relgate", URLs: []string{opts.Remote}}), nil
 	}
-	return opts.Remote, ""
+	rem, err := r.Git.Remote(opts.Remote)
+	if err != nil {
+		return nil, fmt.Errorf("remote %s: %w", opts.Remote, err)
+	}
+	return rem, nil
 }
 
 // fetch brings the remote branch into a private ref and returns its tip.
 func fetch(ctx context.Context, r *gitrepo.Repo, opts Options) (plumbing.Hash, error) {
-	name, url := remoteOpts(opts)
+	rem, err := remote(r, opts)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
 	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", opts.Branch, remoteRef(opts)))
-	err := r.Git.FetchContext(ctx, &git.FetchOptions{RemoteName: name, RemoteURL: url, RefSpecs: []config.RefSpec{spec}, Force: true, Tags: git.NoTags})
+	err = rem.FetchContext(ctx, &git.FetchOptions{RemoteName: rem.Config().Name, RefSpecs: []config.RefSpec{spec}, Force: true, Tags: git.NoTags})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redact(opts.Remote), err)
 	}
@@ -336,9 +345,12 @@ func fetch(ctx context.Context, r *gitrepo.Repo, opts Options) (plumbing.Hash, e
 
 // push moves the remote branch from old to new, never forcing.
 func push(ctx context.Context, r *gitrepo.Repo, opts Options, old, new plumbing.Hash) error {
-	name, url := remoteOpts(opts)
+	rem, err := remote(r, opts)
+	if err != nil {
+		return err
+	}
 	dst := "refs/heads/" + opts.Branch
-	err := r.Git.PushContext(ctx, &git.PushOptions{RemoteName: name, RemoteURL: url,
+	err = rem.PushContext(ctx, &git.PushOptions{RemoteName: rem.Config().Name,
 		RefSpecs:          []config.RefSpec{config.RefSpec(new.String() + ":" + dst)},
 		RequireRemoteRefs: []config.RefSpec{config.RefSpec(old.String() + ":" + dst)}})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
@@ -354,7 +366,7 @@ func isContention(err error) bool {
 		return true
 	}
 	msg := err.Error()
-	for _, s := range []string{"non-fast-forward", "fetch first", "required to be", "cannot lock ref", "stale info"} {
+	for _, s := range []string{"non-fast-forward", "fetch first", "required to be", "cannot lock ref", "failed to lock", "failed to update ref", "stale info"} {
 		if strings.Contains(msg, s) {
 			return true
 		}

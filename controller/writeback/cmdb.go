@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/relgate/relgate/controller/docschema"
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/yamldoc"
@@ -18,7 +19,7 @@ import (
 // history says so; retired items are marked retired, never deleted; new
 // items enter the CMDB. An item whose history already names the release for
 // that action is left alone, which makes the write idempotent.
-func cmdbWrite(snap *loader.Snapshot, r *loader.Release) (*Write, error) {
+func cmdbWrite(snap *overlay, r *loader.Release) (*Write, error) {
 	d := r.Deployment
 	type edit struct {
 		item, action, version, digest, note, at string
@@ -76,7 +77,7 @@ func cmdbWrite(snap *loader.Snapshot, r *loader.Release) (*Write, error) {
 			content, err = newItem(p, r, e.item, entry)
 		} else {
 			var data []byte
-			if data, err = snap.Tree.Read(p); err == nil {
+			if data, err = snap.read(p); err == nil {
 				content, err = editItem(data, entry)
 			}
 		}
@@ -234,3 +235,33 @@ func approvalYAML(p string, a document.Approval) ([]byte, error) {
 
 // ApprovalYAML renders an approval file as relgate writes it.
 func ApprovalYAML(p string, a document.Approval) ([]byte, error) { return approvalYAML(p, a) }
+
+// overlay is the snapshot with the files of earlier writes applied.
+type overlay struct {
+	snap  *loader.Snapshot
+	files map[string][]byte
+}
+
+func (o *overlay) read(p string) ([]byte, error) {
+	if data, ok := o.files[p]; ok {
+		return data, nil
+	}
+	return o.snap.Tree.Read(p)
+}
+
+// CMDBItem returns an item as earlier writes left it.
+func (o *overlay) CMDBItem(id string) (*document.CMDBItem, bool, error) {
+	data, ok := o.files[document.CMDBPath(id)]
+	if !ok {
+		return o.snap.CMDBItem(id)
+	}
+	set, err := docschema.Embedded()
+	if err != nil {
+		return nil, false, err
+	}
+	v, probs := loader.Decode(set, document.KindCMDBItem, data)
+	if len(probs) > 0 {
+		return nil, true, fmt.Errorf("%s as relgate would write it is invalid: %s", document.CMDBPath(id), probs[0].Message)
+	}
+	return v.(*document.CMDBItem), true, nil
+}

@@ -88,6 +88,9 @@ func Plan(snap *loader.Snapshot, pol *policy.Policy, opts Options) ([]Write, err
 		lang = "zh"
 	}
 	var out []Write
+	// Writes are committed one after another; later ones must see the files
+	// earlier ones changed (several releases update one CMDB item).
+	ov := &overlay{snap: snap, files: map[string][]byte{}}
 	for _, id := range snap.ReleaseIDs() {
 		r := snap.Releases[id]
 		if r.Release == nil || r.Deployment == nil {
@@ -98,12 +101,15 @@ func Plan(snap *loader.Snapshot, pol *policy.Policy, opts Options) ([]Write, err
 			return nil, err
 		}
 		if _, passed := passedGate(st, policy.GateDeploymentConfirmation); passed {
-			w, err := cmdbWrite(snap, r)
+			w, err := cmdbWrite(ov, r)
 			if err != nil {
 				return nil, err
 			}
 			if w != nil {
 				out = append(out, *w)
+				for _, f := range w.Files {
+					ov.files[f.Path] = f.Content
+				}
 			}
 		}
 		rep, err := releaseReport(snap, pol, r, st, lang)
