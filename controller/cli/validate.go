@@ -2,9 +2,12 @@ package cli
 
 import (
 	"flag"
+	"fmt"
 	"io"
+	"path/filepath"
 
 	"github.com/relgate/relgate/controller/finding"
+	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/validate"
 )
@@ -13,6 +16,7 @@ type validateOptions struct {
 	repoFlags
 	format  string
 	workers int
+	noCache bool
 }
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
@@ -21,6 +25,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	o.register(fs, true)
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or github (workflow annotations)")
 	fs.IntVar(&o.workers, "workers", 0, "parse on `N` goroutines (default: one per CPU)")
+	fs.BoolVar(&o.noCache, "no-cache", false, "do not use or update the decode cache in the git directory")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return err
@@ -37,9 +42,16 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeTree()
-	snap, err := loader.LoadAll(tree, loader.Options{Workers: o.workers})
+	var cache *loader.Cache
+	if !o.noCache {
+		cache = openCache(dir)
+	}
+	snap, err := loader.LoadAll(tree, loader.Options{Workers: o.workers, Cache: cache})
 	if err != nil {
 		return err
+	}
+	if err := cache.Save(); err != nil {
+		fmt.Fprintf(stderr, "relgate: warning: the decode cache was not saved: %v\n", err)
 	}
 	fs2, err := validate.Check(snap)
 	if err != nil {
@@ -60,4 +72,19 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		return errFailed
 	}
 	return nil
+}
+
+// openCache opens the decode cache of the git repository holding dir, if any:
+// results keyed by blob id, kept in the git directory, never committed.
+func openCache(dir string) *loader.Cache {
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	gd := r.GitDir()
+	if gd == "" {
+		return nil
+	}
+	return loader.OpenCache(filepath.Join(gd, "relgate", "decode-cache"))
 }

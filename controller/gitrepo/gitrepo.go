@@ -281,11 +281,20 @@ func (t *Tree) Read(p string) ([]byte, error) {
 	return t.repo.ReadBlob(e.ID)
 }
 
+// ReadBlob reads a blob of this tree's repository by id.
+func (t *Tree) ReadBlob(id source.BlobID) ([]byte, error) { return t.repo.ReadBlob(id) }
+
+// MaxBlobSize is the largest blob relgate reads into memory.
+const MaxBlobSize = 4 << 20
+
 // ReadBlob returns a blob's content.
 func (r *Repo) ReadBlob(id source.BlobID) ([]byte, error) {
 	obj, err := r.storage.EncodedObject(plumbing.BlobObject, plumbing.Hash(id))
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", id, err)
+	}
+	if obj.Size() > MaxBlobSize {
+		return nil, fmt.Errorf("blob %s is %d bytes, relgate reads at most %d: %w", id, obj.Size(), MaxBlobSize, source.ErrTooLarge)
 	}
 	rd, err := obj.Reader()
 	if err != nil {

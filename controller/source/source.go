@@ -45,6 +45,9 @@ type Entry struct {
 	NotRegular bool
 }
 
+// ErrTooLarge is returned for a file larger than relgate reads.
+var ErrTooLarge = errors.New("file too large")
+
 // ErrNotRegular is returned for a path that is a symlink or another non-file:
 // relgate never follows a link out of the repository.
 var ErrNotRegular = errors.New("not a regular file")
