@@ -70,7 +70,8 @@ func open(gitDir, workDir string) (*Repo, error) {
 	// KeepDescriptors keeps pack files open between reads: twice as fast on
 	// large repositories (shared/GIT-NOTES.md).
 	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRU(64*cache.MiByte),
-		filesystem.Options{KeepDescriptors: true})
+		// Alternates (git clone --shared, common in CI) name absolute paths.
+		filesystem.Options{KeepDescriptors: true, AlternatesFS: osfs.New("/")})
 	var wt billy.Filesystem
 	if workDir != "" {
 		wt = osfs.New(workDir)
