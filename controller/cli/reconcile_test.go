@@ -2,6 +2,9 @@ package cli_test
 
 import (
 	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -51,6 +54,11 @@ func TestReconcileExamples(t *testing.T) {
 	if code, _, _ := run(t, "validate", r.Dir); code != 0 {
 		t.Errorf("repository invalid after reconcile")
 	}
+	// The README links these files: they are what reconcile writes for the examples.
+	for _, f := range []string{"reports/releases/REL-2026-0041.md", "reports/releases/REL-2026-0042.md", "reports/releases/REL-2026-0042.json"} {
+		golden(t, filepath.Join("../../docs/reconcile-example", filepath.Base(f)), r.Read(f))
+	}
+	golden(t, "../../docs/reconcile-example/cmdb.diff", r.GitCLI("diff", "HEAD~4", "HEAD", "--", "cmdb"))
 	code, out, _ = run(t, "reconcile", r.Dir)
 	if code != 0 || !strings.Contains(out, "nothing to do") {
 		t.Errorf("second run: exit %d\n%s", code, out)
@@ -87,5 +95,28 @@ func TestReconcileRefusesDirtyFiles(t *testing.T) {
 	}
 	if log := r.GitCLI("log", "--oneline"); strings.Count(log, "\n") != 1 {
 		t.Errorf("committed despite the refusal:\n%s", log)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with a golden file, rewriting it with -update.
+func golden(t *testing.T, file, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(file, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from what relgate writes now (go test ./controller/cli -run %s -update):\n%s", file, t.Name(), got)
 	}
 }
