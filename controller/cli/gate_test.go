@@ -216,6 +216,29 @@ func TestGateScenarios(t *testing.T) {
 				addGoLive(r)
 				r.Commit("go-live plan", who("wangfang"))
 			}, want: []string{"change CHG-2026-0105 is rejected, not approved"}},
+		{name: "a team's own gate (security-review before go-live-approval) blocks until approved",
+			base: func(r *gitrepotest.Repo) {
+				r.Edit("relgate.yaml", "blackoutWindows:", "gates:\n  - id: security-review\n    before: go-live-approval\n    requires: [{role: security-officer, count: 1}]\n    covers: [plan.yaml, golive.yaml]\nblackoutWindows:")
+				r.Edit("relgate.yaml", "  process-approver:", "  security-officer:\n    - xuhui\n  process-approver:")
+			},
+			change: func(t *testing.T, r *gitrepotest.Repo) {
+				r.Edit("releases/REL-2026-0041/deployment.yaml", "recordedBy: ", "# 补记\nrecordedBy: ")
+				r.Commit("touch", who("sunlei"))
+			}, want: []string{"gate security-review", "security-officer from xuhui", "gate security-review must pass first"}},
+		{name: "R-5.1.6 a window in a blackout period needs the process approver too",
+			base: func(r *gitrepotest.Repo) {
+				r.Edit(rel43+"/release.yaml", "start: \"2026-11-28T22:00:00+08:00\"", "start: \"2027-02-08T22:00:00+08:00\"")
+				r.Edit(rel43+"/release.yaml", "end: \"2026-11-29T04:00:00+08:00\"", "end: \"2027-02-09T04:00:00+08:00\"")
+			},
+			change: func(t *testing.T, r *gitrepotest.Repo) {
+				approvePlan43(t, r)
+				approve(t, r, "REL-2026-0043", "plan-review", "--as", "hejun")
+				r.Write(rel43+"/test-report.yaml", strings.ReplaceAll(r.Read("releases/REL-2026-0041/test-report.yaml"), "REL-2026-0041", "REL-2026-0043"))
+				addGoLive(r)
+				r.Write(rel43+"/deployment.yaml", strings.ReplaceAll(r.Read("releases/REL-2026-0041/deployment.yaml"), "REL-2026-0041", "REL-2026-0043"))
+				r.Commit("everything", who("wangfang"))
+				approve(t, r, "REL-2026-0043", "go-live-approval", "--as", "zhangwei")
+			}, want: []string{"blackout window 2027年春节保电期", "process-approver from liuzhiqiang"}},
 		{name: "R-5.1.10 a closed release changes only with the process approver",
 			base: func(r *gitrepotest.Repo) {
 				r.Write("releases/REL-2026-0041/closure.yaml", closure41)
