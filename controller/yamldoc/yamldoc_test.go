@@ -12,7 +12,7 @@ import (
 func TestParseRejects(t *testing.T) {
 	tests := []struct {
 		name, in, want string
-		line       int
+		line           int
 	}{
 		{"alias", "a: &x 1\nb: *x\n", "anchors and aliases", 1},
 		{"duplicate key", "a: 1\nb: 2\na: 3\n", `duplicate key "a" (first on line 1)`, 3},
