@@ -271,7 +271,7 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 		}
 		if len(data) > yamldoc.MaxFileSize {
 			results[i] = parsed{findings: []finding.Finding{{File: e.Path, Rule: "yaml", Severity: finding.Error,
-				Message: fmt.Sprintf("file is larger than the limit of %d bytes", yamldoc.MaxFileSize)}}}
+				Message: fmt.Sprintf("file is too large; the limit is %d bytes", yamldoc.MaxFileSize)}}}
 			continue
 		}
 		jobs <- job{i: i, e: e, data: data}

@@ -115,10 +115,21 @@ func syntaxError(err error) error {
 // parser sees it: yaml.v3 recurses on '[' and '{' and a file of brackets is the
 // cheapest way to make it work hard. Block nesting is bounded by indentation
 // and checked on the tree.
+//
+// It also bounds the number of values before parsing: every value but the
+// first is preceded by a newline or a comma, so their count caps what the
+// parser would allocate (a flow sequence of a million digits would otherwise
+// cost some 120 MiB before the tree could be checked).
 func checkNesting(data []byte) error {
-	depth, line := 0, 1
+	depth, line, separators := 0, 1, 0
 	inQuote := byte(0)
 	for _, c := range data {
+		if c == '\n' || c == ',' {
+			separators++
+			if separators > 2*MaxNodes {
+				return &Error{Line: line, Column: 1, Msg: fmt.Sprintf("more than %d lines and list items; a release document is far smaller", 2*MaxNodes)}
+			}
+		}
 		switch {
 		case c == '\n':
 			line++
