@@ -766,7 +766,7 @@ func (e *evaluator) cmdbCheck(d *document.Deployment) Check {
 			e.fail(err)
 			return Check{}
 		}
-		if it == nil || it.Version != v.Version || (v.Digest != "" && it.Digest != v.Digest) {
+		if it == nil || it.Version != v.Version || (v.Digest != "" && it.Digest != v.Digest) || !namesRelease(it, e.in.Release.ID) {
 			wrong = append(wrong, v.Item)
 		}
 	}
@@ -786,7 +786,17 @@ func (e *evaluator) cmdbCheck(d *document.Deployment) Check {
 		}
 	}
 	return Check{Name: "cmdb-updated", Clause: "R-3.4, R-5.1.9", OK: len(wrong) == 0, File: document.CMDBDir,
-		Message: ifElse(len(wrong) == 0, "the CMDB shows the "+what+" versions", "CMDB items not showing the "+what+" versions: "+strings.Join(wrong, ", "))}
+		Message: ifElse(len(wrong) == 0, "the CMDB shows the "+what+" versions", "CMDB items not showing the "+what+" versions with a history entry naming the release: "+strings.Join(wrong, ", ")+"; relgate reconcile writes them")}
+}
+
+// namesRelease: the item's history records what the release did to it.
+func namesRelease(it *document.CMDBItem, release string) bool {
+	for _, h := range it.History {
+		if h.Release == release {
+			return true
+		}
+	}
+	return false
 }
 
 func ifElse(cond bool, a, b string) string {
