@@ -107,7 +107,7 @@ func checkDocuments(t *testing.T, dir string, files []string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := newDoc(loc.Kind)
+		v := loader.New(loc.Kind)
 		dec := yaml.NewDecoder(bytes.NewReader(data))
 		dec.KnownFields(true)
 		if err := dec.Decode(v); err != nil {
@@ -253,36 +253,6 @@ func checkTimes(t *testing.T, p string, data []byte) {
 		}
 		_ = ts
 	}
-}
-
-func newDoc(k document.Kind) any {
-	switch k {
-	case document.KindPolicy:
-		return &document.Policy{}
-	case document.KindChange:
-		return &document.Change{}
-	case document.KindRelease:
-		return &document.Release{}
-	case document.KindPlan:
-		return &document.Plan{}
-	case document.KindTestReport:
-		return &document.TestReport{}
-	case document.KindGoLive:
-		return &document.GoLive{}
-	case document.KindCommunication:
-		return &document.Communication{}
-	case document.KindDeployment:
-		return &document.Deployment{}
-	case document.KindApproval:
-		return &document.Approval{}
-	case document.KindClosure:
-		return &document.Closure{}
-	case document.KindCMDBItem:
-		return &document.CMDBItem{}
-	case document.KindReview:
-		return &document.Review{}
-	}
-	panic("unknown kind " + string(k))
 }
 
 // TestCommitTimes checks that commit times never go backwards and that each
