@@ -19,6 +19,7 @@ import (
 type reconcileOptions struct {
 	repoFlags
 	remote, branch, mirror, lang string
+	signKey                      string
 	push, dryRun                 bool
 }
 
@@ -32,6 +33,7 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.lang, "lang", "", "language of release reports: zh or en (default: the policy's)")
 	fs.BoolVar(&o.push, "push", false, "push the commits to the remote (never forced) instead of committing locally")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the writes that are due without committing")
+	fs.StringVar(&o.signKey, "sign-key", "", "sign relgate's commits with the armored OpenPGP private key in `FILE`")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return err
@@ -68,8 +70,13 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	defer r.Close()
-	res, err := reconcile.Run(context.Background(), r, prefix, reconcile.Options{Lang: o.lang, DryRun: o.dryRun,
-		Push: o.push, Remote: o.remote, Branch: o.branch, Out: stdout})
+	opts := reconcile.Options{Lang: o.lang, DryRun: o.dryRun, Push: o.push, Remote: o.remote, Branch: o.branch, Out: stdout}
+	if o.signKey != "" {
+		if opts.SignKey, err = readSigningKey(o.signKey); err != nil {
+			return err
+		}
+	}
+	res, err := reconcile.Run(context.Background(), r, prefix, opts)
 	if err != nil {
 		return err
 	}

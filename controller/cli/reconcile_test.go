@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 	"github.com/relgate/relgate/controller/present"
 )
 
@@ -119,4 +123,38 @@ func golden(t *testing.T, file, got string) {
 	if string(want) != got {
 		t.Errorf("%s differs from what relgate writes now (go test ./controller/cli -run %s -update):\n%s", file, t.Name(), got)
 	}
+}
+
+// TestReconcileSigned: with --sign-key every commit relgate makes carries an
+// OpenPGP signature that verifies with the bot's public key.
+func TestReconcileSigned(t *testing.T) {
+	key, pub := gitrepotest.NewKey(t, "relgate-bot", "relgate-bot@grid-it.example.cn")
+	r := exampleRepo(t)
+	if code, out, errs := run(t, "reconcile", r.Dir, "--sign-key", writeKey(t, key)); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	head, err := r.Git.Head()
+	if err != nil {
+		t.Fatal(err)
+	}
+	iter, err := r.Git.Log(&git.LogOptions{From: head.Hash()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed := 0
+	iter.ForEach(func(c *object.Commit) error {
+		if c.Author.Email != "relgate-bot@grid-it.example.cn" {
+			return nil
+		}
+		if _, err := c.Verify(pub); err != nil {
+			t.Errorf("commit %s %q: %v", c.Hash, c.Message, err)
+		}
+		signed++
+		return nil
+	})
+	if signed != 4 {
+		t.Errorf("%d signed commits, want 4", signed)
+	}
+	r.GitCLI("fsck", "--strict")
+	r.GitCLI("cat-file", "-p", "HEAD")
 }

@@ -40,6 +40,17 @@ func (h History) Authenticate(a *loader.Approval) (string, string) {
 	if !ok {
 		return "base", ""
 	}
+	if a.Forge != nil && strings.EqualFold(intro.AuthorEmailAddress(), h.Policy.Bot.Email) {
+		// Recorded by relgate from a forge review: the bot vouches for it.
+		bot, _ := h.Policy.PersonByEmail(h.Policy.Bot.Email)
+		if bot != nil && len(bot.SigningKeys) > 0 && intro.VerifiedBy(bot.SigningKeys) {
+			return "forge", ""
+		}
+		if h.Policy.TrustCommitAuthor {
+			return "forge", ""
+		}
+		return "", fmt.Sprintf("recorded by the bot from review %d, but commit %s carries no valid signature by a key the policy lists for the bot", a.Forge.ReviewID, short(intro.CommitID()))
+	}
 	person, known := h.Policy.Person(a.FilePerson)
 	if !known {
 		return "", fmt.Sprintf("%s is not a person of the base policy", a.FilePerson)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -25,6 +26,9 @@ type Change struct {
 type Author struct {
 	Name, Email string
 	When        time.Time
+	// SignKey, when set, signs the commit (OpenPGP), so that what the bot
+	// records can be authenticated like a person's approval.
+	SignKey *openpgp.Entity
 }
 
 // ErrSymlinkInPath is returned when a write would pass through or replace a
@@ -65,6 +69,13 @@ func (r *Repo) CommitFiles(parent plumbing.Hash, prefix string, changes []Change
 	c := &object.Commit{Author: sig, Committer: sig, Message: msg, TreeHash: treeID}
 	if !parent.IsZero() {
 		c.ParentHashes = []plumbing.Hash{parent}
+	}
+	if who.SignKey != nil {
+		sig, err := signCommit(c, who.SignKey)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		c.PGPSignature = sig
 	}
 	obj := r.Git.Storer.NewEncodedObject()
 	if err := c.Encode(obj); err != nil {
@@ -210,4 +221,29 @@ func (r *Repo) CommitMessage(h plumbing.Hash) (string, error) {
 		return "", err
 	}
 	return c.Message, nil
+}
+
+// signCommit returns an armored detached signature of the commit's encoding
+// without a signature, as git computes it.
+func signCommit(c *object.Commit, key *openpgp.Entity) (string, error) {
+	unsigned := r0(c)
+	obj := &plumbing.MemoryObject{}
+	if err := unsigned.EncodeWithoutSignature(obj); err != nil {
+		return "", err
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := openpgp.ArmoredDetachSign(&b, key, rd, nil); err != nil {
+		return "", fmt.Errorf("sign commit: %w", err)
+	}
+	return b.String(), nil
+}
+
+func r0(c *object.Commit) *object.Commit {
+	cp := *c
+	cp.PGPSignature = ""
+	return &cp
 }

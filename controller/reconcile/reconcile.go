@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -47,6 +48,8 @@ type Options struct {
 	Now func() time.Time
 	// Out receives one line per commit.
 	Out io.Writer
+	// SignKey signs relgate's commits (recommended when the policy requires signatures).
+	SignKey *openpgp.Entity
 	// Extra adds writes beyond those the documents call for (approval records from the forge).
 	Extra func(*loader.Snapshot) ([]writeback.Write, error)
 }
@@ -206,7 +209,7 @@ func commitWrites(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Option
 		}
 		return writes, tip, nil, nil
 	}
-	who := gitrepo.Author{Name: pol.Bot.Name, Email: pol.Bot.Email, When: opts.Now().In(pol.Location)}
+	who := gitrepo.Author{Name: pol.Bot.Name, Email: pol.Bot.Email, When: opts.Now().In(pol.Location), SignKey: opts.SignKey}
 	cur := tip
 	var commits []Commit
 	for _, w := range writes {
