@@ -333,3 +333,26 @@ func indent(s, prefix string) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return prefix + strings.Join(lines, "\n"+prefix) + "\n"
 }
+
+// TestGateFormats: the Markdown a check run shows and the annotations a
+// GitHub Actions run makes, for a blocked change.
+func TestGateFormats(t *testing.T) {
+	r := prRepo(t, nil)
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei")
+	r.Edit(rel43+"/plan.yaml", "purpose: ", "purpose: 改。")
+	addGoLive(r)
+	r.Commit("go-live plan", who("wangfang"))
+	_, md, _ := run(t, "gate", "--base", "main", r.Dir, "--format", "markdown")
+	for _, want := range []string{"## relgate: ⛔ BLOCKED", "#### ⛔ `plan-review`", "| release-owner × 1 |", "**stale**"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+	_, gh, _ := run(t, "gate", "--base", "main", r.Dir, "--format", "github")
+	if !strings.Contains(gh, "::error file=") || !strings.Contains(gh, "releases/REL-2026-0043/release.yaml") || !strings.Contains(gh, "plan-review") {
+		t.Errorf("annotations:\n%s", gh)
+	}
+	if code, _, errs := run(t, "gate", r.Dir); code != 2 || !strings.Contains(errs, "--base") {
+		t.Errorf("gate without --base: exit %d %s", code, errs)
+	}
+}
