@@ -44,6 +44,9 @@ func commands() []command {
 		{"approve", "record your approval (or rejection) of a gate, bound to the current digest", runApprove},
 		{"gate", "decide whether a change (base..head) may merge", runGate},
 		{"reconcile", "commit the CMDB updates and release reports that are due, and push them safely", runReconcile},
+		{"serve", "gate GitHub pull requests live: webhooks, check runs, write-back, scheduled jobs", runServe},
+		{"report", "write the quarterly release report: KPIs, failed releases, lead times, chart", runReport},
+		{"audit", "a release's audit trail from git history; audit verify re-checks every commit of a branch", runAudit},
 		{"status", "each release's lifecycle state and what its next gate misses", runStatus},
 	}
 }

@@ -22,6 +22,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/loader"
@@ -48,6 +49,8 @@ type Options struct {
 	Now func() time.Time
 	// Out receives one line per commit.
 	Out io.Writer
+	// Auth authenticates fetch and push to an HTTPS remote.
+	Auth transport.AuthMethod
 	// SignKey signs relgate's commits (recommended when the policy requires signatures).
 	SignKey *openpgp.Entity
 	// Extra adds writes beyond those the documents call for (approval records from the forge).
@@ -335,7 +338,7 @@ func fetch(ctx context.Context, r *gitrepo.Repo, opts Options) (plumbing.Hash, e
 		return plumbing.ZeroHash, err
 	}
 	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", opts.Branch, remoteRef(opts)))
-	err = rem.FetchContext(ctx, &git.FetchOptions{RemoteName: rem.Config().Name, RefSpecs: []config.RefSpec{spec}, Force: true, Tags: git.NoTags})
+	err = rem.FetchContext(ctx, &git.FetchOptions{RemoteName: rem.Config().Name, Auth: opts.Auth, RefSpecs: []config.RefSpec{spec}, Force: true, Tags: git.NoTags})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redact(opts.Remote), err)
 	}
@@ -353,7 +356,7 @@ func push(ctx context.Context, r *gitrepo.Repo, opts Options, old, new plumbing.
 		return err
 	}
 	dst := "refs/heads/" + opts.Branch
-	err = rem.PushContext(ctx, &git.PushOptions{RemoteName: rem.Config().Name,
+	err = rem.PushContext(ctx, &git.PushOptions{RemoteName: rem.Config().Name, Auth: opts.Auth,
 		RefSpecs:          []config.RefSpec{config.RefSpec(new.String() + ":" + dst)},
 		RequireRemoteRefs: []config.RefSpec{config.RefSpec(old.String() + ":" + dst)}})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {

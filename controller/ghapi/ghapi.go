@@ -1,0 +1,451 @@
+// Package ghapi is relgate's adapter to the GitHub REST API, built on
+// go-github: it reads pull requests and their reviews and posts check runs and
+// commit statuses. go-github's pointer-heavy types are converted to this
+// package's plain types here and never travel further. Requests are retried
+// with backoff and jitter on 5xx, 429 and secondary rate limits (honouring
+// Retry-After), the number in flight is bounded, and tokens redact themselves.
+package ghapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/google/go-github/v60/github"
+)
+
+// Token is a secret credential. Printing, logging or encoding it shows
+// "[redacted]"; Reveal returns it for the one place that sends it.
+type Token string
+
+// String implements fmt.Stringer.
+func (Token) String() string { return "[redacted]" }
+
+// GoString implements fmt.GoStringer (%#v).
+func (Token) GoString() string { return `ghapi.Token("[redacted]")` }
+
+// LogValue implements slog.LogValuer.
+func (Token) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// MarshalJSON keeps the token out of any JSON the caller writes.
+func (Token) MarshalJSON() ([]byte, error) { return []byte(`"[redacted]"`), nil }
+
+// MarshalText keeps the token out of text encodings.
+func (Token) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// Reveal returns the secret.
+func (t Token) Reveal() string { return string(t) }
+
+// App is a GitHub App's installation credential.
+type App struct {
+	ID             int64
+	InstallationID int64
+	// PrivateKey is the App's PEM private key.
+	PrivateKey Token
+}
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the API root: "" for github.com, or a GitHub Enterprise
+	// Server's https://HOST/api/v3/.
+	BaseURL string
+	// Token is a personal access token; App is used instead when set.
+	Token Token
+	App   *App
+	Retry RetryConfig
+	// Transport is the underlying transport (default http.DefaultTransport).
+	Transport http.RoundTripper
+	// Timeout bounds one API call including its retries (default 2 minutes).
+	Timeout time.Duration
+}
+
+// Repo names a repository.
+type Repo struct {
+	Owner, Name string
+}
+
+func (r Repo) String() string { return r.Owner + "/" + r.Name }
+
+// ParseRepo parses "owner/name".
+func ParseRepo(s string) (Repo, error) {
+	o, n, ok := strings.Cut(strings.TrimSuffix(strings.Trim(s, "/"), ".git"), "/")
+	if !ok || o == "" || n == "" || strings.Contains(n, "/") {
+		return Repo{}, fmt.Errorf("repository %q: want OWNER/NAME", s)
+	}
+	return Repo{Owner: o, Name: n}, nil
+}
+
+// PullRequest is what relgate needs of a pull request.
+type PullRequest struct {
+	Number         int
+	State          string // open, closed
+	Draft          bool
+	Merged         bool
+	MergeCommitSHA string
+	Title          string
+	Author         string
+	AuthorIsBot    bool
+	HeadSHA        string
+	HeadRef        string
+	BaseRef        string
+	BaseSHA        string
+	HTMLURL        string
+}
+
+// Review is one pull request review.
+type Review struct {
+	ID    int64
+	Login string
+	IsBot bool
+	// State is APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED or PENDING.
+	State       string
+	CommitID    string
+	SubmittedAt time.Time
+}
+
+// Annotation is a check run annotation on a file's lines.
+type Annotation struct {
+	Path      string
+	StartLine int
+	EndLine   int
+	// Level is notice, warning or failure.
+	Level   string
+	Title   string
+	Message string
+}
+
+// CheckRun is a check run to create or update.
+type CheckRun struct {
+	Name    string
+	HeadSHA string
+	// Status is queued, in_progress or completed.
+	Status string
+	// Conclusion is set when completed: success, failure, action_required, ...
+	Conclusion  string
+	Title       string
+	Summary     string
+	Text        string
+	DetailsURL  string
+	ExternalID  string
+	Annotations []Annotation
+	CompletedAt time.Time
+}
+
+// Status is a commit status.
+type Status struct {
+	// State is error, failure, pending or success.
+	State       string
+	Context     string
+	Description string
+	TargetURL   string
+}
+
+// Limits GitHub sets on check runs and statuses.
+const (
+	MaxAnnotations       = 50    // per request
+	MaxSummary           = 65535 // characters
+	MaxStatusDescription = 140
+)
+
+// Client calls GitHub.
+type Client struct {
+	gh      *github.Client
+	timeout time.Duration
+	retry   *Transport
+	app     *ghinstallation.Transport
+}
+
+// New makes a client. It fails on a malformed base URL or App key.
+func New(cfg Config) (*Client, error) {
+	base := cfg.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	apiURL := cfg.BaseURL
+	if apiURL == "" {
+		apiURL = "https://api.github.com/"
+	}
+	if !strings.HasSuffix(apiURL, "/") {
+		apiURL += "/"
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("GitHub API URL %q: want https://HOST/api/v3/ (or empty for github.com)", Redact(apiURL))
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("GitHub API URL %s: credentials in the URL are not allowed; use the token settings", Redact(apiURL))
+	}
+	c := &Client{timeout: cfg.Timeout}
+	if c.timeout <= 0 {
+		c.timeout = 2 * time.Minute
+	}
+	inner := base
+	if cfg.App != nil {
+		itr, err := ghinstallation.New(base, cfg.App.ID, cfg.App.InstallationID, []byte(cfg.App.PrivateKey.Reveal()))
+		if err != nil {
+			return nil, fmt.Errorf("GitHub App %d installation %d: private key: %w", cfg.App.ID, cfg.App.InstallationID, err)
+		}
+		itr.BaseURL = strings.TrimSuffix(apiURL, "/")
+		c.app = itr
+		inner = itr
+	}
+	c.retry = NewTransport(inner, cfg.Retry)
+	gh := github.NewClient(&http.Client{Transport: c.retry})
+	if cfg.App == nil && cfg.Token != "" {
+		gh = gh.WithAuthToken(cfg.Token.Reveal())
+	}
+	gh.UserAgent = "relgate"
+	// Not WithEnterpriseURLs: it appends api/v3/ to any URL; the caller
+	// names the API root exactly.
+	gh.BaseURL, gh.UploadURL = u, u
+	c.gh = gh
+	return c, nil
+}
+
+// IsApp reports whether the client authenticates as a GitHub App (which may
+// create check runs; a personal access token may not).
+func (c *Client) IsApp() bool { return c.app != nil }
+
+// GitToken returns a token for git over HTTPS: the installation token of an
+// App, or "" when the client uses a personal access token (the caller has it).
+func (c *Client) GitToken(ctx context.Context) (Token, error) {
+	if c.app == nil {
+		return "", nil
+	}
+	t, err := c.app.Token(ctx)
+	if err != nil {
+		return "", fmt.Errorf("GitHub App installation token: %w", err)
+	}
+	return Token(t), nil
+}
+
+func (c *Client) ctx(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// maxPages bounds pagination: 30 pages of 100.
+const maxPages = 30
+
+// GetPull reads a pull request.
+func (c *Client) GetPull(ctx context.Context, r Repo, n int) (PullRequest, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	pr, _, err := c.gh.PullRequests.Get(ctx, r.Owner, r.Name, n)
+	if err != nil {
+		return PullRequest{}, fmt.Errorf("get pull request %s#%d: %w", r, n, classify(err))
+	}
+	return convertPull(pr), nil
+}
+
+// ListOpenPulls lists the open pull requests into base ("" for any base).
+func (c *Client) ListOpenPulls(ctx context.Context, r Repo, base string) ([]PullRequest, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	opt := &github.PullRequestListOptions{State: "open", Base: base, ListOptions: github.ListOptions{PerPage: 100}}
+	var out []PullRequest
+	for page := 0; page < maxPages; page++ {
+		prs, resp, err := c.gh.PullRequests.List(ctx, r.Owner, r.Name, opt)
+		if err != nil {
+			return nil, fmt.Errorf("list open pull requests of %s: %w", r, classify(err))
+		}
+		for _, pr := range prs {
+			out = append(out, convertPull(pr))
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+	return out, fmt.Errorf("list open pull requests of %s: more than %d pages", r, maxPages)
+}
+
+// ListReviews lists a pull request's reviews, oldest first.
+func (c *Client) ListReviews(ctx context.Context, r Repo, n int) ([]Review, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	opt := &github.ListOptions{PerPage: 100}
+	var out []Review
+	for page := 0; page < maxPages; page++ {
+		rs, resp, err := c.gh.PullRequests.ListReviews(ctx, r.Owner, r.Name, n, opt)
+		if err != nil {
+			return nil, fmt.Errorf("list reviews of %s#%d: %w", r, n, classify(err))
+		}
+		for _, rv := range rs {
+			out = append(out, Review{ID: rv.GetID(), Login: rv.GetUser().GetLogin(), IsBot: rv.GetUser().GetType() == "Bot",
+				State: strings.ToUpper(rv.GetState()), CommitID: rv.GetCommitID(), SubmittedAt: rv.GetSubmittedAt().Time})
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+	return out, fmt.Errorf("list reviews of %s#%d: more than %d pages", r, n, maxPages)
+}
+
+// CreateCheckRun creates a check run and returns its id.
+func (c *Client) CreateCheckRun(ctx context.Context, r Repo, run CheckRun) (int64, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	opt := github.CreateCheckRunOptions{Name: run.Name, HeadSHA: run.HeadSHA, Status: optional(run.Status),
+		Conclusion: optional(run.Conclusion), DetailsURL: optional(run.DetailsURL), ExternalID: optional(run.ExternalID),
+		Output: output(run)}
+	if run.Conclusion != "" {
+		opt.CompletedAt = completedAt(run)
+	}
+	cr, _, err := c.gh.Checks.CreateCheckRun(ctx, r.Owner, r.Name, opt)
+	if err != nil {
+		return 0, fmt.Errorf("create check run %q on %s@%s: %w", run.Name, r, short(run.HeadSHA), classify(err))
+	}
+	return cr.GetID(), nil
+}
+
+// UpdateCheckRun updates a check run.
+func (c *Client) UpdateCheckRun(ctx context.Context, r Repo, id int64, run CheckRun) error {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	opt := github.UpdateCheckRunOptions{Name: run.Name, Status: optional(run.Status), Conclusion: optional(run.Conclusion),
+		DetailsURL: optional(run.DetailsURL), ExternalID: optional(run.ExternalID), Output: output(run)}
+	if run.Conclusion != "" {
+		opt.CompletedAt = completedAt(run)
+	}
+	if _, _, err := c.gh.Checks.UpdateCheckRun(ctx, r.Owner, r.Name, id, opt); err != nil {
+		return fmt.Errorf("update check run %d of %s: %w", id, r, classify(err))
+	}
+	return nil
+}
+
+// CreateStatus sets a commit status.
+func (c *Client) CreateStatus(ctx context.Context, r Repo, sha string, s Status) error {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	desc := s.Description
+	if len([]rune(desc)) > MaxStatusDescription {
+		desc = string([]rune(desc)[:MaxStatusDescription-1]) + "…"
+	}
+	st := &github.RepoStatus{State: github.String(s.State), Context: optional(s.Context), Description: optional(desc),
+		TargetURL: optional(s.TargetURL)}
+	if _, _, err := c.gh.Repositories.CreateStatus(ctx, r.Owner, r.Name, sha, st); err != nil {
+		return fmt.Errorf("create status %q on %s@%s: %w", s.Context, r, short(sha), classify(err))
+	}
+	return nil
+}
+
+func convertPull(pr *github.PullRequest) PullRequest {
+	return PullRequest{Number: pr.GetNumber(), State: pr.GetState(), Draft: pr.GetDraft(), Merged: pr.GetMerged(),
+		MergeCommitSHA: pr.GetMergeCommitSHA(), Title: pr.GetTitle(), Author: pr.GetUser().GetLogin(),
+		AuthorIsBot: pr.GetUser().GetType() == "Bot", HeadSHA: pr.GetHead().GetSHA(), HeadRef: pr.GetHead().GetRef(),
+		BaseRef: pr.GetBase().GetRef(), BaseSHA: pr.GetBase().GetSHA(), HTMLURL: pr.GetHTMLURL()}
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func completedAt(run CheckRun) *github.Timestamp {
+	t := run.CompletedAt
+	if t.IsZero() {
+		t = time.Now()
+	}
+	return &github.Timestamp{Time: t.UTC().Truncate(time.Second)}
+}
+
+func output(run CheckRun) *github.CheckRunOutput {
+	if run.Title == "" && run.Summary == "" {
+		return nil
+	}
+	summary := run.Summary
+	if len(summary) > MaxSummary {
+		summary = truncateUTF8(summary, MaxSummary-100) + "\n\n… (truncated)"
+	}
+	out := &github.CheckRunOutput{Title: github.String(run.Title), Summary: github.String(summary), Text: optional(run.Text)}
+	for i, a := range run.Annotations {
+		if i == MaxAnnotations {
+			break
+		}
+		end := max(a.EndLine, a.StartLine)
+		out.Annotations = append(out.Annotations, &github.CheckRunAnnotation{Path: github.String(a.Path),
+			StartLine: github.Int(max(a.StartLine, 1)), EndLine: github.Int(max(end, 1)),
+			AnnotationLevel: github.String(a.Level), Message: github.String(a.Message), Title: optional(a.Title)})
+	}
+	return out
+}
+
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && (s[n]&0xC0) == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+func short(sha string) string {
+	if len(sha) > 12 {
+		return sha[:12]
+	}
+	return sha
+}
+
+// Error classes callers branch on.
+var (
+	// ErrNotFound: the pull request, repository or commit does not exist (or
+	// the credential cannot see it).
+	ErrNotFound = errors.New("not found")
+	// ErrForbidden: the credential lacks a permission (a personal access
+	// token cannot create check runs).
+	ErrForbidden = errors.New("forbidden")
+	// ErrRateLimited: GitHub's rate limit held after the retries.
+	ErrRateLimited = errors.New("rate limited")
+)
+
+// classify wraps go-github's errors with this package's sentinels, keeping
+// the message (which never holds the token: it is in a header, not the URL).
+func classify(err error) error {
+	var rl *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	var er *github.ErrorResponse
+	switch {
+	case errors.As(err, &rl), errors.As(err, &abuse):
+		return fmt.Errorf("%w: %v", ErrRateLimited, err)
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound:
+		return fmt.Errorf("%w: %v", ErrNotFound, err)
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusTooManyRequests:
+		return fmt.Errorf("%w: %v", ErrRateLimited, err)
+	case errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusForbidden:
+		return fmt.Errorf("%w: %v", ErrForbidden, err)
+	}
+	return err
+}
+
+// Redact strips credentials from a URL for logs and errors.
+func Redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		if i := strings.LastIndex(raw, "@"); i >= 0 {
+			return "[redacted]@" + raw[i+1:]
+		}
+		return raw
+	}
+	if u.User != nil {
+		u.User = url.User("[redacted]")
+	}
+	q := u.Query()
+	for k := range q {
+		lk := strings.ToLower(k)
+		if strings.Contains(lk, "token") || strings.Contains(lk, "secret") || strings.Contains(lk, "key") {
+			q.Set(k, "[redacted]")
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}

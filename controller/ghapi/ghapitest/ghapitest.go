@@ -1,0 +1,668 @@
+// Package ghapitest is a fake GitHub REST API for tests: an httptest server
+// that implements the endpoints relgate calls (pull requests get and list,
+// reviews list, check runs create and update, commit statuses create, App
+// installation tokens), keeps their state, records every request, checks
+// request shapes against GitHub's documented ones and can inject faults: 5xx,
+// 429 with Retry-After, 403 secondary rate limits and slow responses.
+package ghapitest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// PR is a pull request held by the fake.
+type PR struct {
+	Number         int
+	State          string // open, closed
+	Merged         bool
+	MergeCommitSHA string
+	Title          string
+	Author         string
+	AuthorType     string // User, Bot
+	HeadSHA        string
+	HeadRef        string
+	BaseRef        string
+	BaseSHA        string
+}
+
+// Review is a review held by the fake.
+type Review struct {
+	ID       int64
+	Login    string
+	UserType string // User, Bot
+	// State is APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED.
+	State       string
+	CommitID    string
+	SubmittedAt time.Time
+}
+
+// CheckRun is a check run as posted.
+type CheckRun struct {
+	ID          int64
+	Name        string
+	HeadSHA     string
+	Status      string
+	Conclusion  string
+	Title       string
+	Summary     string
+	Annotations []map[string]any
+}
+
+// Status is a commit status as posted.
+type Status struct {
+	SHA, State, Context, Description string
+}
+
+// Request is one recorded request.
+type Request struct {
+	Method, Path, Query string
+	Body                []byte
+	Header              http.Header
+	At                  time.Time
+}
+
+// Fault is an injected failure: the next Times requests matching Method
+// (empty: any) and Path (a substring) get Status with Header and Body
+// instead of their answer, after Delay. Status 0 with a Delay only slows.
+type Fault struct {
+	Method, Path string
+	Status       int
+	Header       map[string]string
+	Body         string
+	Delay        time.Duration
+	Times        int
+}
+
+// Server is the fake.
+type Server struct {
+	*httptest.Server
+	// Prefix is the API root path: "" like api.github.com, "/api/v3" like GitHub Enterprise.
+	Prefix string
+
+	mu         sync.Mutex
+	pulls      map[string]map[int]*PR
+	reviews    map[string]map[int][]Review
+	checkRuns  []CheckRun
+	statuses   []Status
+	requests   []Request
+	violations []string
+	faults     []*Fault
+	nextID     int64
+	// Tokens a request may carry ("Bearer X" or "token X"); empty accepts any.
+	tokens []string
+}
+
+// New starts a fake. Close it when done (t.Cleanup(s.Close)).
+func New() *Server {
+	s := &Server{pulls: map[string]map[int]*PR{}, reviews: map[string]map[int][]Review{}, nextID: 1000}
+	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
+	return s
+}
+
+// URL of the API root, for ghapi.Config.BaseURL.
+func (s *Server) APIURL() string { return s.Server.URL + s.Prefix + "/" }
+
+// AcceptTokens limits the tokens the fake accepts.
+func (s *Server) AcceptTokens(tokens ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.tokens = tokens
+}
+
+// SetPull adds or replaces a pull request of repo ("owner/name").
+func (s *Server) SetPull(repo string, pr PR) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pulls[repo] == nil {
+		s.pulls[repo] = map[int]*PR{}
+	}
+	if pr.State == "" {
+		pr.State = "open"
+	}
+	if pr.AuthorType == "" {
+		pr.AuthorType = "User"
+	}
+	cp := pr
+	s.pulls[repo][pr.Number] = &cp
+}
+
+// Pull returns a pull request.
+func (s *Server) Pull(repo string, n int) (PR, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.pulls[repo][n]
+	if p == nil {
+		return PR{}, false
+	}
+	return *p, true
+}
+
+// AddReview adds a review to a pull request and returns its id.
+func (s *Server) AddReview(repo string, n int, r Review) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.reviews[repo] == nil {
+		s.reviews[repo] = map[int][]Review{}
+	}
+	s.nextID++
+	r.ID = s.nextID
+	if r.UserType == "" {
+		r.UserType = "User"
+	}
+	if r.SubmittedAt.IsZero() {
+		r.SubmittedAt = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC).Add(time.Duration(r.ID) * time.Second)
+	}
+	s.reviews[repo][n] = append(s.reviews[repo][n], r)
+	return r.ID
+}
+
+// Inject adds a fault.
+func (s *Server) Inject(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f.Times == 0 {
+		f.Times = 1
+	}
+	s.faults = append(s.faults, &f)
+}
+
+// Requests returns the recorded requests.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests)
+}
+
+// Violations returns the requests whose shape GitHub would refuse.
+func (s *Server) Violations() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.violations)
+}
+
+// CheckRuns returns every check run, in the order posted (updates applied).
+func (s *Server) CheckRuns() []CheckRun {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.checkRuns)
+}
+
+// Statuses returns every status posted, in order.
+func (s *Server) Statuses() []Status {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.statuses)
+}
+
+// LatestCheckRun is the check run GitHub would show for a commit and name:
+// the most recently created.
+func (s *Server) LatestCheckRun(sha, name string) (CheckRun, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.checkRuns) - 1; i >= 0; i-- {
+		if c := s.checkRuns[i]; c.HeadSHA == sha && c.Name == name {
+			return c, true
+		}
+	}
+	return CheckRun{}, false
+}
+
+// LatestStatus is the commit status GitHub would show for a commit and context.
+func (s *Server) LatestStatus(sha, context string) (Status, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := len(s.statuses) - 1; i >= 0; i-- {
+		if st := s.statuses[i]; st.SHA == sha && st.Context == context {
+			return st, true
+		}
+	}
+	return Status{}, false
+}
+
+var (
+	rePull      = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)$`)
+	rePulls     = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls$`)
+	reReviews   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)/reviews$`)
+	reCheckRuns = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/check-runs$`)
+	reCheckRun  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/check-runs/(\d+)$`)
+	reStatuses  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/statuses/([^/]+)$`)
+	reToken     = regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)
+	reSHA       = regexp.MustCompile(`^[0-9a-f]{40}$`)
+)
+
+func (s *Server) violate(format string, args ...any) {
+	s.violations = append(s.violations, fmt.Sprintf(format, args...))
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 10<<20))
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Body: body,
+		Header: r.Header.Clone(), At: time.Now()})
+	var fault *Fault
+	for _, f := range s.faults {
+		if f.Times > 0 && (f.Method == "" || f.Method == r.Method) && strings.Contains(r.URL.Path, f.Path) {
+			f.Times--
+			fault = f
+			break
+		}
+	}
+	s.mu.Unlock()
+	if fault != nil {
+		if fault.Delay > 0 {
+			select {
+			case <-time.After(fault.Delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if fault.Status != 0 {
+			for k, v := range fault.Header {
+				w.Header().Set(k, v)
+			}
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.WriteHeader(fault.Status)
+			io.WriteString(w, fault.Body)
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := strings.CutPrefix(r.URL.Path, s.Prefix)
+	if !ok {
+		s.violate("%s %s: not under the API root %q", r.Method, r.URL.Path, s.Prefix)
+		writeJSON(w, 404, map[string]any{"message": "Not Found"})
+		return
+	}
+	if m := reToken.FindStringSubmatch(p); m != nil && r.Method == http.MethodPost {
+		s.installationToken(w, r, m[1])
+		return
+	}
+	if !s.authorised(r) {
+		writeJSON(w, 401, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
+		return
+	}
+	if !strings.Contains(r.Header.Get("Accept"), "application/vnd.github") && !strings.Contains(r.Header.Get("Accept"), "application/json") {
+		s.violate("%s %s: Accept %q is not a GitHub media type", r.Method, p, r.Header.Get("Accept"))
+	}
+	switch {
+	case r.Method == http.MethodGet && rePull.MatchString(p):
+		m := rePull.FindStringSubmatch(p)
+		n, _ := strconv.Atoi(m[3])
+		pr := s.pulls[m[1]+"/"+m[2]][n]
+		if pr == nil {
+			writeJSON(w, 404, map[string]any{"message": "Not Found"})
+			return
+		}
+		writeJSON(w, 200, pullJSON(m[1], m[2], pr))
+	case r.Method == http.MethodGet && rePulls.MatchString(p):
+		m := rePulls.FindStringSubmatch(p)
+		s.listPulls(w, r, m[1], m[2])
+	case r.Method == http.MethodGet && reReviews.MatchString(p):
+		m := reReviews.FindStringSubmatch(p)
+		n, _ := strconv.Atoi(m[3])
+		s.listReviews(w, r, m[1]+"/"+m[2], n)
+	case r.Method == http.MethodPost && reCheckRuns.MatchString(p):
+		s.createCheckRun(w, r, body)
+	case r.Method == http.MethodPatch && reCheckRun.MatchString(p):
+		m := reCheckRun.FindStringSubmatch(p)
+		id, _ := strconv.ParseInt(m[3], 10, 64)
+		s.updateCheckRun(w, r, id, body)
+	case r.Method == http.MethodPost && reStatuses.MatchString(p):
+		m := reStatuses.FindStringSubmatch(p)
+		s.createStatus(w, r, m[3], body)
+	default:
+		s.violate("%s %s: relgate called an endpoint the fake does not implement", r.Method, p)
+		writeJSON(w, 404, map[string]any{"message": "Not Found"})
+	}
+}
+
+func (s *Server) authorised(r *http.Request) bool {
+	a := r.Header.Get("Authorization")
+	scheme, tok, _ := strings.Cut(a, " ")
+	if a == "" || (scheme != "Bearer" && scheme != "token") || tok == "" {
+		s.violate("%s %s: Authorization %q is not Bearer/token", r.Method, r.URL.Path, scheme)
+		return false
+	}
+	return len(s.tokens) == 0 || slices.Contains(s.tokens, tok)
+}
+
+func (s *Server) installationToken(w http.ResponseWriter, r *http.Request, id string) {
+	scheme, jwt, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if scheme != "Bearer" || strings.Count(jwt, ".") != 2 {
+		s.violate("POST /app/installations/%s/access_tokens: want a Bearer JWT signed by the App", id)
+		writeJSON(w, 401, map[string]any{"message": "A JSON web token could not be decoded"})
+		return
+	}
+	tok := "ghs_installation" + id
+	s.tokens = append(s.tokens, tok)
+	writeJSON(w, 201, map[string]any{"token": tok, "expires_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+}
+
+func page(r *http.Request) (int, int) {
+	per, _ := strconv.Atoi(r.URL.Query().Get("per_page"))
+	if per <= 0 {
+		per = 30
+	}
+	if per > 100 {
+		per = 100
+	}
+	pg, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	if pg <= 0 {
+		pg = 1
+	}
+	return pg, per
+}
+
+func paginate(w http.ResponseWriter, r *http.Request, n int) (int, int) {
+	pg, per := page(r)
+	lo, hi := min((pg-1)*per, n), min(pg*per, n)
+	if hi < n {
+		u := *r.URL
+		q := u.Query()
+		q.Set("page", strconv.Itoa(pg+1))
+		u.RawQuery = q.Encode()
+		w.Header().Set("Link", fmt.Sprintf(`<http://%s%s>; rel="next"`, r.Host, u.RequestURI()))
+	}
+	return lo, hi
+}
+
+func (s *Server) listPulls(w http.ResponseWriter, r *http.Request, owner, name string) {
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" {
+		state = "open"
+	}
+	if !slices.Contains([]string{"open", "closed", "all"}, state) {
+		s.violate("GET pulls: state %q not one of open, closed, all", state)
+	}
+	var ns []int
+	for n, pr := range s.pulls[owner+"/"+name] {
+		if (state == "all" || pr.State == state) && (q.Get("base") == "" || q.Get("base") == pr.BaseRef) {
+			ns = append(ns, n)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(ns)))
+	lo, hi := paginate(w, r, len(ns))
+	out := []any{}
+	for _, n := range ns[lo:hi] {
+		out = append(out, pullJSON(owner, name, s.pulls[owner+"/"+name][n]))
+	}
+	writeJSON(w, 200, out)
+}
+
+func (s *Server) listReviews(w http.ResponseWriter, r *http.Request, repo string, n int) {
+	if s.pulls[repo][n] == nil {
+		writeJSON(w, 404, map[string]any{"message": "Not Found"})
+		return
+	}
+	rs := s.reviews[repo][n]
+	lo, hi := paginate(w, r, len(rs))
+	out := []any{}
+	for _, rv := range rs[lo:hi] {
+		out = append(out, map[string]any{"id": rv.ID, "node_id": "PRR_" + strconv.FormatInt(rv.ID, 10),
+			"user": user(rv.Login, rv.UserType), "body": "", "state": rv.State, "commit_id": rv.CommitID,
+			"submitted_at": rv.SubmittedAt.UTC().Format(time.RFC3339), "author_association": "MEMBER",
+			"html_url": fmt.Sprintf("https://github.com/%s/pull/%d#pullrequestreview-%d", repo, n, rv.ID)})
+	}
+	writeJSON(w, 200, out)
+}
+
+func user(login, typ string) map[string]any {
+	return map[string]any{"login": login, "id": len(login) * 1000, "type": typ, "site_admin": false}
+}
+
+func pullJSON(owner, name string, pr *PR) map[string]any {
+	repo := map[string]any{"id": 1, "name": name, "full_name": owner + "/" + name, "owner": user(owner, "Organization")}
+	var mcs any
+	if pr.MergeCommitSHA != "" {
+		mcs = pr.MergeCommitSHA
+	}
+	return map[string]any{"id": 100000 + pr.Number, "number": pr.Number, "state": pr.State, "title": pr.Title,
+		"user": user(pr.Author, pr.AuthorType), "draft": false, "merged": pr.Merged, "merge_commit_sha": mcs,
+		"html_url": fmt.Sprintf("https://github.com/%s/%s/pull/%d", owner, name, pr.Number),
+		"head":     map[string]any{"ref": pr.HeadRef, "sha": pr.HeadSHA, "label": owner + ":" + pr.HeadRef, "repo": repo},
+		"base":     map[string]any{"ref": pr.BaseRef, "sha": pr.BaseSHA, "label": owner + ":" + pr.BaseRef, "repo": repo}}
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(v)
+}
+
+// decode decodes a JSON body into a map, recording a violation for a body
+// that is not a JSON object or sent without a JSON content type.
+func (s *Server) decode(r *http.Request, body []byte) (map[string]any, bool) {
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		s.violate("%s %s: Content-Type %q, want application/json", r.Method, r.URL.Path, ct)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		s.violate("%s %s: body is not a JSON object: %v", r.Method, r.URL.Path, err)
+		return nil, false
+	}
+	return m, true
+}
+
+// Documented values (docs.github.com/rest/checks/runs, /rest/commits/statuses).
+var (
+	checkStatuses    = []string{"queued", "in_progress", "completed", "waiting", "requested", "pending"}
+	checkConclusions = []string{"action_required", "cancelled", "failure", "neutral", "success", "skipped", "stale", "timed_out"}
+	annotationLevels = []string{"notice", "warning", "failure"}
+	statusStates     = []string{"error", "failure", "pending", "success"}
+	checkRunFields   = []string{"name", "head_sha", "details_url", "external_id", "status", "started_at", "conclusion",
+		"completed_at", "output", "actions"}
+	outputFields     = []string{"title", "summary", "text", "annotations", "images"}
+	annotationFields = []string{"path", "start_line", "end_line", "start_column", "end_column", "annotation_level",
+		"message", "title", "raw_details"}
+)
+
+func (s *Server) checkRunShape(where string, m map[string]any, create bool) []string {
+	var bad []string
+	for k := range m {
+		if !slices.Contains(checkRunFields, k) {
+			bad = append(bad, fmt.Sprintf("%s: unknown field %q", where, k))
+		}
+	}
+	if name, _ := m["name"].(string); create && name == "" {
+		bad = append(bad, where+": name is required")
+	}
+	if create {
+		if sha, _ := m["head_sha"].(string); !reSHA.MatchString(sha) {
+			bad = append(bad, fmt.Sprintf("%s: head_sha %q is not a commit id", where, sha))
+		}
+	}
+	status, _ := m["status"].(string)
+	if _, has := m["status"]; has && !slices.Contains(checkStatuses, status) {
+		bad = append(bad, fmt.Sprintf("%s: status %q", where, status))
+	}
+	if c, has := m["conclusion"]; has {
+		cs, _ := c.(string)
+		if !slices.Contains(checkConclusions, cs) {
+			bad = append(bad, fmt.Sprintf("%s: conclusion %q", where, cs))
+		}
+		if status != "" && status != "completed" {
+			bad = append(bad, fmt.Sprintf("%s: conclusion with status %q (a conclusion completes the run)", where, status))
+		}
+		if _, ok := m["completed_at"]; !ok {
+			bad = append(bad, where+": conclusion without completed_at")
+		}
+	} else if status == "completed" {
+		bad = append(bad, where+": status completed requires a conclusion")
+	}
+	if ts, ok := m["completed_at"].(string); ok {
+		if _, err := time.Parse(time.RFC3339, ts); err != nil {
+			bad = append(bad, fmt.Sprintf("%s: completed_at %q is not ISO 8601", where, ts))
+		}
+	}
+	if o, has := m["output"]; has {
+		out, ok := o.(map[string]any)
+		if !ok {
+			return append(bad, where+": output is not an object")
+		}
+		for k := range out {
+			if !slices.Contains(outputFields, k) {
+				bad = append(bad, fmt.Sprintf("%s: output: unknown field %q", where, k))
+			}
+		}
+		title, _ := out["title"].(string)
+		summary, _ := out["summary"].(string)
+		if title == "" || summary == "" {
+			bad = append(bad, where+": output needs title and summary")
+		}
+		if len(summary) > 65535 {
+			bad = append(bad, fmt.Sprintf("%s: output.summary is %d characters, over 65535", where, len(summary)))
+		}
+		anns, _ := out["annotations"].([]any)
+		if len(anns) > 50 {
+			bad = append(bad, fmt.Sprintf("%s: %d annotations in one request, over 50", where, len(anns)))
+		}
+		for i, a := range anns {
+			am, _ := a.(map[string]any)
+			for k := range am {
+				if !slices.Contains(annotationFields, k) {
+					bad = append(bad, fmt.Sprintf("%s: annotation %d: unknown field %q", where, i, k))
+				}
+			}
+			p, _ := am["path"].(string)
+			lvl, _ := am["annotation_level"].(string)
+			msg, _ := am["message"].(string)
+			sl, _ := am["start_line"].(float64)
+			el, _ := am["end_line"].(float64)
+			if p == "" || strings.HasPrefix(p, "/") || msg == "" || sl < 1 || el < sl || !slices.Contains(annotationLevels, lvl) {
+				bad = append(bad, fmt.Sprintf("%s: annotation %d: needs path (relative), start_line ≥ 1, end_line ≥ start_line, annotation_level notice|warning|failure and message: %v", where, i, am))
+			}
+			if _, has := am["start_column"]; has && sl != el {
+				bad = append(bad, fmt.Sprintf("%s: annotation %d: columns only when start_line equals end_line", where, i))
+			}
+		}
+	}
+	return bad
+}
+
+func (s *Server) applyCheckRun(c *CheckRun, m map[string]any) {
+	if v, ok := m["name"].(string); ok && v != "" {
+		c.Name = v
+	}
+	if v, ok := m["head_sha"].(string); ok {
+		c.HeadSHA = v
+	}
+	if v, ok := m["status"].(string); ok {
+		c.Status = v
+	}
+	if v, ok := m["conclusion"].(string); ok {
+		c.Conclusion = v
+		c.Status = "completed"
+	}
+	if c.Status == "" {
+		c.Status = "queued"
+	}
+	if o, ok := m["output"].(map[string]any); ok {
+		c.Title, _ = o["title"].(string)
+		c.Summary, _ = o["summary"].(string)
+		if anns, ok := o["annotations"].([]any); ok {
+			for _, a := range anns {
+				if am, ok := a.(map[string]any); ok {
+					c.Annotations = append(c.Annotations, am)
+				}
+			}
+		}
+	}
+}
+
+func (s *Server) createCheckRun(w http.ResponseWriter, r *http.Request, body []byte) {
+	m, ok := s.decode(r, body)
+	if !ok {
+		writeJSON(w, 400, map[string]any{"message": "Problems parsing JSON"})
+		return
+	}
+	if bad := s.checkRunShape("POST check-runs", m, true); len(bad) > 0 {
+		s.violations = append(s.violations, bad...)
+		writeJSON(w, 422, map[string]any{"message": "Validation Failed", "errors": bad})
+		return
+	}
+	s.nextID++
+	c := CheckRun{ID: s.nextID}
+	s.applyCheckRun(&c, m)
+	s.checkRuns = append(s.checkRuns, c)
+	writeJSON(w, 201, map[string]any{"id": c.ID, "name": c.Name, "head_sha": c.HeadSHA, "status": c.Status, "conclusion": nilIfEmpty(c.Conclusion)})
+}
+
+func (s *Server) updateCheckRun(w http.ResponseWriter, r *http.Request, id int64, body []byte) {
+	m, ok := s.decode(r, body)
+	if !ok {
+		writeJSON(w, 400, map[string]any{"message": "Problems parsing JSON"})
+		return
+	}
+	if bad := s.checkRunShape("PATCH check-runs", m, false); len(bad) > 0 {
+		s.violations = append(s.violations, bad...)
+		writeJSON(w, 422, map[string]any{"message": "Validation Failed", "errors": bad})
+		return
+	}
+	for i := range s.checkRuns {
+		if s.checkRuns[i].ID == id {
+			c := &s.checkRuns[i]
+			c.Annotations = nil
+			s.applyCheckRun(c, m)
+			writeJSON(w, 200, map[string]any{"id": c.ID, "name": c.Name, "head_sha": c.HeadSHA, "status": c.Status, "conclusion": nilIfEmpty(c.Conclusion)})
+			return
+		}
+	}
+	writeJSON(w, 404, map[string]any{"message": "Not Found"})
+}
+
+func (s *Server) createStatus(w http.ResponseWriter, r *http.Request, sha string, body []byte) {
+	m, ok := s.decode(r, body)
+	if !ok {
+		writeJSON(w, 400, map[string]any{"message": "Problems parsing JSON"})
+		return
+	}
+	var bad []string
+	if !reSHA.MatchString(sha) {
+		bad = append(bad, fmt.Sprintf("POST statuses: %q is not a commit id", sha))
+	}
+	for k := range m {
+		if !slices.Contains([]string{"state", "target_url", "description", "context"}, k) {
+			bad = append(bad, fmt.Sprintf("POST statuses: unknown field %q", k))
+		}
+	}
+	state, _ := m["state"].(string)
+	if !slices.Contains(statusStates, state) {
+		bad = append(bad, fmt.Sprintf("POST statuses: state %q not one of error, failure, pending, success", state))
+	}
+	desc, _ := m["description"].(string)
+	if len([]rune(desc)) > 140 {
+		bad = append(bad, fmt.Sprintf("POST statuses: description of %d characters, over 140", len([]rune(desc))))
+	}
+	if len(bad) > 0 {
+		s.violations = append(s.violations, bad...)
+		writeJSON(w, 422, map[string]any{"message": "Validation Failed", "errors": bad})
+		return
+	}
+	ctx, _ := m["context"].(string)
+	if ctx == "" {
+		ctx = "default"
+	}
+	s.statuses = append(s.statuses, Status{SHA: sha, State: state, Context: ctx, Description: desc})
+	s.nextID++
+	writeJSON(w, 201, map[string]any{"id": s.nextID, "state": state, "context": ctx, "description": desc})
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,727 @@
+// Package history keeps an index of which commits touched which documents of
+// a release repository, so the audit trail of one release is answered
+// without a path-limited log over the whole history (shared/GIT-NOTES.md).
+//
+// The index is built in one pass over the commits: each commit's tree is
+// compared with its first parent's by raw tree entry ids, level by level,
+// descending only into folders whose ids differ. A commit that touches one
+// release reads the root, the releases folder and nothing else. What a commit
+// touched is recorded as keys: "releases/<id>" for a release folder,
+// "<dir>/<file>" for the files of changes/, cmdb/, reviews/ and approvals/,
+// and the name of any other top-level entry (relgate.yaml, reports).
+// A merge is compared with its first parent: the whole change it lands.
+//
+// The index is kept in a cache file under the git directory
+// (<git dir>/relgate/index-v1), extended with new commits only, and safe to
+// delete. It is never trusted blindly: a file whose checksum or structure is
+// wrong, or whose spot-checked commits do not match a fresh diff, is rebuilt.
+package history
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/gitrepo"
+)
+
+// Index maps commits to the keys they touched.
+type Index struct {
+	prefix  string
+	commits []entry
+	pos     map[plumbing.Hash]int32
+	keys    []string
+	keyPos  map[string]int32
+}
+
+type entry struct {
+	hash    plumbing.Hash
+	parents []int32 // indexes of parents in commits; -1 for a parent not in the repository (shallow)
+	keys    []int32 // indexes into keys, sorted
+}
+
+// Stats say what opening the index did.
+type Stats struct {
+	// Loaded is true when a cache file was read and passed its checks.
+	Loaded bool
+	// Rebuilt says why the cache was not used: "missing", "corrupt: ...",
+	// "spot check failed: ...", "other prefix"; empty when it was used.
+	Rebuilt string
+	// Scanned counts the commits diffed by this call; Total is the index size.
+	Scanned, Total int
+	// Saved is true when the cache file was written; SaveError says why it was not.
+	Saved     bool
+	SaveError string
+	// Path is the cache file ("" when caching is off).
+	Path string
+}
+
+// Options adjust Open.
+type Options struct {
+	// CachePath is the cache file; "" means DefaultPath, "-" keeps no cache.
+	CachePath string
+}
+
+// DefaultPath is the cache file of a release repository at prefix inside
+// the repository whose git directory is gitDir.
+func DefaultPath(gitDir, prefix string) string {
+	name := "index-v1"
+	if prefix != "" {
+		sum := sha256.Sum256([]byte(prefix))
+		name += fmt.Sprintf("-%x", sum[:6])
+	}
+	return filepath.Join(gitDir, "relgate", name)
+}
+
+// Open returns the index of every commit reachable from tips, reading the
+// cache, checking it, scanning the commits it lacks and saving it again.
+func Open(r *gitrepo.Repo, prefix string, tips []plumbing.Hash, opts Options) (*Index, Stats, error) {
+	prefix = strings.Trim(prefix, "/")
+	if prefix == "." {
+		prefix = ""
+	}
+	var st Stats
+	p := opts.CachePath
+	if p == "" {
+		p = DefaultPath(r.GitDir(), prefix)
+	}
+	if p == "-" {
+		p = ""
+	}
+	st.Path = p
+	rd := newReader(r)
+	defer rd.close()
+	var ix *Index
+	if p != "" {
+		data, err := os.ReadFile(p)
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			st.Rebuilt = "missing"
+		case err != nil:
+			return nil, st, fmt.Errorf("read history index %s: %w", p, err)
+		default:
+			loaded, err := decode(data)
+			switch {
+			case err != nil:
+				st.Rebuilt = "corrupt: " + err.Error()
+			case loaded.prefix != prefix:
+				st.Rebuilt = "other prefix"
+			default:
+				if err := loaded.spotCheck(rd); err != nil {
+					st.Rebuilt = "spot check failed: " + err.Error()
+				} else {
+					ix, st.Loaded = loaded, true
+				}
+			}
+		}
+	}
+	if ix == nil {
+		ix = &Index{prefix: prefix, pos: map[plumbing.Hash]int32{}, keyPos: map[string]int32{}}
+	}
+	n, err := ix.extend(rd, tips)
+	if err != nil {
+		return nil, st, err
+	}
+	st.Scanned, st.Total = n, len(ix.commits)
+	if p != "" && (n > 0 || !st.Loaded) {
+		// The cache only saves time: a repository the user cannot write to
+		// is still audited, from an index kept in memory.
+		if err := ix.save(p); err != nil {
+			st.SaveError = err.Error()
+		} else {
+			st.Saved = true
+		}
+	}
+	return ix, st, nil
+}
+
+// Prefix is the release repository's folder the index describes.
+func (ix *Index) Prefix() string { return ix.prefix }
+
+// extend scans the commits reachable from tips that the index lacks, oldest
+// first (parents before children), and returns how many it scanned.
+func (ix *Index) extend(rd *reader, tips []plumbing.Hash) (int, error) {
+	type frame struct {
+		h       plumbing.Hash
+		tree    plumbing.Hash
+		parents []plumbing.Hash
+		next    int
+	}
+	trees := map[plumbing.Hash]plumbing.Hash{}
+	var order []frame
+	onStack := map[plumbing.Hash]bool{}
+	for _, tip := range tips {
+		if _, ok := ix.pos[tip]; ok || onStack[tip] {
+			continue
+		}
+		// Iterative depth-first walk emitting a commit after its parents.
+		tree, parents, err := rd.commit(tip)
+		if err != nil {
+			return 0, err
+		}
+		stack := []frame{{h: tip, tree: tree, parents: parents}}
+		onStack[tip] = true
+		for len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			if top.next < len(top.parents) {
+				ph := top.parents[top.next]
+				top.next++
+				if _, ok := ix.pos[ph]; ok || onStack[ph] {
+					continue
+				}
+				t, ps, err := rd.commit(ph)
+				if errors.Is(err, plumbing.ErrObjectNotFound) {
+					continue // shallow: the parent is not here
+				}
+				if err != nil {
+					return 0, err
+				}
+				onStack[ph] = true
+				stack = append(stack, frame{h: ph, tree: t, parents: ps})
+				continue
+			}
+			order = append(order, *top)
+			trees[top.h] = top.tree
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(order) > bulkCommits {
+		if err := rd.bulk(); err != nil {
+			return 0, err
+		}
+	}
+	split := splitPrefix(ix.prefix)
+	for _, f := range order {
+		var parentTree plumbing.Hash
+		if len(f.parents) > 0 {
+			ph := f.parents[0]
+			t, ok := trees[ph]
+			if !ok {
+				if _, known := ix.pos[ph]; known {
+					var err error
+					if t, _, err = rd.commit(ph); err != nil {
+						return 0, err
+					}
+					trees[ph] = t
+				}
+			}
+			parentTree = t
+		}
+		keys, err := touched(rd, parentTree, f.tree, split)
+		if err != nil {
+			return 0, fmt.Errorf("commit %s: %w", f.h, err)
+		}
+		e := entry{hash: f.h}
+		for _, ph := range f.parents {
+			if i, ok := ix.pos[ph]; ok {
+				e.parents = append(e.parents, i)
+			} else {
+				e.parents = append(e.parents, -1)
+			}
+		}
+		for _, k := range keys {
+			e.keys = append(e.keys, ix.key(k))
+		}
+		sort.Slice(e.keys, func(i, j int) bool { return e.keys[i] < e.keys[j] })
+		ix.pos[f.h] = int32(len(ix.commits))
+		ix.commits = append(ix.commits, e)
+	}
+	return len(order), nil
+}
+
+// bulkCommits is the number of new commits from which a scan reads the pack
+// files whole instead of looking objects up one by one.
+var bulkCommits = 200
+
+func (ix *Index) key(k string) int32 {
+	if i, ok := ix.keyPos[k]; ok {
+		return i
+	}
+	i := int32(len(ix.keys))
+	ix.keys = append(ix.keys, k)
+	ix.keyPos[k] = i
+	return i
+}
+
+func splitPrefix(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, "/")
+}
+
+// descend lists the top-level folders whose changed entries are keys of their own.
+var descend = map[string]bool{document.ReleasesDir: true, document.ChangesDir: true, document.CMDBDir: true,
+	document.ReviewsDir: true, document.ApprovalsDir: true}
+
+// touched compares two commits' trees at prefix and returns the keys that differ.
+func touched(rd *reader, parentRoot, root plumbing.Hash, prefix []string) ([]string, error) {
+	a, err := subtreeOrZero(rd, parentRoot, prefix)
+	if err != nil {
+		return nil, err
+	}
+	b, err := subtreeOrZero(rd, root, prefix)
+	if err != nil {
+		return nil, err
+	}
+	if a == b {
+		return nil, nil
+	}
+	ta, err := rd.ptree(a)
+	if err != nil {
+		return nil, err
+	}
+	tb, err := rd.ptree(b)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	var inner error
+	err = diffTrees(ta, tb, func(name []byte, ea, eb *rawEntry) {
+		top := string(name)
+		if !descend[top] || !((ea != nil && ea.dir) || (eb != nil && eb.dir)) {
+			keys = append(keys, top)
+			return
+		}
+		sa, sb := dirID(ea), dirID(eb)
+		ra, err := rd.ptree(sa)
+		if err != nil {
+			inner = err
+			return
+		}
+		rb, err := rd.ptree(sb)
+		if err != nil {
+			inner = err
+			return
+		}
+		if err := diffTrees(ra, rb, func(n []byte, _, _ *rawEntry) { keys = append(keys, top+"/"+string(n)) }); err != nil {
+			inner = fmt.Errorf("tree %s: %w", top, err)
+		}
+	})
+	if err == nil {
+		err = inner
+	}
+	return keys, err
+}
+
+func dirID(e *rawEntry) plumbing.Hash {
+	var h plumbing.Hash
+	if e != nil && e.dir {
+		copy(h[:], e.id)
+	}
+	return h
+}
+
+func subtreeOrZero(rd *reader, root plumbing.Hash, prefix []string) (plumbing.Hash, error) {
+	if root.IsZero() {
+		return root, nil
+	}
+	return rd.subtree(root, prefix)
+}
+
+// Touching returns the commits reachable from tip that touched key, oldest
+// first (parents before children).
+func (ix *Index) Touching(tip plumbing.Hash, key string) ([]plumbing.Hash, error) {
+	reach, err := ix.reachable(tip)
+	if err != nil {
+		return nil, err
+	}
+	k, ok := ix.keyPos[key]
+	if !ok {
+		return nil, nil
+	}
+	var out []plumbing.Hash
+	for i, e := range ix.commits {
+		if reach[i] && containsKey(e.keys, k) {
+			out = append(out, e.hash)
+		}
+	}
+	return out, nil
+}
+
+func containsKey(keys []int32, k int32) bool {
+	i := sort.Search(len(keys), func(i int) bool { return keys[i] >= k })
+	return i < len(keys) && keys[i] == k
+}
+
+// reachable marks the commits reachable from tip. Parents always come
+// before their children in the index, so one backward sweep does it.
+func (ix *Index) reachable(tip plumbing.Hash) ([]bool, error) {
+	t, ok := ix.pos[tip]
+	if !ok {
+		return nil, fmt.Errorf("commit %s is not in the history index", tip)
+	}
+	reach := make([]bool, len(ix.commits))
+	reach[t] = true
+	for i := int(t); i >= 0; i-- {
+		if !reach[i] {
+			continue
+		}
+		for _, p := range ix.commits[i].parents {
+			if p >= 0 {
+				reach[p] = true
+			}
+		}
+	}
+	return reach, nil
+}
+
+// Order returns the given commits in index order: parents before children.
+func (ix *Index) Order(commits map[plumbing.Hash]bool) ([]plumbing.Hash, error) {
+	idx := make([]int32, 0, len(commits))
+	for h := range commits {
+		i, ok := ix.pos[h]
+		if !ok {
+			return nil, fmt.Errorf("commit %s is not in the history index", h)
+		}
+		idx = append(idx, i)
+	}
+	sort.Slice(idx, func(a, b int) bool { return idx[a] < idx[b] })
+	out := make([]plumbing.Hash, len(idx))
+	for k, i := range idx {
+		out[k] = ix.commits[i].hash
+	}
+	return out, nil
+}
+
+// Commit is one indexed commit.
+type Commit struct {
+	Hash plumbing.Hash
+	// Parents are the commit's parents; the first is the one it was diffed with.
+	Parents []plumbing.Hash
+	// Keys are what the commit changed relative to its first parent, sorted.
+	Keys []string
+}
+
+// Lookup returns an indexed commit.
+func (ix *Index) Lookup(h plumbing.Hash) (Commit, bool) {
+	i, ok := ix.pos[h]
+	if !ok {
+		return Commit{}, false
+	}
+	return ix.commit(i), true
+}
+
+func (ix *Index) commit(i int32) Commit {
+	e := ix.commits[i]
+	c := Commit{Hash: e.hash}
+	for _, p := range e.parents {
+		if p >= 0 {
+			c.Parents = append(c.Parents, ix.commits[p].hash)
+		}
+	}
+	for _, k := range e.keys {
+		c.Keys = append(c.Keys, ix.keys[k])
+	}
+	sort.Strings(c.Keys)
+	return c
+}
+
+// FirstParents returns the first-parent chain from tip back to (not
+// including) stop, or to the root; oldest first.
+func (ix *Index) FirstParents(tip, stop plumbing.Hash) ([]Commit, error) {
+	i, ok := ix.pos[tip]
+	if !ok {
+		return nil, fmt.Errorf("commit %s is not in the history index", tip)
+	}
+	var out []Commit
+	for {
+		e := ix.commits[i]
+		if e.hash == stop {
+			break
+		}
+		out = append(out, ix.commit(i))
+		if len(e.parents) == 0 || e.parents[0] < 0 {
+			break
+		}
+		i = e.parents[0]
+	}
+	for l, r := 0, len(out)-1; l < r; l, r = l+1, r-1 {
+		out[l], out[r] = out[r], out[l]
+	}
+	return out, nil
+}
+
+// Len is the number of commits indexed.
+func (ix *Index) Len() int { return len(ix.commits) }
+
+// spotCheck re-diffs a few commits spread over the index and compares them
+// with what the file says: a cache that lies is not used.
+func (ix *Index) spotCheck(rd *reader) error {
+	n := len(ix.commits)
+	if n == 0 {
+		return nil
+	}
+	const samples = 8
+	seen := map[int]bool{}
+	for s := 0; s < samples; s++ {
+		i := (n - 1) * s / max(samples-1, 1)
+		if seen[i] {
+			continue
+		}
+		seen[i] = true
+		e := ix.commits[i]
+		tree, parents, err := rd.commit(e.hash)
+		if err != nil {
+			return fmt.Errorf("commit %s: %w", e.hash, err)
+		}
+		if len(parents) != len(e.parents) {
+			return fmt.Errorf("commit %s: parents differ", e.hash)
+		}
+		for j, p := range e.parents {
+			if p >= 0 && ix.commits[p].hash != parents[j] {
+				return fmt.Errorf("commit %s: parents differ", e.hash)
+			}
+		}
+		var parentTree plumbing.Hash
+		if len(parents) > 0 {
+			if parentTree, _, err = rd.commit(parents[0]); err != nil && !errors.Is(err, plumbing.ErrObjectNotFound) {
+				return err
+			}
+		}
+		keys, err := touched(rd, parentTree, tree, splitPrefix(ix.prefix))
+		if err != nil {
+			return err
+		}
+		sort.Strings(keys)
+		if got := ix.commit(int32(i)).Keys; strings.Join(got, "\n") != strings.Join(keys, "\n") {
+			return fmt.Errorf("commit %s: recorded keys differ from its diff", e.hash)
+		}
+	}
+	return nil
+}
+
+// The cache file: magic, then uvarint-prefixed fields, then a SHA-256 of
+// everything before it.
+var magic = []byte("relgate-history-index/v1\n")
+
+func (ix *Index) encode() []byte {
+	var b bytes.Buffer
+	b.Write(magic)
+	uv := func(x uint64) {
+		var tmp [binary.MaxVarintLen64]byte
+		b.Write(tmp[:binary.PutUvarint(tmp[:], x)])
+	}
+	str := func(s string) { uv(uint64(len(s))); b.WriteString(s) }
+	str(ix.prefix)
+	uv(uint64(len(ix.keys)))
+	for _, k := range ix.keys {
+		str(k)
+	}
+	uv(uint64(len(ix.commits)))
+	for _, e := range ix.commits {
+		b.Write(e.hash[:])
+		uv(uint64(len(e.parents)))
+		for _, p := range e.parents {
+			uv(uint64(p + 1)) // 0 is a missing parent
+		}
+		uv(uint64(len(e.keys)))
+		for _, k := range e.keys {
+			uv(uint64(k))
+		}
+	}
+	sum := sha256.Sum256(b.Bytes())
+	b.Write(sum[:])
+	return b.Bytes()
+}
+
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) uv(limit uint64) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	x, n := binary.Uvarint(d.b)
+	if n <= 0 || x > limit {
+		d.err = errors.New("bad number")
+		return 0
+	}
+	d.b = d.b[n:]
+	return x
+}
+
+func (d *decoder) bytes(n uint64) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if uint64(len(d.b)) < n {
+		d.err = errors.New("truncated")
+		return nil
+	}
+	out := d.b[:n]
+	d.b = d.b[n:]
+	return out
+}
+
+func decode(data []byte) (*Index, error) {
+	if len(data) < len(magic)+sha256.Size || !bytes.HasPrefix(data, magic) {
+		return nil, errors.New("not a relgate history index")
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
+		return nil, errors.New("checksum mismatch")
+	}
+	d := &decoder{b: body[len(magic):]}
+	limit := uint64(len(data))
+	ix := &Index{pos: map[plumbing.Hash]int32{}, keyPos: map[string]int32{}}
+	ix.prefix = string(d.bytes(d.uv(limit)))
+	nk := d.uv(limit)
+	for i := uint64(0); i < nk && d.err == nil; i++ {
+		k := string(d.bytes(d.uv(limit)))
+		ix.keyPos[k] = int32(len(ix.keys))
+		ix.keys = append(ix.keys, k)
+	}
+	nc := d.uv(limit)
+	for i := uint64(0); i < nc && d.err == nil; i++ {
+		var e entry
+		copy(e.hash[:], d.bytes(20))
+		np := d.uv(limit)
+		for j := uint64(0); j < np && d.err == nil; j++ {
+			p := d.uv(i) // a parent precedes its child
+			e.parents = append(e.parents, int32(p)-1)
+		}
+		nkeys := d.uv(nk)
+		for j := uint64(0); j < nkeys && d.err == nil; j++ {
+			if nk == 0 {
+				d.err = errors.New("key out of range")
+				break
+			}
+			e.keys = append(e.keys, int32(d.uv(nk-1)))
+		}
+		if _, dup := ix.pos[e.hash]; dup && d.err == nil {
+			d.err = errors.New("duplicate commit")
+		}
+		ix.pos[e.hash] = int32(len(ix.commits))
+		ix.commits = append(ix.commits, e)
+	}
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errors.New("trailing bytes")
+	}
+	if d.err != nil {
+		return nil, d.err
+	}
+	return ix, nil
+}
+
+// save writes the cache file atomically: a reader never sees half a file.
+func (ix *Index) save(p string) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("write history index %s: %w", p, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".index-*")
+	if err != nil {
+		return fmt.Errorf("write history index %s: %w", p, err)
+	}
+	_, werr := tmp.Write(ix.encode())
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), p)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write history index %s: %w", p, werr)
+	}
+	return nil
+}
+
+// FileChange is a file that differs between two commits.
+type FileChange struct {
+	Path     string // relative to the release repository
+	Old, New plumbing.Hash
+}
+
+// DiffDir lists the files under dir (a folder of the release repository at
+// prefix) that differ between two commits, sorted by path. from may be the
+// zero hash (a root commit). It reads only the trees on the way to dir and
+// inside it.
+func DiffDir(r *gitrepo.Repo, prefix string, from, to plumbing.Hash, dir string) ([]FileChange, error) {
+	rd := newReader(r)
+	defer rd.close()
+	path := append(splitPrefix(strings.Trim(prefix, "/")), splitPrefix(dir)...)
+	root := func(c plumbing.Hash) (plumbing.Hash, error) {
+		if c.IsZero() {
+			return c, nil
+		}
+		t, _, err := rd.commit(c)
+		if err != nil {
+			return t, err
+		}
+		return rd.subtree(t, path)
+	}
+	a, err := root(from)
+	if err != nil {
+		return nil, err
+	}
+	b, err := root(to)
+	if err != nil {
+		return nil, err
+	}
+	var out []FileChange
+	var walk func(a, b plumbing.Hash, p string) error
+	walk = func(a, b plumbing.Hash, p string) error {
+		if a == b {
+			return nil
+		}
+		ta, err := rd.tree(a)
+		if err != nil {
+			return err
+		}
+		tb, err := rd.tree(b)
+		if err != nil {
+			return err
+		}
+		var inner error
+		err = diffRaw(ta, tb, func(name []byte, ea, eb *rawEntry) {
+			full := p + "/" + string(name)
+			if (ea != nil && ea.dir) || (eb != nil && eb.dir) {
+				if err := walk(dirID(ea), dirID(eb), full); err != nil && inner == nil {
+					inner = err
+				}
+				// A file replaced by a folder (or back) also changed as a file.
+				ea, eb = fileOnly(ea), fileOnly(eb)
+				if ea == nil && eb == nil {
+					return
+				}
+			}
+			fc := FileChange{Path: full}
+			if ea != nil {
+				copy(fc.Old[:], ea.id)
+			}
+			if eb != nil {
+				copy(fc.New[:], eb.id)
+			}
+			out = append(out, fc)
+		})
+		if err == nil {
+			err = inner
+		}
+		return err
+	}
+	if err := walk(a, b, strings.Trim(dir, "/")); err != nil {
+		return nil, fmt.Errorf("diff %s between %s and %s: %w", dir, from, to, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+func fileOnly(e *rawEntry) *rawEntry {
+	if e == nil || e.dir {
+		return nil
+	}
+	return e
+}

@@ -1,0 +1,56 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/writeback"
+)
+
+// Writer is the write-back a long-running server uses: every call fetches the
+// branch into a private mirror, computes what is due and pushes it without
+// forcing. Calls are serialised: one mirror, one writer at a time; several
+// replicas are safe because each push names the branch's old value.
+type Writer struct {
+	Mirror *gitrepo.Repo
+	Prefix string
+	// Remote is the release repository's URL.
+	Remote string
+	// Auth returns credentials for each call (installation tokens expire).
+	Auth func(ctx context.Context) (transport.AuthMethod, error)
+	// Options carry the language, signing key and clock.
+	Options Options
+	mu      sync.Mutex
+}
+
+func (w *Writer) run(ctx context.Context, branch string, extra func(*loader.Snapshot) ([]writeback.Write, error)) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	opts := w.Options
+	opts.Push, opts.Remote, opts.Branch, opts.Extra = true, w.Remote, branch, extra
+	if w.Auth != nil {
+		a, err := w.Auth(ctx)
+		if err != nil {
+			return fmt.Errorf("credentials for %s: %w", redact(w.Remote), err)
+		}
+		opts.Auth = a
+	}
+	_, err := Run(ctx, w.Mirror, w.Prefix, opts)
+	return err
+}
+
+// Reconcile makes every write that is due on branch.
+func (w *Writer) Reconcile(ctx context.Context, branch string) error { return w.run(ctx, branch, nil) }
+
+// RecordApprovals writes approvals the forge authenticated as approval
+// files, then everything else that is due, as commits on branch.
+func (w *Writer) RecordApprovals(ctx context.Context, branch string, recs []writeback.ApprovalRecord) error {
+	return w.run(ctx, branch, func(s *loader.Snapshot) ([]writeback.Write, error) {
+		return writeback.ApprovalWrites(s, recs)
+	})
+}

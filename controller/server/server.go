@@ -1,0 +1,353 @@
+// Package server is `relgate serve`: it receives GitHub webhooks, keeps a
+// local mirror of the release repository, evaluates each pull request through
+// engine.EvaluateChange (policy from the base branch, GitHub reviews as
+// forge-authenticated votes), posts the result as a check run or a commit
+// status named for the base branch, hands the approvals that gated a merge to
+// the write-back, and runs the scheduled jobs. It is the wiring: the deciding
+// happens in engine, evaluate and gate.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/relgate/relgate/controller/ghapi"
+	"github.com/relgate/relgate/controller/webhook"
+)
+
+// GitHub is what the server asks of GitHub; *ghapi.Client implements it.
+type GitHub interface {
+	GetPull(ctx context.Context, r ghapi.Repo, n int) (ghapi.PullRequest, error)
+	ListOpenPulls(ctx context.Context, r ghapi.Repo, base string) ([]ghapi.PullRequest, error)
+	ListReviews(ctx context.Context, r ghapi.Repo, n int) ([]ghapi.Review, error)
+	CreateCheckRun(ctx context.Context, r ghapi.Repo, run ghapi.CheckRun) (int64, error)
+	UpdateCheckRun(ctx context.Context, r ghapi.Repo, id int64, run ghapi.CheckRun) error
+	CreateStatus(ctx context.Context, r ghapi.Repo, sha string, s ghapi.Status) error
+}
+
+var _ GitHub = (*ghapi.Client)(nil)
+
+// Config configures a Server.
+type Config struct {
+	Logger *slog.Logger
+	// Secret is the webhook secret; the server refuses to start without one.
+	Secret []byte
+	// MaxBody caps a webhook body (default webhook.DefaultMaxBody).
+	MaxBody int64
+	// Remote is the release repository's git URL or local path; MirrorDir
+	// is where the mirror lives.
+	Remote    string
+	MirrorDir string
+	GitAuth   func(ctx context.Context) (transport.AuthMethod, error)
+	// Branch is the protected branch (default main); Prefix the release
+	// repository's folder inside the git repository.
+	Branch string
+	Prefix string
+	// GitHub is nil when no credentials were given: the server then runs the
+	// scheduled jobs and the status API only.
+	GitHub GitHub
+	// Repo is the GitHub repository served; events for others are ignored.
+	Repo ghapi.Repo
+	// CheckRuns posts check runs (a GitHub App); otherwise commit statuses.
+	CheckRuns bool
+	Writer    Writer
+	Metrics   *Metrics
+	Clock     func() time.Time
+	// Workers evaluate in parallel (default 2); QueueLimit bounds the
+	// distinct work items waiting (default 10000).
+	Workers    int
+	QueueLimit int
+	// RetryDelays are the waits before re-evaluating after a transient
+	// failure (default 30s, 2m, 5m); after them the resync job takes over.
+	RetryDelays []time.Duration
+	// ShutdownGrace is how long work in flight may finish on shutdown (default 20s).
+	ShutdownGrace time.Duration
+	// DisableSchedule turns the cron jobs off (tests drive them directly).
+	DisableSchedule bool
+}
+
+// Server is relgate serve.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	metrics  *Metrics
+	receiver *webhook.Receiver
+	mirror   *Mirror
+	queue    *queue
+	ready    atomic.Bool
+	stopping atomic.Bool
+	// statuses posted instead of check runs after GitHub refused a check run.
+	noCheckRuns atomic.Bool
+
+	mu       sync.Mutex
+	retries  map[workKey]int
+	lastEval map[int]evalMemo
+	status   *statusCache
+	sched    *scheduler
+}
+
+// New checks the configuration and opens the mirror.
+func New(cfg Config) (*Server, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, errors.New("no webhook secret: set RELGATE_WEBHOOK_SECRET or --webhook-secret-file (relgate never accepts unsigned webhooks)")
+	}
+	if cfg.Remote == "" || cfg.MirrorDir == "" {
+		return nil, errors.New("the release repository (--repo) and a mirror folder are required")
+	}
+	if cfg.GitHub != nil && (cfg.Repo.Owner == "" || cfg.Repo.Name == "") {
+		return nil, errors.New("GitHub credentials are set but not the repository to gate: name it OWNER/NAME (--github-repo)")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	if cfg.Branch == "" {
+		cfg.Branch = "main"
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.QueueLimit <= 0 {
+		cfg.QueueLimit = 10000
+	}
+	if cfg.RetryDelays == nil {
+		cfg.RetryDelays = []time.Duration{30 * time.Second, 2 * time.Minute, 5 * time.Minute}
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 20 * time.Second
+	}
+	rc, err := webhook.NewReceiver(cfg.Secret, cfg.MaxBody, 10000)
+	if err != nil {
+		return nil, err
+	}
+	m, err := OpenMirror(cfg.MirrorDir, cfg.Remote, cfg.GitAuth)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, receiver: rc, mirror: m,
+		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, status: &statusCache{}}
+	return s, nil
+}
+
+// Handler routes the server's endpoints.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhook", s.handleWebhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() || s.stopping.Load() {
+			http.Error(w, "not ready: the mirror has not fetched "+s.cfg.Branch+" yet, or the server is stopping", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ready\n"))
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		s.metrics.Set(mQueueDepth, float64(s.queue.len()))
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.metrics.Write(w)
+	})
+	mux.HandleFunc("GET /api/releases", s.handleReleases)
+	return mux
+}
+
+// Serve serves on ln until ctx ends (SIGTERM in the CLI), then shuts down:
+// it stops accepting, lets in-flight requests and work finish within the
+// grace period, and abandons the rest (the resync job redoes it).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	workCtx, cancelWork := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWork()
+	var wg sync.WaitGroup
+	for i := 0; i < s.cfg.Workers; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.work(workCtx) }()
+	}
+	wg.Add(1)
+	go func() { defer wg.Done(); s.start(ctx, workCtx) }()
+	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	s.log.Info("serving", "addr", ln.Addr().String(), "branch", s.cfg.Branch, "repo", s.cfg.Repo.String(), "github", s.cfg.GitHub != nil)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	s.stopping.Store(true)
+	s.log.Info("shutting down", "grace", s.cfg.ShutdownGrace)
+	shCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	defer cancel()
+	if err := hs.Shutdown(shCtx); err != nil {
+		s.log.Warn("http shutdown", "err", err)
+	}
+	s.queue.close()
+	s.mu.Lock()
+	sched := s.sched
+	s.mu.Unlock()
+	if sched != nil {
+		sched.stop(s.cfg.ShutdownGrace)
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-shCtx.Done():
+		s.log.Warn("abandoning work in flight after the grace period")
+		cancelWork()
+		<-done
+	}
+	s.mirror.Close()
+	s.log.Info("stopped")
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		return nil
+	}
+	return serveErr
+}
+
+// start fetches the branch until it succeeds, then starts the schedule. It
+// gives up when the server stops (stop), abandoning a fetch in flight after
+// the grace period (ctx).
+func (s *Server) start(stop, ctx context.Context) {
+	delay := time.Second
+	for {
+		err := s.mirror.Fetch(ctx, []string{s.cfg.Branch}, nil)
+		if err == nil {
+			s.metrics.Inc(mFetches, "result", "ok")
+			break
+		}
+		s.metrics.Inc(mFetches, "result", "error")
+		s.log.Error("initial fetch failed; retrying", "err", err, "retry_in", delay)
+		select {
+		case <-stop.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, time.Minute)
+	}
+	s.ready.Store(true)
+	if !s.cfg.DisableSchedule && !s.stopping.Load() {
+		if err := s.reloadSchedule(ctx); err != nil {
+			s.log.Error("scheduled jobs not started", "err", err)
+		}
+	}
+	if s.cfg.GitHub != nil && s.cfg.Repo.Owner != "" {
+		s.queue.push(workKey{kind: kindResync})
+	}
+}
+
+func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	defer func() {
+		s.metrics.Add(mAckSeconds+"_sum", time.Since(start).Seconds())
+		s.metrics.Inc(mAckSeconds + "_count")
+	}()
+	ev, err := s.receiver.Receive(w, r)
+	name := r.Header.Get("X-GitHub-Event")
+	if !knownEvent(name) {
+		name = "other"
+	}
+	result := func(res string, code int, msg string) {
+		s.metrics.Inc(mDeliveries, "event", name, "result", res)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(code)
+		fmt.Fprintln(w, msg)
+	}
+	delivery := r.Header.Get("X-GitHub-Delivery")
+	switch {
+	case errors.Is(err, webhook.ErrTooLarge):
+		s.log.Warn("webhook refused", "delivery", delivery, "reason", "too-large")
+		result("too-large", http.StatusRequestEntityTooLarge, "body too large")
+		return
+	case errors.Is(err, webhook.ErrNoSignature), errors.Is(err, webhook.ErrBadSignature):
+		s.log.Warn("webhook refused", "delivery", delivery, "reason", err.Error(), "remote", r.RemoteAddr)
+		result("unauthorized", http.StatusUnauthorized, "signature missing or invalid")
+		return
+	case errors.Is(err, webhook.ErrDuplicate):
+		s.log.Info("duplicate delivery ignored", "delivery", delivery)
+		result("duplicate", http.StatusOK, "duplicate delivery: already received")
+		return
+	case err != nil:
+		s.log.Warn("webhook refused", "delivery", delivery, "reason", "malformed", "err", err)
+		result("malformed", http.StatusBadRequest, "malformed event")
+		return
+	}
+	if ev.Kind == webhook.KindPing {
+		result("accepted", http.StatusOK, "pong")
+		return
+	}
+	if !ev.Acts() {
+		result("ignored", http.StatusOK, "event not acted on")
+		return
+	}
+	repo := ghapi.Repo{Owner: ev.Repo.Owner, Name: ev.Repo.Name}
+	if s.cfg.Repo.Owner != "" && !strings.EqualFold(repo.String(), s.cfg.Repo.String()) {
+		s.log.Warn("event for another repository ignored", "delivery", delivery, "repository", repo.String())
+		result("ignored", http.StatusOK, "not the repository this server gates")
+		return
+	}
+	keys := s.workFor(ev)
+	for _, k := range keys {
+		s.queue.push(k)
+	}
+	s.log.Info("event accepted", "delivery", ev.Delivery, "event", ev.Kind, "action", ev.Action, "work", len(keys))
+	result("accepted", http.StatusAccepted, "accepted")
+}
+
+func knownEvent(name string) bool {
+	switch name {
+	case webhook.KindPing, webhook.KindPullRequest, webhook.KindPullRequestReview, webhook.KindPush, webhook.KindCheckSuite, webhook.KindCheckRun:
+		return true
+	}
+	return false
+}
+
+// workFor maps an event to work. Handlers re-read the pull request from the
+// API: the event only says which one, so a replayed or reordered event
+// cannot bring back a stale result.
+func (s *Server) workFor(ev *webhook.Event) []workKey {
+	switch ev.Kind {
+	case webhook.KindPullRequest:
+		if ev.Action == "closed" {
+			if ev.PullRequest.Merged {
+				return []workKey{{kind: kindMerged, n: ev.PullRequest.Number}}
+			}
+			return nil
+		}
+		return []workKey{{kind: kindPull, n: ev.PullRequest.Number}}
+	case webhook.KindPullRequestReview:
+		return []workKey{{kind: kindPull, n: ev.PullRequest.Number}}
+	case webhook.KindPush:
+		if ev.Push.Ref == "refs/heads/"+s.cfg.Branch {
+			return []workKey{{kind: kindPush}}
+		}
+	case webhook.KindCheckSuite, webhook.KindCheckRun:
+		if len(ev.PullNumbers) == 0 {
+			if ev.Action != "rerequested" {
+				return nil // a suite GitHub opened for a push outside any pull request
+			}
+			return []workKey{{kind: kindResync}} // someone asked: re-run everything open
+		}
+		var out []workKey
+		for _, n := range ev.PullNumbers {
+			out = append(out, workKey{kind: kindPull, n: n})
+		}
+		return out
+	}
+	return nil
+}

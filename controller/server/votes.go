@@ -1,0 +1,234 @@
+package server
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/evaluate"
+	"github.com/relgate/relgate/controller/ghapi"
+	"github.com/relgate/relgate/controller/policy"
+)
+
+// Review states.
+const (
+	stateApproved         = "APPROVED"
+	stateChangesRequested = "CHANGES_REQUESTED"
+	stateDismissed        = "DISMISSED"
+	stateCommented        = "COMMENTED"
+)
+
+// reviewNote says what became of one reviewer's review, for the summary.
+type reviewNote struct {
+	Login    string
+	ReviewID int64
+	State    string
+	Commit   string
+	// Voted is true when the review became votes; Counted once a gate counted one.
+	Voted, Counted bool
+	Note           string
+}
+
+// forgeVote is a vote built from a review, remembered with its origin.
+type forgeVote struct {
+	Release, Gate, Person, Role, Decision, Digest string
+	ReviewID                                      int64
+	Commit                                        string
+	At                                            time.Time
+}
+
+// digestFunc computes the digest of a gate of a release at a commit.
+type digestFunc func(commit, release string, g policy.Gate) (string, error)
+
+// latestReviews keeps each reviewer's latest review that decides something:
+// an approval, a change request or a dismissal. A comment leaves an earlier
+// decision standing, as on GitHub; comments themselves never count.
+func latestReviews(reviews []ghapi.Review) (latest []ghapi.Review, commentOnly []ghapi.Review) {
+	rs := slices.Clone(reviews)
+	sort.SliceStable(rs, func(i, j int) bool {
+		if !rs[i].SubmittedAt.Equal(rs[j].SubmittedAt) {
+			return rs[i].SubmittedAt.Before(rs[j].SubmittedAt)
+		}
+		return rs[i].ID < rs[j].ID
+	})
+	byLogin := map[string]ghapi.Review{}
+	commented := map[string]ghapi.Review{}
+	for _, r := range rs {
+		key := strings.ToLower(r.Login)
+		switch strings.ToUpper(r.State) {
+		case stateApproved, stateChangesRequested, stateDismissed:
+			byLogin[key] = r
+		case stateCommented:
+			commented[key] = r
+		}
+	}
+	for k, r := range byLogin {
+		latest = append(latest, r)
+		delete(commented, k)
+	}
+	for _, r := range commented {
+		commentOnly = append(commentOnly, r)
+	}
+	sortReviews := func(xs []ghapi.Review) {
+		sort.Slice(xs, func(i, j int) bool { return strings.ToLower(xs[i].Login) < strings.ToLower(xs[j].Login) })
+	}
+	sortReviews(latest)
+	sortReviews(commentOnly)
+	return latest, commentOnly
+}
+
+// rolesFor are the roles whose holders may vote on a gate: its
+// requirements, and the process approver for go-live approval (a window in a
+// blackout period needs them, R-5.1.6).
+func rolesFor(g policy.Gate) []string {
+	var out []string
+	for _, q := range g.Requires {
+		if !slices.Contains(out, q.Role) {
+			out = append(out, q.Role)
+		}
+	}
+	if g.ID == policy.GateGoLiveApproval && !slices.Contains(out, policy.RoleProcessApprover) {
+		out = append(out, policy.RoleProcessApprover)
+	}
+	return out
+}
+
+// forgeVotes turns a pull request's reviews into votes: for each reviewer's
+// latest deciding review by a human who is not the pull request's author
+// and is a person of the base policy, one vote per role they hold that a gate
+// of a touched release requires (and the policy-change gate when relgate.yaml
+// changed), bound to the digest of the gate's documents at the reviewed
+// commit. The engine then decides whether each counts (role for this
+// release, separation of duties, digest still current).
+func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review, touched []string, policyChanged bool, digestAt digestFunc) ([]forgeVote, []reviewNote) {
+	latest, comments := latestReviews(reviews)
+	var votes []forgeVote
+	var notes []reviewNote
+	for _, r := range comments {
+		notes = append(notes, reviewNote{Login: r.Login, ReviewID: r.ID, State: stateCommented, Commit: r.CommitID,
+			Note: "commented; comments never count as approvals"})
+	}
+	type target struct {
+		release string
+		g       policy.Gate
+	}
+	var targets []target
+	for _, rel := range touched {
+		for _, g := range pol.Gates() {
+			if g.ID != policy.GatePolicyChange {
+				targets = append(targets, target{rel, g})
+			}
+		}
+	}
+	if policyChanged {
+		if g, ok := pol.Gate(policy.GatePolicyChange); ok {
+			targets = append(targets, target{"", g})
+		}
+	}
+	for _, r := range latest {
+		n := reviewNote{Login: r.Login, ReviewID: r.ID, State: strings.ToUpper(r.State), Commit: r.CommitID}
+		person, known := personByLogin(pol, r.Login)
+		switch {
+		case n.State == stateDismissed:
+			n.Note = "the review was dismissed"
+		case r.IsBot:
+			n.Note = "a bot's review never counts"
+		case strings.EqualFold(r.Login, pr.Author):
+			n.Note = "the pull request's author cannot approve it"
+		case !known:
+			n.Note = r.Login + " is not a person of the base policy (people[].login)"
+		case person.Bot:
+			n.Note = r.Login + " is a bot in the base policy"
+		}
+		if n.Note != "" {
+			notes = append(notes, n)
+			continue
+		}
+		decision := document.DecisionApprove
+		if n.State == stateChangesRequested {
+			decision = document.DecisionReject
+		}
+		var missing error
+		for _, t := range targets {
+			for _, role := range rolesFor(t.g) {
+				if !pol.HasRole(person.Login, role) {
+					continue
+				}
+				d, err := digestAt(r.CommitID, t.release, t.g)
+				if err != nil {
+					missing = err
+					continue
+				}
+				votes = append(votes, forgeVote{Release: t.release, Gate: t.g.ID, Person: person.Login, Role: role, Decision: decision,
+					Digest: d, ReviewID: r.ID, Commit: r.CommitID, At: r.SubmittedAt})
+				n.Voted = true
+			}
+		}
+		switch {
+		case missing != nil && !n.Voted:
+			n.Note = fmt.Sprintf("the reviewed commit cannot be read: %v", missing)
+		case !n.Voted:
+			n.Note = r.Login + " holds no role that a gate of this change requires"
+		}
+		notes = append(notes, n)
+	}
+	return votes, notes
+}
+
+// personByLogin finds a policy person by GitHub login; GitHub logins are
+// case-insensitive.
+func personByLogin(pol *policy.Policy, login string) (*document.Person, bool) {
+	if p, ok := pol.Person(login); ok {
+		return p, true
+	}
+	for i := range pol.People {
+		if strings.EqualFold(pol.People[i].Login, login) {
+			return &pol.People[i], true
+		}
+	}
+	return nil, false
+}
+
+// byRelease arranges votes as engine.ChangeOptions.Forge wants them.
+func byRelease(votes []forgeVote) map[string]map[string][]gateVote {
+	out := map[string]map[string][]gateVote{}
+	for _, v := range votes {
+		if out[v.Release] == nil {
+			out[v.Release] = map[string][]gateVote{}
+		}
+		out[v.Release][v.Gate] = append(out[v.Release][v.Gate], v.gateVote())
+	}
+	return out
+}
+
+// counted returns the votes a gate counted in the report: the person is
+// among a requirement's approvers for the vote's role.
+func counted(rep *evaluate.GateReport, votes []forgeVote) []forgeVote {
+	type k struct{ release, gate, person, role string }
+	approved := map[k]bool{}
+	add := func(release string, res gateResult) {
+		for _, q := range res.Requirements {
+			for _, p := range q.Approved {
+				approved[k{release, res.Gate, p, q.Role}] = true
+			}
+		}
+	}
+	if rep.Policy != nil {
+		add("", *rep.Policy)
+	}
+	for _, r := range rep.Releases {
+		for _, g := range r.Gates {
+			add(r.Release, g)
+		}
+	}
+	var out []forgeVote
+	for _, v := range votes {
+		if v.Decision == document.DecisionApprove && approved[k{v.Release, v.Gate, v.Person, v.Role}] {
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/writeback"
+)
+
+// ApprovalRecord is one GitHub review that counted for a gate when a pull
+// request merged: write-back records it as an approval document on the
+// branch. It maps one to one onto writeback.ApprovalRecord (Forge:
+// document.ForgeReview{Provider: "github", Repository, PullNumber:
+// PullRequest, ReviewID, HeadCommit}).
+type ApprovalRecord struct {
+	Release  string `json:"release"` // "" for the repository's policy-change gate
+	Gate     string `json:"gate"`
+	Person   string `json:"person"`
+	Role     string `json:"role"`
+	Decision string `json:"decision"` // always "approve": only approvals gate a merge
+	// Digest is the digest of the gate's documents the review approved.
+	Digest   string `json:"digest"`
+	ReviewID int64  `json:"reviewId"`
+	// ReviewedCommit is the commit the review was submitted on; HeadCommit
+	// the pull request's head when it merged (equal, or with the same digest).
+	ReviewedCommit string    `json:"reviewedCommit"`
+	HeadCommit     string    `json:"headCommit"`
+	Repository     string    `json:"repository"` // OWNER/NAME
+	PullRequest    int       `json:"pullRequest"`
+	At             time.Time `json:"at"`
+}
+
+// Writer writes to the protected branch (package writeback implements it).
+// Its writes are compare-and-swap pushes of deterministic paths, so calling
+// it twice for the same merge, or from two replicas, has one effect.
+type Writer interface {
+	RecordApprovals(ctx context.Context, branch string, approvals []ApprovalRecord) error
+	Reconcile(ctx context.Context, branch string) error
+}
+
+// QuarterlyReporter writes the quarterly report of a quarter ("2026Q4") if it
+// is not there yet. A Writer may implement it.
+type QuarterlyReporter interface {
+	QuarterlyReport(ctx context.Context, branch, quarter string) error
+}
+
+// WriteBack adapts the write-back (reconcile.Writer) to the server's Writer.
+type WriteBack struct {
+	Inner interface {
+		RecordApprovals(ctx context.Context, branch string, recs []writeback.ApprovalRecord) error
+		Reconcile(ctx context.Context, branch string) error
+	}
+}
+
+// RecordApprovals implements Writer.
+func (w WriteBack) RecordApprovals(ctx context.Context, branch string, approvals []ApprovalRecord) error {
+	recs := make([]writeback.ApprovalRecord, len(approvals))
+	for i, a := range approvals {
+		recs[i] = writeback.ApprovalRecord{Release: a.Release, Gate: a.Gate, Person: a.Person, Role: a.Role,
+			Decision: a.Decision, Digest: a.Digest, At: a.At.Format(time.RFC3339),
+			Comment: fmt.Sprintf("GitHub review %d on pull request #%d", a.ReviewID, a.PullRequest),
+			Forge: document.ForgeReview{Provider: "github", Repository: a.Repository, PullNumber: a.PullRequest,
+				ReviewID: a.ReviewID, HeadCommit: a.HeadCommit}}
+	}
+	return w.Inner.RecordApprovals(ctx, branch, recs)
+}
+
+// Reconcile implements Writer.
+func (w WriteBack) Reconcile(ctx context.Context, branch string) error {
+	return w.Inner.Reconcile(ctx, branch)
+}

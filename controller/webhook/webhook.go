@@ -1,0 +1,376 @@
+// Package webhook receives GitHub webhook deliveries: it caps the body,
+// checks the X-Hub-Signature-256 HMAC in constant time before anything is
+// parsed, drops duplicate deliveries (same X-GitHub-Delivery) with bounded
+// memory, and parses the events relgate acts on into this package's own types.
+package webhook
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors a receiver returns; the server maps them to HTTP status codes.
+var (
+	ErrNoSignature  = errors.New("no X-Hub-Signature-256 header (SHA-1 signatures are not accepted)")
+	ErrBadSignature = errors.New("X-Hub-Signature-256 does not match the body")
+	ErrTooLarge     = errors.New("body over the size limit")
+	ErrDuplicate    = errors.New("delivery already received")
+	ErrMalformed    = errors.New("malformed event")
+)
+
+// DefaultMaxBody is GitHub's own cap on a webhook payload (25 MB).
+const DefaultMaxBody = 25 << 20
+
+// Verify checks a body against its X-Hub-Signature-256 header value in constant time.
+func Verify(secret, body []byte, header string) error {
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if header == "" || !ok {
+		return ErrNoSignature
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil || len(got) != sha256.Size {
+		return ErrBadSignature
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	if !hmac.Equal(mac.Sum(nil), got) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// Sign returns the X-Hub-Signature-256 value of a body, as GitHub computes it.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Dedupe remembers the last N delivery ids.
+type Dedupe struct {
+	mu   sync.Mutex
+	seen map[string]struct{}
+	ring []string
+	next int
+}
+
+// NewDedupe remembers up to n ids.
+func NewDedupe(n int) *Dedupe {
+	if n <= 0 {
+		n = 10000
+	}
+	return &Dedupe{seen: make(map[string]struct{}, n), ring: make([]string, n)}
+}
+
+// First records id and reports whether it is new.
+func (d *Dedupe) First(id string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.seen[id]; ok {
+		return false
+	}
+	if old := d.ring[d.next]; old != "" {
+		delete(d.seen, old)
+	}
+	d.ring[d.next] = id
+	d.next = (d.next + 1) % len(d.ring)
+	d.seen[id] = struct{}{}
+	return true
+}
+
+// Receiver reads deliveries.
+type Receiver struct {
+	secret  []byte
+	maxBody int64
+	dedupe  *Dedupe
+}
+
+// NewReceiver makes a receiver. An empty secret is refused.
+func NewReceiver(secret []byte, maxBody int64, remember int) (*Receiver, error) {
+	if len(secret) == 0 {
+		return nil, errors.New("webhook secret is empty: set RELGATE_WEBHOOK_SECRET or --webhook-secret-file")
+	}
+	if maxBody <= 0 {
+		maxBody = DefaultMaxBody
+	}
+	return &Receiver{secret: secret, maxBody: maxBody, dedupe: NewDedupe(remember)}, nil
+}
+
+// Receive reads, authenticates, dedupes and parses one delivery. The body is
+// parsed only after its signature checked out. An event relgate does not act
+// on is returned with Kind set and nothing else parsed.
+func (r *Receiver) Receive(w http.ResponseWriter, req *http.Request) (*Event, error) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, ErrTooLarge
+		}
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if err := Verify(r.secret, body, req.Header.Get("X-Hub-Signature-256")); err != nil {
+		return nil, err
+	}
+	id := req.Header.Get("X-GitHub-Delivery")
+	name := req.Header.Get("X-GitHub-Event")
+	if id == "" || name == "" {
+		return nil, fmt.Errorf("%w: X-GitHub-Delivery and X-GitHub-Event are required", ErrMalformed)
+	}
+	ev, err := Parse(name, body)
+	if err != nil {
+		return nil, err
+	}
+	ev.Delivery = id
+	if !r.dedupe.First(id) {
+		return ev, ErrDuplicate
+	}
+	return ev, nil
+}
+
+// Event kinds relgate acts on.
+const (
+	KindPing              = "ping"
+	KindPullRequest       = "pull_request"
+	KindPullRequestReview = "pull_request_review"
+	KindPush              = "push"
+	KindCheckSuite        = "check_suite"
+	KindCheckRun          = "check_run"
+)
+
+// Repository names the repository an event is about.
+type Repository struct {
+	Owner, Name   string
+	DefaultBranch string
+	CloneURL      string
+}
+
+// PullRequest is the part of a pull request event relgate reads. Handlers
+// re-read the pull request from the API: an event only says what to look at.
+type PullRequest struct {
+	Number  int
+	State   string
+	Merged  bool
+	HeadSHA string
+	BaseRef string
+	Author  string
+}
+
+// Review is a submitted, edited or dismissed review.
+type Review struct {
+	ID       int64
+	Login    string
+	IsBot    bool
+	State    string // APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED
+	CommitID string
+	At       time.Time
+}
+
+// Push is a push to a branch.
+type Push struct {
+	Ref, Before, After string
+	Deleted            bool
+}
+
+// Event is one parsed delivery.
+type Event struct {
+	Delivery     string
+	Kind         string
+	Action       string
+	Repo         Repository
+	Installation int64
+	Sender       string
+	PullRequest  *PullRequest
+	// BaseChangedFrom is the previous base branch of an edited pull request.
+	BaseChangedFrom string
+	Review          *Review
+	Push            *Push
+	// PullNumbers are the pull requests a check suite or run belongs to.
+	PullNumbers []int
+	HeadSHA     string
+}
+
+// Acts reports whether relgate acts on the event.
+func (e *Event) Acts() bool {
+	switch e.Kind {
+	case KindPullRequest:
+		switch e.Action {
+		case "opened", "synchronize", "reopened", "edited", "closed", "ready_for_review":
+			return true
+		}
+	case KindPullRequestReview:
+		return e.Action == "submitted" || e.Action == "edited" || e.Action == "dismissed"
+	case KindPush:
+		return e.Push != nil && !e.Push.Deleted
+	case KindCheckSuite:
+		return e.Action == "rerequested" || e.Action == "requested"
+	case KindCheckRun:
+		return e.Action == "rerequested"
+	}
+	return false
+}
+
+type wireUser struct {
+	Login string `json:"login"`
+	Type  string `json:"type"`
+}
+
+type wirePull struct {
+	Number int      `json:"number"`
+	State  string   `json:"state"`
+	Merged bool     `json:"merged"`
+	User   wireUser `json:"user"`
+	Head   struct {
+		SHA string `json:"sha"`
+		Ref string `json:"ref"`
+	} `json:"head"`
+	Base struct {
+		Ref string `json:"ref"`
+	} `json:"base"`
+}
+
+type wireSuite struct {
+	HeadSHA      string     `json:"head_sha"`
+	PullRequests []wirePull `json:"pull_requests"`
+}
+
+type wire struct {
+	Action     string `json:"action"`
+	Repository *struct {
+		Name          string   `json:"name"`
+		FullName      string   `json:"full_name"`
+		Owner         wireUser `json:"owner"`
+		DefaultBranch string   `json:"default_branch"`
+		CloneURL      string   `json:"clone_url"`
+	} `json:"repository"`
+	Installation *struct {
+		ID int64 `json:"id"`
+	} `json:"installation"`
+	Sender      wireUser  `json:"sender"`
+	PullRequest *wirePull `json:"pull_request"`
+	Changes     *struct {
+		Base *struct {
+			Ref struct {
+				From string `json:"from"`
+			} `json:"ref"`
+		} `json:"base"`
+	} `json:"changes"`
+	Review *struct {
+		ID          int64    `json:"id"`
+		User        wireUser `json:"user"`
+		State       string   `json:"state"`
+		CommitID    string   `json:"commit_id"`
+		SubmittedAt string   `json:"submitted_at"`
+	} `json:"review"`
+	Ref        string     `json:"ref"`
+	Before     string     `json:"before"`
+	After      string     `json:"after"`
+	Deleted    bool       `json:"deleted"`
+	CheckSuite *wireSuite `json:"check_suite"`
+	CheckRun   *struct {
+		HeadSHA      string     `json:"head_sha"`
+		CheckSuite   *wireSuite `json:"check_suite"`
+		PullRequests []wirePull `json:"pull_requests"`
+	} `json:"check_run"`
+}
+
+// Parse decodes a payload of the named event (X-GitHub-Event).
+func Parse(name string, body []byte) (*Event, error) {
+	ev := &Event{Kind: name}
+	switch name {
+	case KindPing, KindPullRequest, KindPullRequestReview, KindPush, KindCheckSuite, KindCheckRun:
+	default:
+		return ev, nil // acknowledged, not acted on
+	}
+	var w wire
+	if err := json.Unmarshal(body, &w); err != nil {
+		return nil, fmt.Errorf("%w: %s payload: %v", ErrMalformed, name, err)
+	}
+	ev.Action, ev.Sender = w.Action, w.Sender.Login
+	if w.Installation != nil {
+		ev.Installation = w.Installation.ID
+	}
+	if w.Repository != nil {
+		owner := w.Repository.Owner.Login
+		if o, _, ok := strings.Cut(w.Repository.FullName, "/"); ok && owner == "" {
+			owner = o
+		}
+		ev.Repo = Repository{Owner: owner, Name: w.Repository.Name, DefaultBranch: w.Repository.DefaultBranch, CloneURL: w.Repository.CloneURL}
+	}
+	need := func(ok bool, what string) error {
+		if !ok {
+			return fmt.Errorf("%w: %s %s payload without %s", ErrMalformed, name, w.Action, what)
+		}
+		return nil
+	}
+	if name != KindPing {
+		if err := need(ev.Repo.Owner != "" && ev.Repo.Name != "", "repository"); err != nil {
+			return nil, err
+		}
+	}
+	pull := func(p *wirePull) *PullRequest {
+		return &PullRequest{Number: p.Number, State: p.State, Merged: p.Merged, HeadSHA: p.Head.SHA, BaseRef: p.Base.Ref, Author: p.User.Login}
+	}
+	switch name {
+	case KindPullRequest, KindPullRequestReview:
+		if err := need(w.PullRequest != nil && w.PullRequest.Number > 0, "pull_request.number"); err != nil {
+			return nil, err
+		}
+		ev.PullRequest = pull(w.PullRequest)
+		if w.Changes != nil && w.Changes.Base != nil {
+			ev.BaseChangedFrom = w.Changes.Base.Ref.From
+		}
+		if name == KindPullRequestReview {
+			if err := need(w.Review != nil, "review"); err != nil {
+				return nil, err
+			}
+			at, _ := time.Parse(time.RFC3339, w.Review.SubmittedAt)
+			ev.Review = &Review{ID: w.Review.ID, Login: w.Review.User.Login, IsBot: w.Review.User.Type == "Bot",
+				State: strings.ToUpper(w.Review.State), CommitID: w.Review.CommitID, At: at}
+		}
+	case KindPush:
+		if err := need(strings.HasPrefix(w.Ref, "refs/"), "ref"); err != nil {
+			return nil, err
+		}
+		ev.Push = &Push{Ref: w.Ref, Before: w.Before, After: w.After, Deleted: w.Deleted}
+	case KindCheckSuite, KindCheckRun:
+		s := w.CheckSuite
+		var prs []wirePull
+		if w.CheckRun != nil {
+			ev.HeadSHA = w.CheckRun.HeadSHA
+			prs = w.CheckRun.PullRequests
+			if s == nil {
+				s = w.CheckRun.CheckSuite
+			}
+		}
+		if s != nil {
+			if ev.HeadSHA == "" {
+				ev.HeadSHA = s.HeadSHA
+			}
+			prs = append(prs, s.PullRequests...)
+		}
+		for _, p := range prs {
+			if p.Number > 0 && !containsInt(ev.PullNumbers, p.Number) {
+				ev.PullNumbers = append(ev.PullNumbers, p.Number)
+			}
+		}
+	}
+	return ev, nil
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
