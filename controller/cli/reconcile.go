@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	git "github.com/go-git/go-git/v5"
 
@@ -19,7 +20,7 @@ import (
 type reconcileOptions struct {
 	repoFlags
 	remote, branch, mirror, lang string
-	signKey                      string
+	signKey, now                 string
 	push, dryRun                 bool
 }
 
@@ -33,6 +34,7 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.lang, "lang", "", "language of release reports: zh or en (default: the policy's)")
 	fs.BoolVar(&o.push, "push", false, "push the commits to the remote (never forced) instead of committing locally")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "print the writes that are due without committing")
+	fs.StringVar(&o.now, "now", "", "the time, RFC 3339, for commit dates and which quarters are complete (default: now)")
 	fs.StringVar(&o.signKey, "sign-key", "", "sign relgate's commits with the armored OpenPGP private key in `FILE`")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
@@ -71,6 +73,13 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 	}
 	defer r.Close()
 	opts := reconcile.Options{Lang: o.lang, DryRun: o.dryRun, Push: o.push, Remote: o.remote, Branch: o.branch, Out: stdout}
+	if o.now != "" {
+		t, err := time.Parse(time.RFC3339, o.now)
+		if err != nil {
+			return usagef("--now: %v", err)
+		}
+		opts.Now = func() time.Time { return t }
+	}
 	if o.signKey != "" {
 		if opts.SignKey, err = readSigningKey(o.signKey); err != nil {
 			return err

@@ -158,3 +158,25 @@ func TestReconcileSigned(t *testing.T) {
 	r.GitCLI("fsck", "--strict")
 	r.GitCLI("cat-file", "-p", "HEAD")
 }
+
+// TestReconcileQuarterlyReport: once a quarter is complete, reconcile writes
+// its report to a fixed path, once.
+func TestReconcileQuarterlyReport(t *testing.T) {
+	r := exampleRepo(t)
+	if code, out, _ := run(t, "reconcile", r.Dir, "--now", "2026-12-31T23:00:00+08:00"); code != 0 || strings.Contains(out, "2026Q4") {
+		t.Fatalf("during the quarter: exit %d\n%s", code, out)
+	}
+	code, out, errs := run(t, "reconcile", r.Dir, "--now", "2027-01-01T00:30:00+08:00")
+	if code != 0 || !strings.Contains(out, "reports: the release management report of 2026Q4") {
+		t.Fatalf("after the quarter: exit %d\n%s%s", code, out, errs)
+	}
+	for _, f := range []string{"reports/quarterly/2026Q4.zh.md", "reports/quarterly/2026Q4.zh.svg", "reports/quarterly/2026Q4.json"} {
+		if s := r.Read(f); len(s) == 0 {
+			t.Errorf("%s is empty", f)
+		}
+	}
+	if code, out, _ := run(t, "reconcile", r.Dir, "--now", "2027-02-01T00:00:00+08:00"); code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("second run: exit %d\n%s", code, out)
+	}
+	r.GitCLI("fsck", "--strict")
+}

@@ -192,7 +192,7 @@ func commitWrites(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Option
 	if err != nil {
 		return nil, tip, nil, err
 	}
-	writes, err := writeback.Plan(snap, pol, writeback.Options{Lang: opts.Lang})
+	writes, err := writeback.Plan(snap, pol, writeback.Options{Lang: opts.Lang, Now: opts.Now()})
 	if err != nil {
 		return nil, tip, nil, err
 	}

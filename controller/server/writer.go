@@ -71,3 +71,11 @@ func (w WriteBack) RecordApprovals(ctx context.Context, branch string, approvals
 func (w WriteBack) Reconcile(ctx context.Context, branch string) error {
 	return w.Inner.Reconcile(ctx, branch)
 }
+
+// QuarterlyReport implements QuarterlyReporter when the inner writer does.
+func (w WriteBack) QuarterlyReport(ctx context.Context, branch, quarter string) error {
+	if q, ok := w.Inner.(QuarterlyReporter); ok {
+		return q.QuarterlyReport(ctx, branch, quarter)
+	}
+	return w.Inner.Reconcile(ctx, branch)
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/evaluate"
@@ -75,6 +76,8 @@ func orRepo(s string) string {
 type Options struct {
 	// Lang of the release reports: zh or en; empty means the policy's language (zh by default).
 	Lang string
+	// Now decides which quarters are complete; zero writes no quarterly report.
+	Now time.Time
 }
 
 // Plan computes every write the repository's state calls for, in a stable
@@ -119,6 +122,13 @@ func Plan(snap *loader.Snapshot, pol *policy.Policy, opts Options) ([]Write, err
 		if rep != nil {
 			out = append(out, *rep)
 		}
+	}
+	if !opts.Now.IsZero() {
+		qs, err := quarterlyWrites(snap, pol, lang, opts.Now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, qs...)
 	}
 	return out, nil
 }
