@@ -356,3 +356,20 @@ func TestGateFormats(t *testing.T) {
 		t.Errorf("gate without --base: exit %d %s", code, errs)
 	}
 }
+
+// TestGateChangeRecord: change requests are decided in change management
+// a pull request that edits changes/ needs the change manager,
+// so nobody can mark their own change approved to pass plan review.
+func TestGateChangeRecord(t *testing.T) {
+	r := prRepo(t, nil)
+	r.Edit("changes/CHG-2026-0105.yaml", "status: rejected", "status: approved")
+	r.Commit("approve my own change", who("wangfang"))
+	code, _, text := gate(t, r)
+	wantBlocked(t, code, text, "gate change-record", "change-manager from hejun")
+	approve(t, r, "change-record", "--as", "hejun")
+	code, _, text = gate(t, r)
+	wantPassed(t, code, text)
+	if _, d, _ := run(t, "digest", "change-record", r.Dir); !strings.HasPrefix(d, "sha256:") {
+		t.Errorf("digest change-record: %q", d)
+	}
+}

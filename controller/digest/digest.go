@@ -8,8 +8,9 @@
 //	sha256("relgate-digest/v1\nrelease R\ngate G\n" + "<blob id> f1\n" + ... + "<blob id> fn\n")
 //
 // where <blob id> is the file's git blob id (git ls-tree, git hash-object) or
-// "-" when the file is absent. For the repository-wide policy-change gate the
-// release line reads "release -". Anyone can recompute it with git and sha256sum;
+// "-" when the file is absent. A cover ending in "/" stands for every file in
+// that folder, each listed by its path. For the repository-wide gates
+// (policy-change, change-record) the release line reads "release -". Anyone can recompute it with git and sha256sum;
 // the README shows how.
 package digest
 
@@ -65,6 +66,25 @@ func Of(input string) string {
 func Compute(t source.Tree, release, dir, gate string, covers []string) (string, string, error) {
 	files := make(map[string]source.BlobID, len(covers))
 	for _, name := range covers {
+		if strings.HasSuffix(name, "/") {
+			// A folder: every file in it, named by its path from dir.
+			entries, err := t.List(path.Join(dir, name))
+			if err != nil {
+				return "", "", err
+			}
+			for _, e := range entries {
+				id := e.ID
+				if id.IsZero() && !e.NotRegular { // a work tree lists files before reading them
+					st, err := t.Stat(e.Path)
+					if err != nil {
+						return "", "", err
+					}
+					id = st.ID
+				}
+				files[strings.TrimPrefix(strings.TrimPrefix(e.Path, dir), "/")] = id
+			}
+			continue
+		}
 		e, err := t.Stat(path.Join(dir, name))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):

@@ -32,7 +32,7 @@ func (OnBranch) Authenticate(*loader.Approval) (string, string) { return "base",
 
 // Digest computes the digest of a gate of a release as it is in t.
 func Digest(t source.Tree, release string, g policy.Gate) (string, string, error) {
-	if g.ID == policy.GatePolicyChange {
+	if g.Repository {
 		return digest.Compute(t, "", "", g.ID, g.Covers)
 	}
 	covers := g.Covers
@@ -73,7 +73,7 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 	in := gate.Input{Policy: pol, Release: r, Digests: map[string]string{}, Votes: map[string][]gate.Vote{},
 		Lookup: snap, Authors: opts.Authors}
 	for _, g := range pol.Gates() {
-		if g.ID == policy.GatePolicyChange {
+		if g.Repository {
 			continue
 		}
 		d, _, err := Digest(snap.Tree, id, g)
@@ -115,11 +115,12 @@ func Vote(a *loader.Approval, auth Authenticator) gate.Vote {
 	return v
 }
 
-// PolicyChange evaluates the policy-change gate of a pull request that edits
-// relgate.yaml: approvals at approvals/policy-change.<person>.yaml in head, by
-// the base policy's process approvers, bound to the new relgate.yaml.
-func PolicyChange(pol *policy.Policy, head *loader.Snapshot, opts Options) (gate.Result, error) {
-	g, _ := pol.Gate(policy.GatePolicyChange)
+// RepositoryGate evaluates a gate that guards repository-wide files in a
+// change that edits them: relgate.yaml needs the process approver,
+// changes/ the change manager. Approvals are approvals/<gate>.<person>.yaml
+// in head, by people holding the role in the base policy, bound to the
+// digest of the guarded files at head.
+func RepositoryGate(pol *policy.Policy, head *loader.Snapshot, g policy.Gate, opts Options) (gate.Result, error) {
 	d, _, err := Digest(head.Tree, "", g)
 	if err != nil {
 		return gate.Result{}, err

@@ -108,8 +108,10 @@ type GateReport struct {
 	Warnings   []string          `json:"warnings"`
 	Findings   []finding.Finding `json:"findings"`
 	Policy     *gate.Result      `json:"policyChange,omitempty"`
-	Releases   []ReleaseGates    `json:"releases"`
-	Problems   []string          `json:"problems,omitempty"`
+	// Repository are the other repository gates the change needs (change-record).
+	Repository []gate.Result  `json:"repositoryGates,omitempty"`
+	Releases   []ReleaseGates `json:"releases"`
+	Problems   []string       `json:"problems,omitempty"`
 }
 
 // Evaluate decides whether the pull request may merge. The policy always
@@ -150,12 +152,19 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not authenticated: %s", a.Doc.Path, problem))
 		}
 	}
-	if slices.Contains(pr.Changed, document.PolicyPath) {
-		res, err := PolicyChange(pol, pr.Head, Options{Auth: auth, Authors: pr.Authors, Extra: pr.Extra[""]})
+	for _, g := range pol.RepositoryGates() {
+		if !slices.ContainsFunc(pr.Changed, g.Guards) {
+			continue
+		}
+		res, err := RepositoryGate(pol, pr.Head, g, Options{Auth: auth, Authors: pr.Authors, Extra: pr.Extra[""]})
 		if err != nil {
 			return nil, err
 		}
-		rep.Policy = &res
+		if g.ID == policy.GatePolicyChange {
+			rep.Policy = &res
+		} else {
+			rep.Repository = append(rep.Repository, res)
+		}
 	}
 	for _, id := range touchedReleases(pr.Changed) {
 		rg, err := pr.release(pol, id, auth)
@@ -165,6 +174,9 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 		rep.Releases = append(rep.Releases, rg)
 	}
 	rep.Passed = !errorsFound && len(rep.Problems) == 0 && (rep.Policy == nil || rep.Policy.Passed)
+	for _, g := range rep.Repository {
+		rep.Passed = rep.Passed && g.Passed
+	}
 	for _, r := range rep.Releases {
 		rep.Passed = rep.Passed && r.Passed
 	}

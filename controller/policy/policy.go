@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/relgate/relgate/controller/document"
@@ -42,6 +43,10 @@ const (
 	// GateClosedReleaseChange guards the documents of a closed release: they
 	// change only with the process approver's approval.
 	GateClosedReleaseChange = "closed-release-change"
+	// GateChangeRecord guards the change requests kept in changes/: what a
+	// release may implement is decided in change management,
+	// so an edit of the register needs the change manager.
+	GateChangeRecord = "change-record"
 )
 
 // Gate is an effective gate.
@@ -57,6 +62,31 @@ type Gate struct {
 	Before  string
 	Clause  string
 	Builtin bool
+	// Repository gates guard repository-wide files (relgate.yaml, changes/);
+	// their approvals live in approvals/ at the root. A cover ending in "/"
+	// is every file of that folder.
+	Repository bool
+}
+
+// Guards reports whether a repository gate covers a changed path.
+func (g Gate) Guards(p string) bool {
+	for _, c := range g.Covers {
+		if p == c || strings.HasSuffix(c, "/") && strings.HasPrefix(p, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// RepositoryGates returns the gates that guard repository-wide files.
+func (p *Policy) RepositoryGates() []Gate {
+	var out []Gate
+	for _, g := range p.gates {
+		if g.Repository {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // Defaults are the procedure's gates.
@@ -76,9 +106,12 @@ func Defaults() []Gate {
 			Covers:   []string{"release.yaml", "deployment.yaml"}},
 		{ID: GateClosure, Builtin: true, SeparationOfDuties: true, Clause: "R-3.4, R-5.1.9, R-5.1.10, R-5.1.11",
 			Covers: []string{"deployment.yaml", "closure.yaml"}},
-		{ID: GatePolicyChange, Builtin: true, SeparationOfDuties: true, Clause: "R-7",
+		{ID: GatePolicyChange, Builtin: true, Repository: true, SeparationOfDuties: true, Clause: "R-7",
 			Requires: []document.Requirement{{Role: RoleProcessApprover, Count: 1}},
 			Covers:   []string{document.PolicyPath}},
+		{ID: GateChangeRecord, Builtin: true, Repository: true, SeparationOfDuties: true, Clause: "R-3.3, R-9",
+			Requires: []document.Requirement{{Role: RoleChangeManager, Count: 1}},
+			Covers:   []string{document.ChangesDir + "/"}},
 		{ID: GateClosedReleaseChange, Builtin: true, SeparationOfDuties: true, Clause: "R-5.1.10, R-7",
 			Requires: []document.Requirement{{Role: RoleProcessApprover, Count: 1}}},
 	}

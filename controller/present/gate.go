@@ -41,6 +41,9 @@ func WriteGateText(w io.Writer, rep *evaluate.GateReport) error {
 	if rep.Policy != nil {
 		writeResultText(&b, "relgate.yaml", *rep.Policy)
 	}
+	for _, g := range rep.Repository {
+		writeResultText(&b, "changes/", g)
+	}
 	for _, r := range rep.Releases {
 		fmt.Fprintf(&b, "\n%s (state %s): %s\n", r.Release, r.State, verdict(r.Passed))
 		if len(r.Required) == 0 {
@@ -107,6 +110,10 @@ func WriteGateMarkdown(w io.Writer, rep *evaluate.GateReport) error {
 		b.WriteString("### relgate.yaml (policy change, R-7)\n\n")
 		writeResultMarkdown(&b, *rep.Policy)
 	}
+	for _, g := range rep.Repository {
+		b.WriteString("### changes/ (change requests, R-9)\n\n")
+		writeResultMarkdown(&b, g)
+	}
 	for _, r := range rep.Releases {
 		fmt.Fprintf(&b, "### %s %s — state `%s`\n\n", icon[r.Passed], r.Release, r.State)
 		for _, p := range r.Problems {
@@ -166,6 +173,12 @@ func WriteGateGitHub(w io.Writer, rep *evaluate.GateReport, dir string) error {
 	if rep.Policy != nil && !rep.Policy.Passed {
 		extra = append(extra, finding.Finding{File: "relgate.yaml", Rule: "gate", Clause: rep.Policy.Clause, Severity: finding.Error,
 			Message: "policy-change: " + strings.Join(rep.Policy.Missing(), "; ")})
+	}
+	for _, g := range rep.Repository {
+		if !g.Passed {
+			extra = append(extra, finding.Finding{File: "changes", Rule: "gate " + g.Gate, Clause: g.Clause, Severity: finding.Error,
+				Message: g.Gate + ": " + strings.Join(g.Missing(), "; ")})
+		}
 	}
 	for _, r := range rep.Releases {
 		for _, p := range r.Problems {

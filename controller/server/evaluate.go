@@ -229,7 +229,7 @@ func (s *Server) evaluateAt(r *gitrepo.Repo, base, head plumbing.Hash, pr ghapi.
 		d, _, err := evaluate.Digest(t, release, g)
 		return d, err
 	}
-	votes, notes := forgeVotes(pol, pr, reviews, touched, slices.Contains(changed, document.PolicyPath), digestAt)
+	votes, notes := forgeVotes(pol, pr, reviews, touched, changed, digestAt)
 	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: []string{pr.Author}, Forge: byRelease(votes)})
 	if err != nil {
 		return nil, err
@@ -264,6 +264,9 @@ func ignoredReasons(rep *evaluate.GateReport) map[string]string {
 	}
 	if rep.Policy != nil {
 		add("relgate.yaml", *rep.Policy)
+	}
+	for _, g := range rep.Repository {
+		add("changes/", g)
 	}
 	for _, r := range rep.Releases {
 		for _, g := range r.Gates {
@@ -345,6 +348,7 @@ func title(rep *evaluate.GateReport) string {
 		if rep.Policy != nil {
 			n++
 		}
+		n += len(rep.Repository)
 		return fmt.Sprintf("passed: every required gate of %d touched item(s) is satisfied", n)
 	}
 	for _, p := range rep.Problems {
@@ -353,6 +357,11 @@ func title(rep *evaluate.GateReport) string {
 	if rep.Policy != nil && !rep.Policy.Passed {
 		if m := rep.Policy.Missing(); len(m) > 0 {
 			return "blocked: relgate.yaml policy-change: " + firstMissing(m)
+		}
+	}
+	for _, g := range rep.Repository {
+		if m := g.Missing(); !g.Passed && len(m) > 0 {
+			return "blocked: changes/ " + g.Gate + ": " + firstMissing(m)
 		}
 	}
 	for _, r := range rep.Releases {
@@ -447,6 +456,7 @@ func (s *Server) annotations(rep *evaluate.GateReport) []ghapi.Annotation {
 		out = append(out, ghapi.Annotation{Path: file(document.PolicyPath), StartLine: 1, EndLine: 1, Level: "failure",
 			Title: "relgate gate policy-change (R-7)", Message: strings.Join(rep.Policy.Missing(), "\n")})
 	}
+
 	if len(out) > ghapi.MaxAnnotations {
 		out = out[:ghapi.MaxAnnotations]
 	}

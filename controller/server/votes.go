@@ -103,7 +103,7 @@ func rolesFor(g policy.Gate) []string {
 // changed), bound to the digest of the gate's documents at the reviewed
 // commit. The engine then decides whether each counts (role for this
 // release, separation of duties, digest still current).
-func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review, touched []string, policyChanged bool, digestAt digestFunc) ([]forgeVote, []reviewNote) {
+func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review, touched []string, changed []string, digestAt digestFunc) ([]forgeVote, []reviewNote) {
 	latest, comments := latestReviews(reviews)
 	var votes []forgeVote
 	var notes []reviewNote
@@ -118,13 +118,13 @@ func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review
 	var targets []target
 	for _, rel := range touched {
 		for _, g := range pol.Gates() {
-			if g.ID != policy.GatePolicyChange {
+			if !g.Repository {
 				targets = append(targets, target{rel, g})
 			}
 		}
 	}
-	if policyChanged {
-		if g, ok := pol.Gate(policy.GatePolicyChange); ok {
+	for _, g := range pol.RepositoryGates() {
+		if slices.ContainsFunc(changed, g.Guards) {
 			targets = append(targets, target{"", g})
 		}
 	}
@@ -218,6 +218,9 @@ func counted(rep *evaluate.GateReport, votes []forgeVote) []forgeVote {
 	}
 	if rep.Policy != nil {
 		add("", *rep.Policy)
+	}
+	for _, g := range rep.Repository {
+		add("", g)
 	}
 	for _, r := range rep.Releases {
 		for _, g := range r.Gates {

@@ -103,7 +103,7 @@ func TestForgeVotes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			votes, notes := forgeVotes(pol, pr, tc.reviews, []string{"REL-1"}, tc.policyChg, fakeDigest)
+			votes, notes := forgeVotes(pol, pr, tc.reviews, []string{"REL-1"}, changedPaths(tc.policyChg), fakeDigest)
 			var got []vote
 			for _, v := range votes {
 				got = append(got, vote{v.Release, v.Gate, v.Person, v.Role, v.Decision, v.Digest})
@@ -124,4 +124,11 @@ func TestForgeVotes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func changedPaths(policyChanged bool) []string {
+	if policyChanged {
+		return []string{"relgate.yaml"}
+	}
+	return nil
 }

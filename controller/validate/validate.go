@@ -131,7 +131,9 @@ func (c *checker) checkPolicy() {
 		gates[g.ID] = true
 		builtin := slices.ContainsFunc(policy.Defaults(), func(d policy.Gate) bool { return d.ID == g.ID })
 		if !builtin {
-			if !slices.ContainsFunc(policy.Defaults(), func(d policy.Gate) bool { return d.ID == g.Before && d.ID != policy.GatePolicyChange }) {
+			if !slices.ContainsFunc(policy.Defaults(), func(d policy.Gate) bool {
+				return d.ID == g.Before && !d.Repository && d.ID != policy.GateClosedReleaseChange
+			}) {
 				c.at(f, "", "policy", "a team's own gate names the built-in gate it must pass before (before: go-live-approval, ...)", "gates", idx(i), "before")
 			}
 			if len(g.Requires) == 0 {
@@ -144,7 +146,7 @@ func (c *checker) checkPolicy() {
 			}
 		}
 		for j, cv := range g.Covers {
-			if _, ok := document.ReleaseFiles[cv]; !ok && g.ID != policy.GatePolicyChange {
+			if _, ok := document.ReleaseFiles[cv]; !ok && g.ID != policy.GatePolicyChange && g.ID != policy.GateChangeRecord {
 				c.at(f, "", "reference", fmt.Sprintf("%s is not a release document", cv), "gates", idx(i), "covers", idx(j))
 			}
 		}
@@ -423,12 +425,13 @@ func (c *checker) checkApproval(r *loader.Release, a *loader.Approval) {
 		return
 	}
 	g, ok := c.p.Gate(a.Gate)
-	if !ok || g.ID == policy.GatePolicyChange {
+	if !ok || g.Repository {
 		c.at(file, "", "reference", fmt.Sprintf("gate %s is not a release gate of the policy", a.Gate), "gate")
 		return
 	}
 	c.person(file, "R-3.2", a.Person, "person")
-	if !slices.ContainsFunc(g.Requires, func(q document.Requirement) bool { return q.Role == a.Role }) {
+	blackoutException := g.ID == policy.GateGoLiveApproval && a.Role == policy.RoleProcessApprover
+	if !blackoutException && !slices.ContainsFunc(g.Requires, func(q document.Requirement) bool { return q.Role == a.Role }) {
 		c.at(file, "", "reference", fmt.Sprintf("gate %s does not require the role %s", a.Gate, a.Role), "role")
 	}
 }
@@ -441,11 +444,13 @@ func (c *checker) checkPolicyApproval(a *loader.Approval) {
 	if a.Gate != a.FileGate || a.Person != a.FilePerson {
 		c.at(file, "R-7", "id-mismatch", fmt.Sprintf("the file name says gate %s by %s, the content gate %s by %s", a.FileGate, a.FilePerson, a.Gate, a.Person), "gate")
 	}
-	if a.Gate != policy.GatePolicyChange {
-		c.at(file, "R-7", "reference", "approvals at the repository root are for the policy-change gate; release approvals go in releases/<id>/approvals/", "gate")
+	if c.p != nil {
+		if g, ok := c.p.Gate(a.Gate); !ok || !g.Repository {
+			c.at(file, "R-7", "reference", "approvals at the repository root are for the repository gates (policy-change, change-record); release approvals go in releases/<id>/approvals/", "gate")
+		}
 	}
 	if a.Release != "" {
-		c.at(file, "R-7", "id-mismatch", "a policy-change approval names no release", "release")
+		c.at(file, "R-7", "id-mismatch", "an approval of a repository gate names no release", "release")
 	}
 	c.person(file, "R-7", a.Person, "person")
 }
