@@ -302,16 +302,33 @@ func (r *Repo) ReadBlob(id source.BlobID) ([]byte, error) {
 		return nil, fmt.Errorf("read blob %s: %w", id, err)
 	}
 	defer rd.Close()
-	buf := make([]byte, 0, obj.Size())
-	b := make([]byte, 32*1024)
-	for {
-		n, err := rd.Read(b)
-		buf = append(buf, b[:n]...)
-		if errors.Is(err, io.EOF) {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read blob %s: %w", id, err)
+	// The size is known: one exact buffer, no growing, no scratch space.
+	buf := make([]byte, obj.Size())
+	if _, err := io.ReadFull(rd, buf); err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", id, err)
+	}
+	return buf, nil
+}
+
+// BlobReaders returns n readers of blobs by id, each over its own open
+// repository, so that n goroutines can read at once (a go-git repository is
+// not safe for concurrent use). close releases them.
+func (t *Tree) BlobReaders(n int) (readers []func(source.BlobID) ([]byte, error), close func(), err error) {
+	var opened []*Repo
+	close = func() {
+		for _, r := range opened {
+			r.Close()
 		}
 	}
+	gd := t.repo.GitDir()
+	for i := 0; i < n; i++ {
+		r, err := open(gd, "")
+		if err != nil {
+			close()
+			return nil, nil, err
+		}
+		opened = append(opened, r)
+		readers = append(readers, r.ReadBlob)
+	}
+	return readers, close, nil
 }

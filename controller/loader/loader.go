@@ -187,6 +187,11 @@ type parsed struct {
 	findings []finding.Finding
 }
 
+// parallelReader opens one blob reader per worker.
+type parallelReader interface {
+	BlobReaders(n int) ([]func(source.BlobID) ([]byte, error), func(), error)
+}
+
 // blobReader reads a blob by id: a git tree can, which saves the path lookup.
 type blobReader interface {
 	ReadBlob(id source.BlobID) ([]byte, error)
@@ -208,6 +213,16 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 	results := make([]parsed, len(entries))
 	jobs := make(chan job, 256)
 	_, fromDisk := s.Tree.(source.Dir)
+	// With several repositories open, the workers read blobs themselves and
+	// reading is no longer one goroutine's bottleneck.
+	var perWorker []func(source.BlobID) ([]byte, error)
+	if fr, ok := s.Tree.(parallelReader); ok && len(entries) > 256 && workers > 1 {
+		readers, closeReaders, err := fr.BlobReaders(workers)
+		if err == nil {
+			defer closeReaders()
+			perWorker = readers
+		}
+	}
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -223,7 +238,18 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 					continue
 				}
 				if j.data == nil {
-					data, err := s.Tree.Read(j.e.Path)
+					var data []byte
+					var err error
+					if perWorker != nil && !j.e.ID.IsZero() {
+						data, err = perWorker[w](j.e.ID)
+					} else {
+						data, err = s.Tree.Read(j.e.Path)
+					}
+					if errors.Is(err, source.ErrTooLarge) || len(data) > yamldoc.MaxFileSize {
+						results[j.i] = parsed{findings: []finding.Finding{{File: j.e.Path, Rule: "yaml", Severity: finding.Error,
+							Message: fmt.Sprintf("file is too large; the limit is %d bytes", yamldoc.MaxFileSize)}}}
+						continue
+					}
 					if err != nil {
 						errs[w] = fmt.Errorf("read %s at %s: %w", j.e.Path, s.Tree.Name(), err)
 						continue
@@ -252,7 +278,7 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 			jobs <- job{i: i, e: e, cached: &ce}
 			continue
 		}
-		if fromDisk {
+		if fromDisk || (perWorker != nil && !e.ID.IsZero()) {
 			jobs <- job{i: i, e: e}
 			continue
 		}
