@@ -242,6 +242,8 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 					var err error
 					if perWorker != nil && !j.e.ID.IsZero() {
 						data, err = perWorker[w](j.e.ID)
+					} else if d, ok := s.Tree.(source.Dir); ok {
+						data, err = d.ReadListed(j.e)
 					} else {
 						data, err = s.Tree.Read(j.e.Path)
 					}
