@@ -11,7 +11,6 @@ import (
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/present"
-	"github.com/relgate/relgate/controller/source"
 )
 
 type statusOptions struct {
@@ -79,7 +78,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		out = append(out, st)
 	}
 	if o.format == "json" {
-		return present.WriteStatusJSON(stdout, revisionName(tree), warnings, out)
+		return present.WriteStatusJSON(stdout, tree.Name(), warnings, out)
 	}
 	return present.WriteStatusText(stdout, warnings, out)
 }
@@ -101,7 +100,6 @@ func loadPolicy(snap *loader.Snapshot) (*policy.Policy, []string, error) {
 	return pol, warnings, nil
 }
 
-func revisionName(t source.Tree) string { return t.Name() }
 
 func policyOf(snap *loader.Snapshot) (*policy.Policy, error) {
 	pol, _, err := loadPolicy(snap)

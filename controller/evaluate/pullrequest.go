@@ -2,7 +2,6 @@ package evaluate
 
 import (
 	"fmt"
-	"path"
 	"slices"
 	"strings"
 
@@ -191,7 +190,7 @@ func allApprovals(s *loader.Snapshot) []*loader.Approval {
 	return out
 }
 
-// TouchedReleases returns the release ids whose folders a change touches.
+// touchedReleases returns the release ids whose folders a change touches.
 func touchedReleases(changed []string) []string {
 	var out []string
 	for _, p := range changed {
@@ -276,15 +275,4 @@ func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator)
 		rg.Passed = rg.Passed && g.Passed
 	}
 	return rg, nil
-}
-
-// ChangedUnder filters changed paths to those under dir.
-func ChangedUnder(changed []string, dir string) []string {
-	var out []string
-	for _, p := range changed {
-		if strings.HasPrefix(p, dir+"/") || path.Dir(p) == dir {
-			out = append(out, p)
-		}
-	}
-	return out
 }
