@@ -100,7 +100,6 @@ func loadPolicy(snap *loader.Snapshot) (*policy.Policy, []string, error) {
 	return pol, warnings, nil
 }
 
-
 func policyOf(snap *loader.Snapshot) (*policy.Policy, error) {
 	pol, _, err := loadPolicy(snap)
 	return pol, err
