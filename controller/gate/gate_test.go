@@ -21,9 +21,9 @@ func (lookup) CMDBItem(string) (*document.CMDBItem, bool, error) { return nil, f
 func testPolicy(t *testing.T) *policy.Policy {
 	t.Helper()
 	p, err := policy.New(&document.Policy{
-		People: []document.Person{{Login: "owner"}, {Login: "head1"}, {Login: "head2"}, {Login: "mgr"}, {Login: "gm"}},
-		Departments: []document.Department{{ID: "d1", Head: "head1"}, {ID: "d2", Head: "head2"}},
-		Roles: map[string][]string{"release-owner": {"owner", "mgr"}, "release-manager": {"mgr"}, "process-approver": {"gm"}},
+		People:          []document.Person{{Login: "owner"}, {Login: "head1"}, {Login: "head2"}, {Login: "mgr"}, {Login: "gm"}},
+		Departments:     []document.Department{{ID: "d1", Head: "head1"}, {ID: "d2", Head: "head2"}},
+		Roles:           map[string][]string{"release-owner": {"owner", "mgr"}, "release-manager": {"mgr"}, "process-approver": {"gm"}},
 		BlackoutWindows: []document.Window{{Name: "holiday", Start: "2027-02-01T00:00:00+08:00", End: "2027-02-10T00:00:00+08:00"}},
 	})
 	if err != nil {
