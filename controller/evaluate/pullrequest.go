@@ -16,6 +16,7 @@ import (
 // Introduction is the commit of a pull request that gave an approval file
 // its content. gitrepo.Introduction implements it.
 type Introduction interface {
+	// CommitID is empty when no commit of the change introduced the content.
 	CommitID() string
 	AuthorEmailAddress() string
 	VerifiedBy(armoredKeys []string) bool
@@ -38,6 +39,9 @@ func (h History) Authenticate(a *loader.Approval) (string, string) {
 	intro, ok := h.Introduced[a.Doc.Path]
 	if !ok {
 		return "base", ""
+	}
+	if intro.CommitID() == "" {
+		return "", "it differs from the base branch but no commit of this change introduced it (is the branch behind base, or does it restore an older version?); update the branch and record it again"
 	}
 	if a.Forge != nil && strings.EqualFold(intro.AuthorEmailAddress(), h.Policy.Bot.Email) {
 		// Recorded by relgate from a forge review: the bot vouches for it.

@@ -43,9 +43,83 @@ func (i *Introduction) VerifiedBy(armoredKeys []string) bool {
 	return err == nil
 }
 
+// RangeCommits returns the commits reachable from head and not from base
+// (git's base..head), newest first. It walks both sides at once by commit
+// time, as git rev-list does, and stops when every commit left to visit is
+// reachable from base: a merge of an old commit of base brings nothing of
+// base into the range.
+func (r *Repo) RangeCommits(base, head plumbing.Hash) ([]*object.Commit, error) {
+	const fromHead, fromBase = 1, 2
+	flags := map[plumbing.Hash]int{}
+	commits := map[plumbing.Hash]*object.Commit{}
+	var queue []plumbing.Hash
+	push := func(h plumbing.Hash, f int) error {
+		old, seen := flags[h]
+		if seen && old|f == old {
+			return nil
+		}
+		flags[h] = old | f
+		if _, ok := commits[h]; !ok {
+			c, err := r.Git.CommitObject(h)
+			if err != nil {
+				return fmt.Errorf("read commit %s: %w", h, err)
+			}
+			commits[h] = c
+		}
+		queue = append(queue, h)
+		return nil
+	}
+	if err := push(head, fromHead); err != nil {
+		return nil, err
+	}
+	if err := push(base, fromBase); err != nil {
+		return nil, err
+	}
+	for visited := 0; len(queue) > 0; visited++ {
+		if visited > 4*MaxRangeCommits {
+			return nil, fmt.Errorf("more than %d commits between base and head", MaxRangeCommits)
+		}
+		// Newest first; a commit reachable from base marks its ancestors so.
+		sort.SliceStable(queue, func(i, j int) bool {
+			return commits[queue[i]].Committer.When.After(commits[queue[j]].Committer.When)
+		})
+		interesting := false
+		for _, h := range queue {
+			if flags[h]&fromBase == 0 {
+				interesting = true
+				break
+			}
+		}
+		if !interesting {
+			break
+		}
+		h := queue[0]
+		queue = queue[1:]
+		for _, p := range commits[h].ParentHashes {
+			if err := push(p, flags[h]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	var out []*object.Commit
+	for h, f := range flags {
+		if f == fromHead {
+			out = append(out, commits[h])
+		}
+	}
+	if len(out) > MaxRangeCommits {
+		return nil, fmt.Errorf("more than %d commits between base and head", MaxRangeCommits)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Committer.When.After(out[j].Committer.When) })
+	return out, nil
+}
+
 // Introductions finds, for each path, the commit in base..head that gave the
 // path the content it has at head. Paths whose content at head equals that at
-// base are not in the result: they were on the protected branch already.
+// base are not in the result: they were on the protected branch already. A
+// path that differs from base but that no commit of the range introduced
+// (the branch is behind base, or restores an older version) is in the result
+// with a nil commit: nothing in the change vouches for it.
 func (r *Repo) Introductions(base, head plumbing.Hash, prefix string, paths []string) (map[string]*Introduction, error) {
 	out := map[string]*Introduction{}
 	if len(paths) == 0 {
@@ -73,29 +147,12 @@ func (r *Repo) Introductions(base, head plumbing.Hash, prefix string, paths []st
 	if len(want) == 0 {
 		return out, nil
 	}
-	stop := map[plumbing.Hash]bool{base: true}
-	if hc, err := r.Git.CommitObject(head); err == nil {
-		if bc, err := r.Git.CommitObject(base); err == nil {
-			if mbs, err := hc.MergeBase(bc); err == nil {
-				for _, mb := range mbs {
-					stop[mb.Hash] = true
-				}
-			}
-		}
+	commits, err := r.RangeCommits(base, head)
+	if err != nil {
+		return nil, err
 	}
-	queue := []plumbing.Hash{head}
-	seen := map[plumbing.Hash]bool{head: true}
-	for n := 0; len(queue) > 0 && len(want) > 0; n++ {
-		if n >= MaxRangeCommits {
-			return nil, fmt.Errorf("more than %d commits between base and head", MaxRangeCommits)
-		}
-		h := queue[0]
-		queue = queue[1:]
-		c, err := r.Git.CommitObject(h)
-		if err != nil {
-			return nil, fmt.Errorf("read commit %s: %w", h, err)
-		}
-		t, err := r.TreeAt(h, prefix)
+	for _, c := range commits {
+		t, err := r.TreeAt(c.Hash, prefix)
 		if err != nil {
 			return nil, err
 		}
@@ -107,10 +164,6 @@ func (r *Repo) Introductions(base, head plumbing.Hash, prefix string, paths []st
 			}
 			if pt != nil {
 				parents = append(parents, pt)
-			}
-			if !seen[ph] && !stop[ph] {
-				seen[ph] = true
-				queue = append(queue, ph)
 			}
 		}
 		for p, id := range want {
@@ -125,11 +178,14 @@ func (r *Repo) Introductions(base, head plumbing.Hash, prefix string, paths []st
 				}
 			}
 			if !inParent {
-				out[p] = &Introduction{Commit: h.String(), AuthorName: c.Author.Name, AuthorEmail: c.Author.Email,
+				out[p] = &Introduction{Commit: c.Hash.String(), AuthorName: c.Author.Name, AuthorEmail: c.Author.Email,
 					Signed: c.PGPSignature != "", commit: c}
 				delete(want, p)
 			}
 		}
+	}
+	for p := range want {
+		out[p] = &Introduction{} // differs from base, introduced by no commit of the change
 	}
 	return out, nil
 }
