@@ -4,6 +4,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Paths of the release repository.
@@ -99,4 +100,10 @@ func Locate(p string) (loc Location, ok bool) {
 		return Location{Kind: KindApproval, Release: parts[1], Gate: gate, Person: person}, true
 	}
 	return Location{}, false
+}
+
+// ParseTime reads an RFC 3339 timestamp as the schemas accept it, including
+// the lower-case t and z that RFC 3339 allows and Go's parser does not.
+func ParseTime(s string) (time.Time, error) {
+	return time.Parse(time.RFC3339, strings.NewReplacer("t", "T", "z", "Z").Replace(s))
 }

@@ -132,6 +132,8 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 	if pol.TrustCommitAuthor {
 		rep.Warnings = append(rep.Warnings, "the base policy trusts commit authorship (trustCommitAuthor): approvals are unauthenticated")
 	}
+	// Forge logins are case-insensitive; the gate compares policy logins.
+	pr.Authors = policyLogins(pol, pr.Authors)
 	fs, err := validate.Check(pr.Head)
 	if err != nil {
 		return nil, err
@@ -279,4 +281,16 @@ func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator)
 		rg.Passed = rg.Passed && g.Passed
 	}
 	return rg, nil
+}
+
+// policyLogins maps logins to the policy's spelling, ignoring case.
+func policyLogins(pol *policy.Policy, logins []string) []string {
+	out := make([]string, 0, len(logins))
+	for _, l := range logins {
+		if p, ok := pol.PersonFold(l); ok {
+			l = p.Login
+		}
+		out = append(out, l)
+	}
+	return out
 }

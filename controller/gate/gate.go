@@ -11,7 +11,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/loader"
@@ -468,12 +467,14 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 			ig("self-approval", fmt.Sprintf("%s wrote a document this gate covers and cannot approve it (separation of duties)", v.Person))
 			continue
 		}
-		if v.Digest != digest {
-			ig("stale", fmt.Sprintf("approved %s, but the covered documents now digest to %s: they changed after the approval", short(v.Digest), short(digest)))
+		if v.Decision == document.DecisionReject {
+			// A rejection stands until its author withdraws it, even after
+			// the documents change: editing them must not shed it.
+			res.Rejections = append(res.Rejections, Rejection{Person: v.Person, Role: v.Role, Comment: v.Comment, File: v.File})
 			continue
 		}
-		if v.Decision == document.DecisionReject {
-			res.Rejections = append(res.Rejections, Rejection{Person: v.Person, Role: v.Role, Comment: v.Comment, File: v.File})
+		if v.Digest != digest {
+			ig("stale", fmt.Sprintf("approved %s, but the covered documents now digest to %s: they changed after the approval", short(v.Digest), short(digest)))
 			continue
 		}
 		if used[v.Person] {
@@ -675,20 +676,25 @@ func (e *evaluator) goLiveChecks() []Check {
 	return out
 }
 
+// inBlackout names the blackout window the release's window overlaps. It
+// fails closed: a time it cannot read counts as inside.
 func (e *evaluator) inBlackout() string {
 	rel := e.in.Release.Release
-	if rel == nil {
+	if rel == nil || len(e.in.Policy.BlackoutWindows) == 0 {
 		return ""
 	}
-	s, err1 := time.Parse(time.RFC3339, rel.Window.Start)
-	en, err2 := time.Parse(time.RFC3339, rel.Window.End)
+	s, err1 := document.ParseTime(rel.Window.Start)
+	en, err2 := document.ParseTime(rel.Window.End)
 	if err1 != nil || err2 != nil {
-		return ""
+		return "(the release window cannot be read)"
 	}
 	for _, w := range e.in.Policy.BlackoutWindows {
-		ws, err1 := time.Parse(time.RFC3339, w.Start)
-		we, err2 := time.Parse(time.RFC3339, w.End)
-		if err1 == nil && err2 == nil && s.Before(we) && ws.Before(en) {
+		ws, err1 := document.ParseTime(w.Start)
+		we, err2 := document.ParseTime(w.End)
+		if err1 != nil || err2 != nil {
+			return w.Name + " (its times cannot be read)"
+		}
+		if s.Before(we) && ws.Before(en) {
 			return w.Name
 		}
 	}

@@ -232,6 +232,20 @@ func (p *Policy) Person(login string) (*document.Person, bool) {
 	return pp, ok
 }
 
+// PersonFold returns the person whose login equals login ignoring case, as
+// forge logins do.
+func (p *Policy) PersonFold(login string) (*document.Person, bool) {
+	if pp, ok := p.people[login]; ok {
+		return pp, true
+	}
+	for l, pp := range p.people {
+		if strings.EqualFold(l, login) {
+			return pp, true
+		}
+	}
+	return nil, false
+}
+
 // PersonByEmail returns the person with an email address.
 func (p *Policy) PersonByEmail(email string) (*document.Person, bool) {
 	pp, ok := p.byEmail[email]

@@ -10,7 +10,6 @@ import (
 	"path"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/robfig/cron/v3"
 
@@ -169,8 +168,12 @@ func (c *checker) checkPolicy() {
 }
 
 func (c *checker) ordered(file, clause, a, b, msg string, field ...string) {
-	ta, err1 := time.Parse(time.RFC3339, a)
-	tb, err2 := time.Parse(time.RFC3339, b)
+	ta, err1 := document.ParseTime(a)
+	tb, err2 := document.ParseTime(b)
+	if a != "" && b != "" && (err1 != nil || err2 != nil) {
+		c.at(file, clause, "dates", "a time here cannot be read (a leap second?); write it as 2026-11-25T10:00:00+08:00", field...)
+		return
+	}
 	if err1 == nil && err2 == nil && tb.Before(ta) {
 		c.at(file, clause, "dates", msg, field...)
 	}
