@@ -56,6 +56,8 @@ type Options struct {
 	Auth Authenticator
 	// Authors count as authors of every covered document (a pull request's author).
 	Authors []string
+	// FileAuthors edited a release file (by file name) in the change.
+	FileAuthors map[string][]string
 	// Extra votes, from the forge, by gate id.
 	Extra map[string][]gate.Vote
 }
@@ -71,7 +73,7 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 		opts.Auth = OnBranch{}
 	}
 	in := gate.Input{Policy: pol, Release: r, Digests: map[string]string{}, Votes: map[string][]gate.Vote{},
-		Lookup: snap, Authors: opts.Authors}
+		Lookup: snap, Authors: opts.Authors, FileAuthors: opts.FileAuthors}
 	for _, g := range pol.Gates() {
 		if g.Repository {
 			continue

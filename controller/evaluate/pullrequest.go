@@ -45,11 +45,7 @@ func (h History) Authenticate(a *loader.Approval) (string, string) {
 	}
 	if a.Forge != nil && strings.EqualFold(intro.AuthorEmailAddress(), h.Policy.Bot.Email) {
 		// Recorded by relgate from a forge review: the bot vouches for it.
-		bot, _ := h.Policy.PersonByEmail(h.Policy.Bot.Email)
-		if bot != nil && len(bot.SigningKeys) > 0 && intro.VerifiedBy(bot.SigningKeys) {
-			return "forge", ""
-		}
-		if h.Policy.TrustCommitAuthor {
+		if h.ByBot(intro) {
 			return "forge", ""
 		}
 		return "", fmt.Sprintf("recorded by the bot from review %d, but commit %s carries no valid signature by a key the policy lists for the bot", a.Forge.ReviewID, short(intro.CommitID()))
@@ -70,6 +66,19 @@ func (h History) Authenticate(a *loader.Approval) (string, string) {
 	return "", fmt.Sprintf("commit %s that added it carries no valid signature by a key the policy lists for %s", short(intro.CommitID()), person.Login)
 }
 
+// ByBot reports whether the policy's bot made the introducing commit: signed
+// by a key the policy lists for the bot person, or, when the policy trusts
+// commit authorship, authored with the bot's email.
+func (h History) ByBot(intro Introduction) bool {
+	if intro == nil || intro.CommitID() == "" || !strings.EqualFold(intro.AuthorEmailAddress(), h.Policy.Bot.Email) {
+		return false
+	}
+	if bot, ok := h.Policy.PersonByEmail(h.Policy.Bot.Email); ok && len(bot.SigningKeys) > 0 {
+		return intro.VerifiedBy(bot.SigningKeys)
+	}
+	return h.Policy.TrustCommitAuthor
+}
+
 func short(s string) string {
 	if len(s) > 12 {
 		return s[:12]
@@ -88,6 +97,11 @@ type PullRequest struct {
 	Authors []string
 	// Extra are approvals from the forge (reviews), by release id ("" for the repository) and gate.
 	Extra map[string]map[string][]gate.Vote
+	// DocAuthors are, per release and file name, the people whose commits in
+	// the change edited it (separation of duties).
+	DocAuthors map[string]map[string][]string
+	// Problems found by the caller in the change's paths.
+	Problems []string
 }
 
 // ReleaseGates is one touched release's evaluation.
@@ -140,6 +154,7 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 	}
 	rep.Findings = append(rep.Findings, fs...)
 	errorsFound := finding.Errors(fs) > 0
+	rep.Problems = append(rep.Problems, pr.Problems...)
 	if errorsFound {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%d validation error(s) in the changed documents", finding.Errors(fs)))
 	}
@@ -155,6 +170,11 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 		}
 		if _, problem := auth.Authenticate(a); problem != "" {
 			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not authenticated: %s", a.Doc.Path, problem))
+		}
+	}
+	for _, a := range pr.Base.PolicyApprovals {
+		if a.Approval != nil && a.Decision == document.DecisionReject && pr.Head.Doc(a.Doc.Path) == nil {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the rejection by %s is deleted; only they withdraw it, by recording an approval", a.Doc.Path, a.FilePerson))
 		}
 	}
 	for _, g := range pol.RepositoryGates() {
@@ -214,7 +234,7 @@ func TouchedReleases(changed []string) []string { return touchedReleases(changed
 
 func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator) (ReleaseGates, error) {
 	rg := ReleaseGates{Release: id, Required: []string{}, Gates: []gate.Result{}}
-	st, err := Release(pol, pr.Head, id, Options{Auth: auth, Authors: pr.Authors, Extra: pr.Extra[id]})
+	st, err := Release(pol, pr.Head, id, Options{Auth: auth, Authors: pr.Authors, FileAuthors: pr.DocAuthors[id], Extra: pr.Extra[id]})
 	if err != nil {
 		return rg, err
 	}
@@ -241,6 +261,18 @@ func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator)
 					rg.Problems = append(rg.Problems, fmt.Sprintf("%s: %s (%s)", c.File, c.Message, c.Clause))
 				}
 			}
+		}
+	}
+	// What the release achieved on base stays achieved: a gate that passed
+	// there must still pass after the change (a confirmed deployment record
+	// cannot be rewritten without its confirmations).
+	if pr.Base.Releases[id] != nil {
+		was, err := Release(pol, pr.Base, id, Options{})
+		if err != nil {
+			return rg, err
+		}
+		for _, g := range was.Passed {
+			required[g] = true
 		}
 	}
 	for _, g := range st.Gates {

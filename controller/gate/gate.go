@@ -55,6 +55,9 @@ type Input struct {
 	// Authors are forge logins that count as authors of everything in the
 	// change under review (the pull request's author), for separation of duties.
 	Authors []string
+	// FileAuthors are, per release file name, the people whose commits in
+	// the change edited it.
+	FileAuthors map[string][]string
 }
 
 // Requirement is one role's part of a gate.
@@ -356,6 +359,15 @@ func (e *evaluator) gate(g policy.Gate) Result {
 func (e *evaluator) authors(g policy.Gate) []string {
 	r := e.in.Release
 	out := slices.Clone(e.in.Authors)
+	covers := g.Covers
+	if len(covers) == 0 {
+		for f := range e.in.FileAuthors {
+			covers = append(covers, f)
+		}
+	}
+	for _, f := range covers {
+		out = append(out, e.in.FileAuthors[f]...)
+	}
 	for _, f := range g.Covers {
 		switch {
 		case f == "plan.yaml" && r.Plan != nil:
