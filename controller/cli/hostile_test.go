@@ -88,3 +88,18 @@ func TestSymlinkNotFollowed(t *testing.T) {
 		}
 	}
 }
+
+// TestSymlinkedFolder: a release folder that is a link is reported.
+func TestSymlinkedFolder(t *testing.T) {
+	r := exampleRepo(t)
+	if err := os.Symlink("REL-2026-0041", filepath.Join(r.Dir, "releases", "REL-2026-0044")); err != nil {
+		t.Fatal(err)
+	}
+	r.Commit("link", gitrepoPerson)
+	for _, args := range [][]string{{"validate", r.Dir}, {"validate", r.Dir, "--rev", "HEAD"}} {
+		code, out, _ := run(t, args...)
+		if code != 1 || !strings.Contains(out, "releases/REL-2026-0044") {
+			t.Errorf("%v: exit %d\n%s", args, code, out)
+		}
+	}
+}

@@ -105,6 +105,9 @@ func LoadAll(t source.Tree, opts Options) (*Snapshot, error) {
 	for _, e := range entries {
 		if _, ok := document.Locate(e.Path); ok {
 			managed = append(managed, e)
+		} else if e.NotRegular {
+			s.add(finding.Finding{File: e.Path, Rule: "layout", Severity: finding.Error,
+				Message: "symlinks and submodules are not allowed in a release repository; replace it with the file or folder"})
 		} else if misplaced(e.Path) {
 			s.add(finding.Finding{File: e.Path, Rule: "layout", Severity: finding.Error,
 				Message: "file is not where relgate expects documents; see the repository layout in the README (files end in .yaml)"})
