@@ -106,11 +106,9 @@ func runApprove(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().Truncate(time.Second)
-	if o.now != "" {
-		if now, err = time.Parse(time.RFC3339, o.now); err != nil {
-			return usagef("--now: %v", err)
-		}
+	now, err := parseNow(o.now)
+	if err != nil {
+		return err
 	}
 	if pol.Location != nil {
 		now = now.In(pol.Location)

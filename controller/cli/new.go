@@ -40,11 +40,9 @@ func runNew(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now().Truncate(time.Second)
-	if o.now != "" {
-		if now, err = time.Parse(time.RFC3339, o.now); err != nil {
-			return usagef("--now: %v", err)
-		}
+	now, err := parseNow(o.now)
+	if err != nil {
+		return err
 	}
 	v := scaffold.Values{ID: pos[1], Title: o.title, Type: o.typ, Owner: o.owner, Manager: o.manager, Now: now.Format(time.RFC3339)}
 	var files []scaffold.File

@@ -74,9 +74,9 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 	defer r.Close()
 	opts := reconcile.Options{Lang: o.lang, DryRun: o.dryRun, Push: o.push, Remote: o.remote, Branch: o.branch, Out: stdout}
 	if o.now != "" {
-		t, err := time.Parse(time.RFC3339, o.now)
+		t, err := parseNow(o.now)
 		if err != nil {
-			return usagef("--now: %v", err)
+			return err
 		}
 		opts.Now = func() time.Time { return t }
 	}

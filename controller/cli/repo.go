@@ -3,9 +3,13 @@ package cli
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/source"
 )
 
@@ -71,4 +75,48 @@ func (f *repoFlags) openTree(dir string) (t source.Tree, close func(), err error
 		return nil, nil, err
 	}
 	return tree, func() { r.Close() }, nil
+}
+
+// loadAll reads every document of tree, through the decode cache of the git
+// repository holding dir unless noCache is set.
+func loadAll(dir string, tree source.Tree, noCache bool, workers int, stderr io.Writer) (*loader.Snapshot, error) {
+	var cache *loader.Cache
+	if !noCache {
+		cache = openCache(dir)
+	}
+	snap, err := loader.LoadAll(tree, loader.Options{Workers: workers, Cache: cache})
+	if err != nil {
+		return nil, err
+	}
+	if err := cache.Save(); err != nil {
+		fmt.Fprintf(stderr, "relgate: warning: the decode cache was not saved: %v\n", err)
+	}
+	return snap, nil
+}
+
+// openCache opens the decode cache of the git repository holding dir, if any:
+// results keyed by blob id, kept in the git directory, never committed.
+func openCache(dir string) *loader.Cache {
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer r.Close()
+	gd := r.GitDir()
+	if gd == "" {
+		return nil
+	}
+	return loader.OpenCache(filepath.Join(gd, "relgate", "decode-cache"))
+}
+
+// parseNow reads a --now flag: RFC 3339, or empty for the clock.
+func parseNow(s string) (time.Time, error) {
+	if s == "" {
+		return time.Now().Truncate(time.Second), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usagef("--now: %v", err)
+	}
+	return t, nil
 }

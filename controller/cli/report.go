@@ -8,10 +8,8 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/relgate/relgate/controller/gitrepo"
-	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/quarter"
 )
 
@@ -56,11 +54,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	now := time.Now()
-	if o.now != "" {
-		if now, err = time.Parse(time.RFC3339, o.now); err != nil {
-			return usagef("--now: %v", err)
-		}
+	now, err := parseNow(o.now)
+	if err != nil {
+		return err
 	}
 	dir, err := o.dir(pos[2:])
 	if err != nil {
@@ -71,16 +67,9 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeTree()
-	var cache *loader.Cache
-	if !o.noCache {
-		cache = openCache(dir)
-	}
-	snap, err := loader.LoadAll(tree, loader.Options{Cache: cache})
+	snap, err := loadAll(dir, tree, o.noCache, 0, stderr)
 	if err != nil {
 		return err
-	}
-	if err := cache.Save(); err != nil {
-		fmt.Fprintf(stderr, "relgate: warning: the decode cache was not saved: %v\n", err)
 	}
 	if _, err := policyOf(snap); err != nil {
 		return err

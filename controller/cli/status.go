@@ -50,13 +50,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if rel != "" {
 		snap, err = loader.LoadReleases(tree, []string{rel})
 	} else {
-		cache := openCache(dir)
-		snap, err = loader.LoadAll(tree, loader.Options{Cache: cache})
-		if err == nil {
-			if serr := cache.Save(); serr != nil {
-				fmt.Fprintf(stderr, "relgate: warning: the decode cache was not saved: %v\n", serr)
-			}
-		}
+		snap, err = loadAll(dir, tree, false, 0, stderr)
 	}
 	if err != nil {
 		return err

@@ -2,13 +2,9 @@ package cli
 
 import (
 	"flag"
-	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/relgate/relgate/controller/finding"
-	"github.com/relgate/relgate/controller/gitrepo"
-	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/validate"
 )
 
@@ -42,16 +38,9 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer closeTree()
-	var cache *loader.Cache
-	if !o.noCache {
-		cache = openCache(dir)
-	}
-	snap, err := loader.LoadAll(tree, loader.Options{Workers: o.workers, Cache: cache})
+	snap, err := loadAll(dir, tree, o.noCache, o.workers, stderr)
 	if err != nil {
 		return err
-	}
-	if err := cache.Save(); err != nil {
-		fmt.Fprintf(stderr, "relgate: warning: the decode cache was not saved: %v\n", err)
 	}
 	fs2, err := validate.Check(snap)
 	if err != nil {
@@ -72,19 +61,4 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		return errFailed
 	}
 	return nil
-}
-
-// openCache opens the decode cache of the git repository holding dir, if any:
-// results keyed by blob id, kept in the git directory, never committed.
-func openCache(dir string) *loader.Cache {
-	r, err := gitrepo.Open(dir)
-	if err != nil {
-		return nil
-	}
-	defer r.Close()
-	gd := r.GitDir()
-	if gd == "" {
-		return nil
-	}
-	return loader.OpenCache(filepath.Join(gd, "relgate", "decode-cache"))
 }
