@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/relgate/relgate/controller/redact"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -428,24 +429,4 @@ func classify(err error) error {
 }
 
 // Redact strips credentials from a URL for logs and errors.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		if i := strings.LastIndex(raw, "@"); i >= 0 {
-			return "[redacted]@" + raw[i+1:]
-		}
-		return raw
-	}
-	if u.User != nil {
-		u.User = url.User("[redacted]")
-	}
-	q := u.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		if strings.Contains(lk, "token") || strings.Contains(lk, "secret") || strings.Contains(lk, "key") {
-			q.Set(k, "[redacted]")
-		}
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func Redact(raw string) string { return redact.URL(raw) }

@@ -50,6 +50,10 @@ func (r *Repo) CommitFiles(parent plumbing.Hash, prefix string, changes []Change
 			return plumbing.ZeroHash, fmt.Errorf("read tree of %s: %w", parent, err)
 		}
 	}
+	prefix, err := cleanPrefix(prefix)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
 	edits := map[string][]byte{}
 	for _, ch := range changes {
 		p := strings.Trim(path.Clean(ch.Path), "/")
@@ -84,6 +88,21 @@ func (r *Repo) CommitFiles(parent plumbing.Hash, prefix string, changes []Change
 	return r.Git.Storer.SetEncodedObject(obj)
 }
 
+// cleanPrefix reads a release repository's folder the way TreeAt does:
+// slashes around it and "." mean nothing; ".." is refused.
+func cleanPrefix(prefix string) (string, error) {
+	p := strings.Trim(path.Clean("/"+strings.Trim(prefix, "/")), "/")
+	if p == "." {
+		p = ""
+	}
+	for _, part := range strings.Split(prefix, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("folder %q leaves the repository", prefix)
+		}
+	}
+	return p, nil
+}
+
 // writeTree returns the id of tree t (nil: empty) with edits applied; edits
 // are keyed by full path and only those under dir are considered.
 func (r *Repo) writeTree(t *object.Tree, dir string, edits map[string][]byte) (plumbing.Hash, error) {
@@ -104,6 +123,9 @@ func (r *Repo) writeTree(t *object.Tree, dir string, edits map[string][]byte) (p
 			rel = strings.TrimPrefix(p, dir+"/")
 		}
 		first, _, nested := strings.Cut(rel, "/")
+		if first == "" || first == "." || first == ".." {
+			return plumbing.ZeroHash, fmt.Errorf("write %s: an empty or dot path element", p)
+		}
 		if !nested {
 			old, exists := entries[first]
 			if exists && old.Mode != filemode.Regular && old.Mode != filemode.Executable {

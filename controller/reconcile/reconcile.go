@@ -27,6 +27,7 @@ import (
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
+	"github.com/relgate/relgate/controller/redact"
 	"github.com/relgate/relgate/controller/writeback"
 )
 
@@ -124,10 +125,10 @@ func Run(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Re
 			return res, nil
 		}
 		if !isContention(err) {
-			return res, fmt.Errorf("push %s to %s: %w: %v", opts.Branch, redact(opts.Remote), ErrRejected, err)
+			return res, fmt.Errorf("push %s to %s: %w: %v", opts.Branch, redactURL(opts.Remote), ErrRejected, err)
 		}
 		if attempt >= opts.MaxAttempts {
-			return res, fmt.Errorf("push %s to %s: another writer kept moving the branch; gave up after %d attempts: %w", opts.Branch, redact(opts.Remote), attempt, err)
+			return res, fmt.Errorf("push %s to %s: another writer kept moving the branch; gave up after %d attempts: %w", opts.Branch, redactURL(opts.Remote), attempt, err)
 		}
 		// Jittered exponential backoff keeps competing controllers from retrying in step.
 		backoff := time.Duration(10<<min(attempt, 6)) * time.Millisecond
@@ -340,11 +341,11 @@ func fetch(ctx context.Context, r *gitrepo.Repo, opts Options) (plumbing.Hash, e
 	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", opts.Branch, remoteRef(opts)))
 	err = rem.FetchContext(ctx, &git.FetchOptions{RemoteName: rem.Config().Name, Auth: opts.Auth, RefSpecs: []config.RefSpec{spec}, Force: true, Tags: git.NoTags})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redact(opts.Remote), err)
+		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redactURL(opts.Remote), redact.Error(err, opts.Remote))
 	}
 	ref, err := r.Git.Reference(remoteRef(opts), true)
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redact(opts.Remote), err)
+		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redactURL(opts.Remote), err)
 	}
 	return ref.Hash(), nil
 }
@@ -360,7 +361,7 @@ func push(ctx context.Context, r *gitrepo.Repo, opts Options, old, new plumbing.
 		RefSpecs:          []config.RefSpec{config.RefSpec(new.String() + ":" + dst)},
 		RequireRemoteRefs: []config.RefSpec{config.RefSpec(old.String() + ":" + dst)}})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return err
+		return redact.Error(err, opts.Remote)
 	}
 	// Remember the new tip, so a crash now recomputes from it after the next fetch.
 	return r.Git.Storer.SetReference(plumbing.NewHashReference(remoteRef(opts), new))
@@ -380,15 +381,8 @@ func isContention(err error) bool {
 	return false
 }
 
-// redact strips credentials from a remote URL before it reaches a message.
-func redact(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		if j := strings.Index(u[i+3:], "@"); j >= 0 {
-			return u[:i+3] + "***@" + u[i+3+j+1:]
-		}
-	}
-	return u
-}
+// redactURL strips credentials from a remote URL before it reaches a message.
+func redactURL(u string) string { return redact.URL(u) }
 
 // failpoint ends the process abruptly at a named point when RELGATE_FAILPOINT
 // selects it, so tests can prove a crash there loses and duplicates nothing.

@@ -36,7 +36,7 @@ func (w *Writer) run(ctx context.Context, branch string, extra func(*loader.Snap
 	if w.Auth != nil {
 		a, err := w.Auth(ctx)
 		if err != nil {
-			return fmt.Errorf("credentials for %s: %w", redact(w.Remote), err)
+			return fmt.Errorf("credentials for %s: %w", redactURL(w.Remote), err)
 		}
 		opts.Auth = a
 	}

@@ -165,7 +165,17 @@ func ApprovalWrites(snap *loader.Snapshot, recs []ApprovalRecord) ([]Write, erro
 	for _, rec := range recs {
 		p := document.ApprovalPath(rec.Release, rec.Gate, rec.Person)
 		if d := snap.Doc(p); d != nil {
-			if a, ok := d.Value.(*document.Approval); ok && a.Digest == rec.Digest && a.Decision == rec.Decision {
+			a, ok := d.Value.(*document.Approval)
+			if ok && a.Digest == rec.Digest && a.Decision == rec.Decision {
+				continue
+			}
+			// A record computed at merge time may arrive late: it never
+			// replaces a later decision, and never lifts a rejection (only
+			// its author does, R-3.2).
+			if ok && a.Decision == document.DecisionReject && rec.Decision != document.DecisionReject {
+				continue
+			}
+			if ok && later(a.At, rec.At) {
 				continue
 			}
 		}
@@ -184,6 +194,13 @@ func ApprovalWrites(snap *loader.Snapshot, recs []ApprovalRecord) ([]Write, erro
 			Files: []File{{Path: p, Content: content}}})
 	}
 	return out, nil
+}
+
+// later reports whether time a is after time b (unreadable times are not).
+func later(a, b string) bool {
+	ta, err1 := document.ParseTime(a)
+	tb, err2 := document.ParseTime(b)
+	return err1 == nil && err2 == nil && ta.After(tb)
 }
 
 func short(s string) string {
