@@ -105,6 +105,9 @@ func (s *Server) do(ctx context.Context, k workKey) {
 	}()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if k.kind == kindMerged && err == nil {
+		delete(s.pendingMerges, k.n)
+	}
 	if err == nil || !isTransient(err) || ctx.Err() != nil && s.stopping.Load() {
 		delete(s.retries, k)
 		if err != nil {
@@ -115,6 +118,9 @@ func (s *Server) do(ctx context.Context, k workKey) {
 	i := s.retries[k]
 	if i >= len(s.cfg.RetryDelays) {
 		delete(s.retries, k)
+		if k.kind == kindMerged {
+			s.pendingMerges[k.n] = true
+		}
 		s.log.Error("work failed; the resync job will try again", "kind", k.kind, "pr", k.n, "err", err)
 		return
 	}
@@ -478,6 +484,11 @@ func (s *Server) recordMerge(ctx context.Context, n int) error {
 	if !pr.Merged {
 		return nil
 	}
+	if pr.BaseRef != s.cfg.Branch {
+		// Only the protected branch gets approval records and write-back.
+		s.log.Info("merged into another branch; nothing recorded", "pr", n, "base", pr.BaseRef)
+		return nil
+	}
 	reviews, err := gh.ListReviews(ctx, s.cfg.Repo, n)
 	if err != nil {
 		s.metrics.Inc(mAPIErrors, "op", "list-reviews")
@@ -549,6 +560,7 @@ func (s *Server) onPush(ctx context.Context) error {
 	}
 	s.metrics.Inc(mFetches, "result", "ok")
 	s.ready.Store(true)
+	s.retryPendingMerges()
 	if !s.cfg.DisableSchedule {
 		if err := s.reloadSchedule(ctx); err != nil {
 			s.log.Error("schedule not reloaded; the previous one stays", "err", err)
@@ -584,7 +596,23 @@ func (s *Server) resync(ctx context.Context) error {
 			s.metrics.Inc(mQueueDrops)
 		}
 	}
+	s.retryPendingMerges()
 	return nil
+}
+
+// retryPendingMerges queues the merged pull requests whose approvals are not recorded yet.
+func (s *Server) retryPendingMerges() {
+	s.mu.Lock()
+	pending := make([]int, 0, len(s.pendingMerges))
+	for n := range s.pendingMerges {
+		pending = append(pending, n)
+	}
+	s.mu.Unlock()
+	for _, n := range pending {
+		if !s.queue.push(workKey{kind: kindMerged, n: n}) {
+			s.metrics.Inc(mQueueDrops)
+		}
+	}
 }
 
 func shortSHA(s string) string {

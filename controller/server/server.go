@@ -92,8 +92,11 @@ type Server struct {
 	mu       sync.Mutex
 	retries  map[workKey]int
 	lastEval map[int]evalMemo
-	status   *statusCache
-	sched    *scheduler
+	// pendingMerges are merged pull requests whose approvals could not be
+	// recorded within the retries; resync and every push try them again.
+	pendingMerges map[int]bool
+	status        *statusCache
+	sched         *scheduler
 }
 
 // New checks the configuration and opens the mirror.
@@ -140,7 +143,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, receiver: rc, mirror: m,
-		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, status: &statusCache{}}
+		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}}
 	return s, nil
 }
 
@@ -303,7 +306,15 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	keys := s.workFor(ev)
 	for _, k := range keys {
-		s.queue.push(k)
+		if !s.queue.push(k) {
+			// Not acknowledged, and not remembered: GitHub's redelivery of
+			// this id must be accepted, or the event would be lost.
+			s.receiver.Forget(ev.Delivery)
+			s.metrics.Inc(mQueueDrops)
+			s.log.Error("work queue full; delivery refused", "delivery", ev.Delivery, "event", ev.Kind)
+			result("dropped", http.StatusServiceUnavailable, "busy: redeliver later")
+			return
+		}
 	}
 	s.log.Info("event accepted", "delivery", ev.Delivery, "event", ev.Kind, "action", ev.Action, "work", len(keys))
 	result("accepted", http.StatusAccepted, "accepted")

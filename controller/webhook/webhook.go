@@ -48,6 +48,29 @@ func Verify(secret, body []byte, header string) error {
 	return nil
 }
 
+// wellFormed checks the shape of a signature header: sha256= and 64 hex digits.
+func wellFormed(header string) error {
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if header == "" || !ok {
+		return ErrNoSignature
+	}
+	if got, err := hex.DecodeString(hexSig); err != nil || len(got) != sha256.Size {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// Forget drops a delivery id, so that a redelivery of it is accepted (the
+// server could not take the work).
+func (r *Receiver) Forget(id string) { r.dedupe.Forget(id) }
+
+// Forget removes id from the remembered deliveries.
+func (d *Dedupe) Forget(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.seen, id)
+}
+
 // Sign returns the X-Hub-Signature-256 value of a body, as GitHub computes it.
 func Sign(secret, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
@@ -92,7 +115,11 @@ type Receiver struct {
 	secret  []byte
 	maxBody int64
 	dedupe  *Dedupe
+	reading chan struct{} // bounds the bodies read at once
 }
+
+// MaxReading is how many webhook bodies are read at once.
+const MaxReading = 16
 
 // NewReceiver makes a receiver. An empty secret is refused.
 func NewReceiver(secret []byte, maxBody int64, remember int) (*Receiver, error) {
@@ -102,14 +129,22 @@ func NewReceiver(secret []byte, maxBody int64, remember int) (*Receiver, error) 
 	if maxBody <= 0 {
 		maxBody = DefaultMaxBody
 	}
-	return &Receiver{secret: secret, maxBody: maxBody, dedupe: NewDedupe(remember)}, nil
+	return &Receiver{secret: secret, maxBody: maxBody, dedupe: NewDedupe(remember), reading: make(chan struct{}, MaxReading)}, nil
 }
 
 // Receive reads, authenticates, dedupes and parses one delivery. The body is
 // parsed only after its signature checked out. An event relgate does not act
 // on is returned with Kind set and nothing else parsed.
 func (r *Receiver) Receive(w http.ResponseWriter, req *http.Request) (*Event, error) {
+	// A header that cannot verify is refused before any of the body is read,
+	// and bodies are read a few at a time: an unauthenticated sender cannot
+	// make the server buffer megabytes per connection.
+	if err := wellFormed(req.Header.Get("X-Hub-Signature-256")); err != nil {
+		return nil, err
+	}
+	r.reading <- struct{}{}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
+	<-r.reading
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
