@@ -7,12 +7,14 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/evaluate"
@@ -222,17 +224,40 @@ func (o *approveOptions) commitFile(dir, p string, person *document.Person, msg 
 	sig := &object.Signature{Name: person.Name, Email: person.Email, When: when}
 	opts := &git.CommitOptions{Author: sig, Committer: sig}
 	if o.signKey != "" {
-		key, err := readSigningKey(o.signKey)
-		if err != nil {
+		if signer, ok, err := readSSHSigningKey(o.signKey); err != nil {
 			return "", err
+		} else if ok {
+			opts.Signer = signer
+		} else {
+			key, err := readSigningKey(o.signKey)
+			if err != nil {
+				return "", err
+			}
+			opts.SignKey = key
 		}
-		opts.SignKey = key
 	}
 	h, err := wt.Commit(msg, opts)
 	if err != nil {
 		return "", fmt.Errorf("commit %s: %w", p, err)
 	}
 	return h.String(), nil
+}
+
+// readSSHSigningKey reads an OpenSSH private key (git's gpg.format=ssh);
+// ok is false when the file holds another kind of key.
+func readSSHSigningKey(file string) (git.Signer, bool, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, false, err
+	}
+	if !strings.Contains(string(data), "BEGIN OPENSSH PRIVATE KEY") {
+		return nil, false, nil
+	}
+	key, err := ssh.ParsePrivateKey(data)
+	if err != nil {
+		return nil, false, fmt.Errorf("read signing key %s: %w (relgate needs a key without a passphrase)", file, err)
+	}
+	return gitrepo.SSHSigner{Key: key}, true, nil
 }
 
 func readSigningKey(file string) (*openpgp.Entity, error) {

@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -371,5 +373,48 @@ func TestGateChangeRecord(t *testing.T) {
 	wantPassed(t, code, text)
 	if _, d, _ := run(t, "digest", "change-record", r.Dir); !strings.HasPrefix(d, "sha256:") {
 		t.Errorf("digest change-record: %q", d)
+	}
+}
+
+// TestGateSSHSignedApprovals: approvals signed with SSH keys (git's
+// gpg.format=ssh, as GitHub users commonly sign) authenticate against SSH
+// public keys in the policy; another SSH key with the same name does not.
+func TestGateSSHSignedApprovals(t *testing.T) {
+	_, maPub, maPriv := gitrepotest.NewSSHKey(t)
+	_, zwPub, zwPriv := gitrepotest.NewSSHKey(t)
+	_, _, evilPriv := gitrepotest.NewSSHKey(t)
+	base := func(r *gitrepotest.Repo) {
+		r.Edit("relgate.yaml", "trustCommitAuthor: true", "trustCommitAuthor: false")
+		r.Edit("relgate.yaml", "    email: maxiaodong@grid-it.example.cn\n", "    email: maxiaodong@grid-it.example.cn\n    signingKeys:\n      - "+maPub+"\n")
+		r.Edit("relgate.yaml", "    email: zhangwei@grid-it.example.cn\n", "    email: zhangwei@grid-it.example.cn\n    signingKeys:\n      - "+zwPub+"\n")
+	}
+	keyFile := func(pem string) string {
+		p := filepath.Join(t.TempDir(), "id_ed25519")
+		if err := os.WriteFile(p, []byte(pem), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name   string
+		zwKey  string
+		passes bool
+	}{{"both signed with their SSH keys", zwPriv, true}, {"attack: zhangwei's approval signed with another SSH key", evilPriv, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := prRepo(t, base)
+			approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong", "--sign-key", keyFile(maPriv))
+			approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--sign-key", keyFile(tc.zwKey))
+			addGoLive(r)
+			r.Commit("go-live plan", who("wangfang"))
+			code, _, text := gate(t, r)
+			if tc.passes {
+				wantPassed(t, code, text)
+			} else {
+				wantBlocked(t, code, text, "not authenticated")
+			}
+		})
+	}
+	if code, out, _ := run(t, "validate", examples); code != 0 {
+		t.Fatal(out)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/hiddeco/sshsig"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/relgate/relgate/controller/source"
 )
@@ -33,14 +35,62 @@ func (i *Introduction) CommitID() string { return i.Commit }
 // AuthorEmailAddress is the introducing commit's author email.
 func (i *Introduction) AuthorEmailAddress() string { return i.AuthorEmail }
 
-// VerifiedBy reports whether the commit carries a valid OpenPGP signature by
-// one of the armored public keys.
-func (i *Introduction) VerifiedBy(armoredKeys []string) bool {
-	if i == nil || i.commit == nil || i.commit.PGPSignature == "" || len(armoredKeys) == 0 {
+// VerifiedBy reports whether the commit carries a valid signature by one of
+// the keys: armored OpenPGP public keys, or SSH public keys in
+// authorized_keys form (git's gpg.format=ssh, which GitHub also verifies).
+func (i *Introduction) VerifiedBy(keys []string) bool {
+	if i == nil || i.commit == nil {
 		return false
 	}
-	_, err := i.commit.Verify(strings.Join(armoredKeys, "\n"))
+	return VerifyCommit(i.commit, keys)
+}
+
+// VerifyCommit checks a commit's signature against the keys.
+func VerifyCommit(c *object.Commit, keys []string) bool {
+	if c.PGPSignature == "" || len(keys) == 0 {
+		return false
+	}
+	if strings.HasPrefix(strings.TrimSpace(c.PGPSignature), "-----BEGIN SSH SIGNATURE-----") {
+		return verifySSH(c, keys)
+	}
+	var pgp []string
+	for _, k := range keys {
+		if strings.Contains(k, "BEGIN PGP PUBLIC KEY BLOCK") {
+			pgp = append(pgp, k)
+		}
+	}
+	if len(pgp) == 0 {
+		return false
+	}
+	_, err := c.Verify(strings.Join(pgp, "\n"))
 	return err == nil
+}
+
+// verifySSH checks an SSHSIG signature (namespace "git") over the commit as
+// git signs it: its encoding without the signature header.
+func verifySSH(c *object.Commit, keys []string) bool {
+	sig, err := sshsig.Unarmor([]byte(c.PGPSignature))
+	if err != nil {
+		return false
+	}
+	obj := &plumbing.MemoryObject{}
+	if err := c.EncodeWithoutSignature(obj); err != nil {
+		return false
+	}
+	for _, k := range keys {
+		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k))
+		if err != nil {
+			continue
+		}
+		rd, err := obj.Reader()
+		if err != nil {
+			return false
+		}
+		if sshsig.Verify(rd, sig, pub, sig.HashAlgorithm, "git") == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // RangeCommits returns the commits reachable from head and not from base

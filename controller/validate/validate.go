@@ -10,8 +10,11 @@ import (
 	"path"
 	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/robfig/cron/v3"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/finding"
@@ -101,6 +104,11 @@ func (c *checker) checkPolicy() {
 			c.at(f, "", "duplicate", fmt.Sprintf("person %s is listed twice", pp.Login), "people", idx(i), "login")
 		}
 		seen[pp.Login] = true
+		for j, k := range pp.SigningKeys {
+			if !keyParses(k) {
+				c.at(f, "R-3.2", "policy", "not a public key relgate can read: an armored OpenPGP key or an SSH key line (ssh-ed25519 AAAA…)", "people", idx(i), "signingKeys", idx(j))
+			}
+		}
 	}
 	depts := map[string]bool{}
 	for i, d := range p.Departments {
@@ -483,4 +491,14 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// keyParses reports whether a signing key is an OpenPGP or an SSH public key.
+func keyParses(k string) bool {
+	if strings.Contains(k, "BEGIN PGP PUBLIC KEY BLOCK") {
+		_, err := openpgp.ReadArmoredKeyRing(strings.NewReader(k))
+		return err == nil
+	}
+	_, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k))
+	return err == nil
 }
