@@ -182,6 +182,8 @@ type auditor struct {
 	// policies by commit, statuses by commit (of the one release audited).
 	policies map[plumbing.Hash]*policy.Policy
 	states   map[plumbing.Hash]releaseState
+	// cache keeps decoded blobs across the commits verify evaluates.
+	cache *loader.Cache
 }
 
 type releaseState struct {

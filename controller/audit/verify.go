@@ -132,7 +132,10 @@ func (a *auditor) verifyCommit(c history.Commit) ([]Violation, string, error) {
 		// The parent's policy is invalid: nothing this commit did can be checked.
 		return []Violation{v("unverifiable", "", "", fmt.Sprintf("the parent %s has an invalid %s: the commit cannot be evaluated", short(parent.String()), document.PolicyPath))}, "", nil
 	}
-	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, c.Hash, engine.ChangeOptions{})
+	if a.cache == nil {
+		a.cache = loader.NewMemoryCache()
+	}
+	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, c.Hash, engine.ChangeOptions{Cache: a.cache})
 	if err != nil {
 		return nil, "", fmt.Errorf("evaluate commit %s against its parent: %w", c.Hash, err)
 	}

@@ -28,6 +28,9 @@ type ChangeOptions struct {
 	// Forge are approvals the forge authenticated (reviews), by release id
 	// ("" for the repository's policy-change gate), then gate id.
 	Forge map[string]map[string][]gate.Vote
+	// Cache, when set, keeps decoded blobs across evaluations (a history walk
+	// decodes the same policy and documents at every commit).
+	Cache *loader.Cache
 }
 
 // EvaluateChange evaluates the change from base to head of the release
@@ -48,11 +51,11 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	if err != nil {
 		return nil, err
 	}
-	baseSnap, err := loader.LoadReleases(baseTree, touched)
+	baseSnap, err := loader.LoadReleases(baseTree, touched, loader.Options{Cache: opts.Cache})
 	if err != nil {
 		return nil, err
 	}
-	headSnap, err := loader.LoadReleases(headTree, touched)
+	headSnap, err := loader.LoadReleases(headTree, touched, loader.Options{Cache: opts.Cache})
 	if err != nil {
 		return nil, err
 	}

@@ -69,6 +69,13 @@ func schemaKey() string {
 	return keyHash
 }
 
+// NewMemoryCache is a cache kept for one process only (Save does nothing):
+// for work that decodes the same blobs again and again, such as evaluating
+// every commit of a history.
+func NewMemoryCache() *Cache {
+	return &Cache{key: schemaKey(), entries: map[cacheKey]cacheEntry{}}
+}
+
 // OpenCache reads the cache at path (usually inside the git directory).
 func OpenCache(path string) *Cache {
 	c := &Cache{path: path, key: schemaKey(), entries: map[cacheKey]cacheEntry{}}
@@ -114,7 +121,7 @@ func (c *Cache) put(id source.BlobID, k document.Kind, value any, probs []Proble
 
 // Save writes the cache if this run added to it, atomically (write then rename).
 func (c *Cache) Save() error {
-	if c == nil || !c.dirty {
+	if c == nil || !c.dirty || c.path == "" {
 		return nil
 	}
 	c.mu.Lock()

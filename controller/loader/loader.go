@@ -138,10 +138,13 @@ func misplaced(p string) bool {
 
 // LoadReleases reads the policy and the named releases only. Change requests
 // and configuration items are read when asked for.
-func LoadReleases(t source.Tree, ids []string) (*Snapshot, error) {
+func LoadReleases(t source.Tree, ids []string, opts ...Options) (*Snapshot, error) {
 	s, err := newSnapshot(t)
 	if err != nil {
 		return nil, err
+	}
+	for _, o := range opts {
+		s.cache = o.Cache
 	}
 	var entries []source.Entry
 	if e, err := t.Stat(document.PolicyPath); err == nil {
