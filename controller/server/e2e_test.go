@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -21,6 +22,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 // golden compares rendered output with testdata/name; -update rewrites it.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
+	// Commit ids and digests follow every byte of the example repository.
+	got = objectIDs.ReplaceAllString(got, "<id>")
 	p := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
@@ -217,3 +220,6 @@ func TestPolicyChangeReviewedByProcessApprover(t *testing.T) {
 		t.Errorf("violations: %v", v)
 	}
 }
+
+// objectIDs matches commit ids and digests, full or abbreviated.
+var objectIDs = regexp.MustCompile(`\b[0-9a-f]{64}\b|\b[0-9a-f]{40}\b|\b[0-9a-f]{12}\b|\b[0-9a-f]{11}\b`)
