@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"bytes"
+	"github.com/relgate/relgate/controller/gen"
 	"io"
 	"os"
 	"os/exec"
@@ -16,19 +17,6 @@ import (
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/history"
 )
-
-// benchRepo is the generated repository (see history's benchmarks);
-// RELGATE_BENCH_REPO overrides /tmp/gen10k. Benchmarks skip without it.
-func benchRepo(b *testing.B) string {
-	dir := os.Getenv("RELGATE_BENCH_REPO")
-	if dir == "" {
-		dir = "/tmp/gen10k"
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
-		b.Skipf("no benchmark repository at %s: %v", dir, err)
-	}
-	return dir
-}
 
 func git(b *testing.B, dir string, args ...string) string {
 	b.Helper()
@@ -55,7 +43,7 @@ func changedPathFilters(b *testing.B, dir string) {
 // (open and check the cache, find the commits, read and evaluate each),
 // beside `git log -- releases/REL` with changed-path filters.
 func BenchmarkAuditRelease(b *testing.B) {
-	dir := benchRepo(b)
+	dir := gen.BenchRepo(b)
 	changedPathFilters(b, dir)
 	ids := strings.Fields(git(b, dir, "ls-tree", "--name-only", "HEAD", "releases/"))
 	if len(ids) == 0 {

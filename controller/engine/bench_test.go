@@ -1,7 +1,7 @@
 package engine_test
 
 import (
-	"os"
+	"github.com/relgate/relgate/controller/gen"
 	"testing"
 	"time"
 
@@ -15,13 +15,7 @@ import (
 // opening the repository each time. The aim is under 100 ms whatever the
 // number of releases: only the touched release is read.
 func BenchmarkEvaluateChange(b *testing.B) {
-	dir := os.Getenv("RELGATE_BENCH_REPO")
-	if dir == "" {
-		dir = "/tmp/gen10k"
-	}
-	if _, err := os.Stat(dir + "/.git"); err != nil {
-		b.Skipf("no generated repository at %s", dir)
-	}
+	dir := gen.BenchRepo(b)
 	var rep *evaluate.GateReport
 	var total time.Duration
 	for i := 0; i < b.N; i++ {

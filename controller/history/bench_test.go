@@ -1,7 +1,7 @@
 package history_test
 
 import (
-	"os"
+	"github.com/relgate/relgate/controller/gen"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -12,22 +12,6 @@ import (
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/history"
 )
-
-// benchRepo is the generated repository of the benchmarks:
-//
-//	go run ./controller/cmd/relgate-gen -releases 10000 -commits 20000 -seed 1 /tmp/gen10k
-//
-// RELGATE_BENCH_REPO overrides it. Benchmarks skip when it is absent.
-func benchRepo(b *testing.B) string {
-	dir := os.Getenv("RELGATE_BENCH_REPO")
-	if dir == "" {
-		dir = "/tmp/gen10k"
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
-		b.Skipf("no benchmark repository at %s: %v", dir, err)
-	}
-	return dir
-}
 
 // gitTime runs a git command in dir with its output discarded and returns how long it took.
 func gitTime(b *testing.B, dir string, args ...string) time.Duration {
@@ -45,7 +29,7 @@ func gitTime(b *testing.B, dir string, args ...string) time.Duration {
 // `git log --name-only` over the same history (which also diffs every
 // commit with its parent).
 func BenchmarkIndexCold(b *testing.B) {
-	dir := benchRepo(b)
+	dir := gen.BenchRepo(b)
 	r, err := gitrepo.Open(dir)
 	if err != nil {
 		b.Fatal(err)

@@ -1,7 +1,7 @@
 package quarter_test
 
 import (
-	"os"
+	"github.com/relgate/relgate/controller/gen"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -17,13 +17,7 @@ import (
 // the benchmarks skip without it. The quarter is the last complete one
 // before HEAD's commit.
 func benchTree(b *testing.B) (string, *gitrepo.Repo, *gitrepo.Tree, quarter.Quarter) {
-	dir := os.Getenv("RELGATE_BENCH_REPO")
-	if dir == "" {
-		dir = "/tmp/gen10k"
-	}
-	if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
-		b.Skipf("no benchmark repository at %s: %v", dir, err)
-	}
+	dir := gen.BenchRepo(b)
 	r, err := gitrepo.Open(dir)
 	if err != nil {
 		b.Fatal(err)

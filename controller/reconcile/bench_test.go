@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"fmt"
+	"github.com/relgate/relgate/controller/gen"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,13 +18,7 @@ import (
 // the same change with `git add` and `git commit` in a clone sharing the
 // objects.
 func BenchmarkCommit(b *testing.B) {
-	src := os.Getenv("RELGATE_BENCH_REPO")
-	if src == "" {
-		src = "/tmp/gen10k"
-	}
-	if _, err := os.Stat(src + "/.git"); err != nil {
-		b.Skipf("no generated repository at %s", src)
-	}
+	src := gen.BenchRepo(b)
 	dir := filepath.Join(b.TempDir(), "clone")
 	sh(b, "", "git", "clone", "-q", "--shared", src, dir)
 	sh(b, dir, "git", "config", "user.name", "bench")

@@ -1,7 +1,7 @@
 package validate_test
 
 import (
-	"os"
+	"github.com/relgate/relgate/controller/gen"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -12,22 +12,6 @@ import (
 	"github.com/relgate/relgate/controller/validate"
 )
 
-// bigRepo is a generated repository of 10,000 releases:
-//
-//	go run ./controller/cmd/relgate-gen -releases 10000 -commits 20000 -seed 1 /tmp/gen10k
-//
-// Benchmarks that need it skip without it.
-func bigRepo(b *testing.B) string {
-	dir := os.Getenv("RELGATE_BENCH_REPO")
-	if dir == "" {
-		dir = "/tmp/gen10k"
-	}
-	if _, err := os.Stat(dir + "/.git"); err != nil {
-		b.Skipf("no generated repository at %s (set RELGATE_BENCH_REPO)", dir)
-	}
-	return dir
-}
-
 // BenchmarkValidateRev validates every document at HEAD and reports, from the
 // same run, the time of `git ls-tree -r HEAD | git cat-file --batch` (the
 // reading limit) and the ratio of the two.
@@ -37,7 +21,7 @@ func BenchmarkValidateRev(b *testing.B) { benchValidate(b, false) }
 func BenchmarkValidateRevWarm(b *testing.B) { benchValidate(b, true) }
 
 func benchValidate(b *testing.B, warm bool) {
-	dir := bigRepo(b)
+	dir := gen.BenchRepo(b)
 	cachePath := filepath.Join(b.TempDir(), "cache")
 	limit := gitReadingLimit(b, dir)
 	load := func(t *gitrepo.Tree) (*loader.Snapshot, error) {
