@@ -89,28 +89,36 @@ func diffRaw(a, b []byte, fn func(name []byte, ea, eb *rawEntry)) error {
 		switch {
 		case !haveA && !haveB:
 			return nil
-		case !haveB:
-			fn(ea.name, &ea, nil)
-			haveA = false
-		case !haveA:
-			fn(eb.name, nil, &eb)
-			haveB = false
 		default:
-			switch c := cmpEntry(ea, eb); {
-			case c < 0:
-				fn(ea.name, &ea, nil)
-				haveA = false
-			case c > 0:
-				fn(eb.name, nil, &eb)
-				haveB = false
-			default:
-				if !bytes.Equal(ea.id, eb.id) || !bytes.Equal(ea.mode, eb.mode) {
-					fn(ea.name, &ea, &eb)
-				}
-				haveA, haveB = false, false
-			}
+			haveA, haveB = step(&ea, &eb, haveA, haveB, fn)
 		}
 	}
+}
+
+// step compares the current entries of two sorted trees (at least one is
+// present), reports a difference to fn, and says which of them it consumed.
+func step(ea, eb *rawEntry, haveA, haveB bool, fn func(name []byte, ea, eb *rawEntry)) (bool, bool) {
+	c := 0
+	switch {
+	case !haveB:
+		c = -1
+	case !haveA:
+		c = 1
+	default:
+		c = cmpEntry(*ea, *eb)
+	}
+	switch {
+	case c < 0:
+		fn(ea.name, ea, nil)
+		return false, haveB
+	case c > 0:
+		fn(eb.name, nil, eb)
+		return haveA, false
+	}
+	if !bytes.Equal(ea.id, eb.id) || !bytes.Equal(ea.mode, eb.mode) {
+		fn(ea.name, ea, eb)
+	}
+	return false, false
 }
 
 // find returns the entry named name in a raw tree.
@@ -363,26 +371,8 @@ func diffTrees(a, b *ptree, fn func(name []byte, ea, eb *rawEntry)) error {
 		case !haveA && !haveB:
 			tailA = len(a.data)
 			goto done
-		case !haveB:
-			fn(ea.name, &ea, nil)
-			haveA = false
-		case !haveA:
-			fn(eb.name, nil, &eb)
-			haveB = false
 		default:
-			switch c := cmpEntry(ea, eb); {
-			case c < 0:
-				fn(ea.name, &ea, nil)
-				haveA = false
-			case c > 0:
-				fn(eb.name, nil, &eb)
-				haveB = false
-			default:
-				if !bytes.Equal(ea.id, eb.id) || !bytes.Equal(ea.mode, eb.mode) {
-					fn(ea.name, &ea, &eb)
-				}
-				haveA, haveB = false, false
-			}
+			haveA, haveB = step(&ea, &eb, haveA, haveB, fn)
 		}
 	}
 done:
