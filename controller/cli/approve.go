@@ -45,7 +45,7 @@ func runApprove(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.signKey, "sign-key", "", "sign the commit with the armored OpenPGP private key in `FILE`")
 	fs.StringVar(&o.now, "now", "", "approval time, RFC 3339 (default: now)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: relgate approve REL GATE [DIR] [flags]\n       relgate approve policy-change|change-record [DIR] [flags]")
+		fmt.Fprintln(stderr, "usage: relgate approve REL GATE [DIR] [flags]\n       relgate approve policy-change|change-record|cmdb-change|review-change [DIR] [flags]")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stderr)
@@ -54,7 +54,7 @@ func runApprove(args []string, stdout, stderr io.Writer) error {
 	}
 	var rel, gateID string
 	switch {
-	case len(pos) >= 1 && (pos[0] == policy.GatePolicyChange || pos[0] == policy.GateChangeRecord):
+	case len(pos) >= 1 && policy.IsRepositoryGate(pos[0]):
 		gateID, pos = pos[0], pos[1:]
 	case len(pos) >= 2:
 		rel, gateID, pos = pos[0], pos[1], pos[2:]

@@ -22,7 +22,7 @@ func runDigest(args []string, stdout, stderr io.Writer) error {
 	o.register(fs, true)
 	fs.BoolVar(&o.explain, "explain", false, "also print the text that is hashed")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: relgate digest REL GATE [DIR] [--rev REV] [--explain]\n       relgate digest policy-change|change-record [DIR] [--rev REV]")
+		fmt.Fprintln(stderr, "usage: relgate digest REL GATE [DIR] [--rev REV] [--explain]\n       relgate digest policy-change|change-record|cmdb-change|review-change [DIR] [--rev REV]")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stderr)
@@ -31,7 +31,7 @@ func runDigest(args []string, stdout, stderr io.Writer) error {
 	}
 	var rel, gateID string
 	switch {
-	case len(pos) >= 1 && (pos[0] == policy.GatePolicyChange || pos[0] == policy.GateChangeRecord):
+	case len(pos) >= 1 && policy.IsRepositoryGate(pos[0]):
 		gateID, pos = pos[0], pos[1:]
 	case len(pos) >= 2:
 		rel, gateID, pos = pos[0], pos[1], pos[2:]
@@ -64,7 +64,7 @@ func runDigest(args []string, stdout, stderr io.Writer) error {
 		return usagef("gate %q is not defined by the policy", gateID)
 	}
 	if g.Repository != (rel == "") {
-		return usagef("policy-change and change-record belong to the repository; every other gate to a release")
+		return usagef("policy-change, change-record, cmdb-change and review-change belong to the repository; every other gate to a release")
 	}
 	d, input, err := evaluate.Digest(tree, rel, g)
 	if err != nil {

@@ -47,7 +47,24 @@ const (
 	// release may implement is decided in change management,
 	// so an edit of the register needs the change manager.
 	GateChangeRecord = "change-record"
+	// GateCMDBChange guards the configuration items kept in cmdb/: the
+	// configuration manager keeps the CMDB; the bot's
+	// write-back after a confirmed deployment needs no approval.
+	GateCMDBChange = "cmdb-change"
+	// GateReviewChange guards the quarterly reviews kept in reviews/: the
+	// release owner evaluates the quarter.
+	GateReviewChange = "review-change"
 )
+
+// IsRepositoryGate reports whether id names a built-in gate of the
+// repository rather than of a release (its approvals live in approvals/).
+func IsRepositoryGate(id string) bool {
+	switch id {
+	case GatePolicyChange, GateChangeRecord, GateCMDBChange, GateReviewChange:
+		return true
+	}
+	return false
+}
 
 // Gate is an effective gate.
 type Gate struct {
@@ -112,6 +129,12 @@ func Defaults() []Gate {
 		{ID: GateChangeRecord, Builtin: true, Repository: true, SeparationOfDuties: true, Clause: "R-3.3, R-9",
 			Requires: []document.Requirement{{Role: RoleChangeManager, Count: 1}},
 			Covers:   []string{document.ChangesDir + "/"}},
+		{ID: GateCMDBChange, Builtin: true, Repository: true, SeparationOfDuties: true, Clause: "R-3.4, R-5.1.9",
+			Requires: []document.Requirement{{Role: RoleConfigurationManager, Count: 1}},
+			Covers:   []string{document.CMDBDir + "/"}},
+		{ID: GateReviewChange, Builtin: true, Repository: true, SeparationOfDuties: true, Clause: "R-3.5, R-8",
+			Requires: []document.Requirement{{Role: RoleReleaseOwner, Count: 1}},
+			Covers:   []string{document.ReviewsDir + "/"}},
 		{ID: GateClosedReleaseChange, Builtin: true, SeparationOfDuties: true, Clause: "R-5.1.10, R-7",
 			Requires: []document.Requirement{{Role: RoleProcessApprover, Count: 1}}},
 	}

@@ -153,7 +153,7 @@ func (c *checker) checkPolicy() {
 			}
 		}
 		for j, cv := range g.Covers {
-			if _, ok := document.ReleaseFiles[cv]; !ok && g.ID != policy.GatePolicyChange && g.ID != policy.GateChangeRecord {
+			if _, ok := document.ReleaseFiles[cv]; !ok && !policy.IsRepositoryGate(g.ID) {
 				c.at(f, "", "reference", fmt.Sprintf("%s is not a release document", cv), "gates", idx(i), "covers", idx(j))
 			}
 		}
@@ -457,7 +457,7 @@ func (c *checker) checkPolicyApproval(a *loader.Approval) {
 	}
 	if c.p != nil {
 		if g, ok := c.p.Gate(a.Gate); !ok || !g.Repository {
-			c.at(file, "R-7", "reference", "approvals at the repository root are for the repository gates (policy-change, change-record); release approvals go in releases/<id>/approvals/", "gate")
+			c.at(file, "R-7", "reference", "approvals at the repository root are for the repository gates (policy-change, change-record, cmdb-change, review-change); release approvals go in releases/<id>/approvals/", "gate")
 		}
 	}
 	if a.Release != "" {
