@@ -30,6 +30,7 @@ import (
 	"github.com/relgate/relgate/controller/history"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
+	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/source"
 	"github.com/relgate/relgate/controller/yamldoc"
 )
@@ -117,7 +118,7 @@ func Build(r *gitrepo.Repo, ix *history.Index, rel string, tip plumbing.Hash) (*
 	if len(commits) == 0 {
 		return tl, nil
 	}
-	a := newAuditor(r, ix.Prefix())
+	a := newAuditor(r, ix)
 	// The configuration items the release names at tip: their CMDB records
 	// change with it, so their commits belong to its trail.
 	items, err := a.items(tip, rel)
@@ -179,6 +180,7 @@ func (a *auditor) items(h plumbing.Hash, rel string) ([]string, error) {
 type auditor struct {
 	r      *gitrepo.Repo
 	prefix string
+	ix     *history.Index
 	// policies by commit, statuses by commit (of the one release audited).
 	policies map[plumbing.Hash]*policy.Policy
 	states   map[plumbing.Hash]releaseState
@@ -191,8 +193,13 @@ type releaseState struct {
 	approvals map[string]ApprovalState
 }
 
-func newAuditor(r *gitrepo.Repo, prefix string) *auditor {
-	return &auditor{r: r, prefix: prefix, policies: map[plumbing.Hash]*policy.Policy{}, states: map[plumbing.Hash]releaseState{}}
+func newAuditor(r *gitrepo.Repo, ix *history.Index) *auditor {
+	return &auditor{r: r, prefix: ix.Prefix(), ix: ix, policies: map[plumbing.Hash]*policy.Policy{}, states: map[plumbing.Hash]releaseState{}}
+}
+
+// ledger attributes what the repository holds at h to the commits that made it.
+func (a *auditor) ledger(h plumbing.Hash) (*provenance.Ledger, error) {
+	return provenance.New(a.r, a.ix, h)
 }
 
 func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, error) {
@@ -360,7 +367,11 @@ func (a *auditor) state(h plumbing.Hash, rel string) (releaseState, error) {
 	evaluated := false
 	if snap.Policy != nil {
 		if pol, err := policy.New(snap.Policy); err == nil {
-			if st, err = evaluate.Release(pol, snap, rel, evaluate.Options{Auth: evaluate.OnBranch{}}); err != nil {
+			led, err := a.ledger(h)
+			if err != nil {
+				return out, err
+			}
+			if st, err = evaluate.Release(pol, snap, rel, evaluate.Options{Provenance: led}); err != nil {
 				return out, fmt.Errorf("evaluate %s at %s: %w", rel, h, err)
 			}
 			evaluated = true

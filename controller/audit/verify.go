@@ -71,7 +71,7 @@ func Verify(r *gitrepo.Repo, ix *history.Index, tip, since plumbing.Hash) (*Veri
 			return nil, fmt.Errorf("--since %s is not on the first-parent history of %s", since, tip)
 		}
 	}
-	a := newAuditor(r, ix.Prefix())
+	a := newAuditor(r, ix)
 	for _, c := range chain {
 		if !relevant(c.Keys) {
 			continue
@@ -135,7 +135,7 @@ func (a *auditor) verifyCommit(c history.Commit) ([]Violation, string, error) {
 	if a.cache == nil {
 		a.cache = loader.NewMemoryCache()
 	}
-	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, c.Hash, engine.ChangeOptions{Cache: a.cache})
+	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, c.Hash, engine.ChangeOptions{Cache: a.cache, Index: a.ix})
 	if err != nil {
 		return nil, "", fmt.Errorf("evaluate commit %s against its parent: %w", c.Hash, err)
 	}
@@ -211,7 +211,11 @@ func (a *auditor) staleApprovals(h, parent plumbing.Hash, rep *evaluate.GateRepo
 		if err != nil {
 			return nil, fmt.Errorf("read %s at %s: %w", document.ReleaseDir(rg.Release), h, err)
 		}
-		st, err := evaluate.Release(pol, snap, rg.Release, evaluate.Options{Auth: evaluate.OnBranch{}})
+		led, err := a.ledger(h)
+		if err != nil {
+			return nil, err
+		}
+		st, err := evaluate.Release(pol, snap, rg.Release, evaluate.Options{Provenance: led})
 		if err != nil {
 			return nil, fmt.Errorf("evaluate %s at %s: %w", rg.Release, h, err)
 		}

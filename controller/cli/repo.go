@@ -8,8 +8,12 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/source"
 )
 
@@ -119,4 +123,33 @@ func parseNow(s string) (time.Time, error) {
 		return time.Time{}, usagef("--now: %v", err)
 	}
 	return t, nil
+}
+
+// openProvenance attributes the documents of tree, read from dir, to the
+// commits that made them: the history up to tree's commit, or up to HEAD for
+// a work tree (whose uncommitted files no commit vouches for). Outside a git
+// repository, or before its first commit, nothing is attributed.
+func openProvenance(dir string, tree source.Tree) (evaluate.Provenance, func(), error) {
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		return evaluate.NoHistory{}, func() {}, nil
+	}
+	prefix, err := r.Prefix(dir)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	var tip plumbing.Hash
+	if gt, ok := tree.(*gitrepo.Tree); ok {
+		tip = gt.Commit()
+	} else if tip, err = r.Resolve("HEAD"); err != nil {
+		r.Close()
+		return evaluate.NoHistory{}, func() {}, nil
+	}
+	led, err := provenance.Open(r, prefix, tip)
+	if err != nil {
+		r.Close()
+		return nil, nil, err
+	}
+	return led, func() { r.Close() }, nil
 }

@@ -63,9 +63,14 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if rel != "" && snap.Releases[rel] == nil {
 		return usagef("release %s does not exist at %s", rel, tree.Name())
 	}
+	prov, closeProv, err := openProvenance(dir, tree)
+	if err != nil {
+		return err
+	}
+	defer closeProv()
 	var out []gate.Status
 	for _, id := range ids {
-		st, err := evaluate.Release(pol, snap, id, evaluate.Options{})
+		st, err := evaluate.Release(pol, snap, id, evaluate.Options{Provenance: prov})
 		if err != nil {
 			return err
 		}

@@ -1,34 +1,104 @@
-// Package evaluate assembles a gate evaluation from a loaded repository: it
-// computes the digest of each gate's covered documents, turns approval files
-// into votes with their authentication, and asks package gate to decide. It
-// is the one place `status`, `gate`, `approve` and the server share.
+// Package evaluate assembles the one decision every command shares: for a
+// release (or a repository gate) at a revision, it computes each gate's
+// digest, attributes every approval and document to the commits that made
+// them (package provenance), authenticates those commits against the policy,
+// collects who edited what for separation of duties, and hands the result to
+// package gate, which decides. `status`, `gate`, `reconcile`, `audit`,
+// `report` and `serve` all call Release or PullRequest.Evaluate; none of them
+// counts an approval by any other rule.
 package evaluate
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/relgate/relgate/controller/digest"
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/gate"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
+	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/source"
 )
 
-// Authenticator says how an approval file was authenticated: via names the
-// means, problem says why it is not (empty when it is).
-type Authenticator interface {
-	Authenticate(a *loader.Approval) (via, problem string)
+// Provenance attributes a path's content to the commits that made it;
+// *provenance.Ledger implements it.
+type Provenance interface {
+	Origin(path string, blob source.BlobID) (provenance.Origin, error)
+	Changes(path string) ([]provenance.Change, error)
 }
 
-// OnBranch trusts every approval as it stands on a protected branch: it was
-// authenticated by the gate that merged it (and `audit verify` re-checks).
-type OnBranch struct{}
+// NoHistory is the provenance of documents outside any git repository:
+// nothing is attributed, so no approval counts.
+type NoHistory struct{}
 
-// Authenticate implements Authenticator.
-func (OnBranch) Authenticate(*loader.Approval) (string, string) { return "base", "" }
+// Origin implements Provenance.
+func (NoHistory) Origin(p string, _ source.BlobID) (provenance.Origin, error) {
+	return provenance.Origin{Path: p, Problem: "the documents are not in a git repository: an approval counts only through the commit that adds it"}, nil
+}
+
+// Changes implements Provenance.
+func (NoHistory) Changes(string) ([]provenance.Change, error) { return nil, nil }
+
+// Authenticate says whether the commits that gave a document its content
+// vouch for the person it speaks for: a commit signed by a key the policy
+// lists for them, or, when the policy trusts commit authorship, authored with
+// their email. forge marks an approval the bot recorded from a forge review:
+// the bot's authenticated commit vouches for it. via names the means; problem
+// says why nothing vouches (empty when something does).
+func Authenticate(pol *policy.Policy, o provenance.Origin, login string, forge bool) (via, problem string) {
+	if o.Problem != "" {
+		return "", o.Problem
+	}
+	if len(o.Commits) == 0 {
+		return "", "no commit vouches for it"
+	}
+	person, known := pol.Person(login)
+	if forge {
+		for _, c := range o.Commits {
+			if ByBot(pol, c) {
+				return "forge", ""
+			}
+		}
+		return "", fmt.Sprintf("it says the bot recorded it from a forge review, but commit %s is not an authenticated commit of the bot %s", o.Commits[0].Short(), pol.Bot.Email)
+	}
+	if !known {
+		return "", fmt.Sprintf("%s is not a person of the policy", login)
+	}
+	for _, c := range o.Commits {
+		if len(person.SigningKeys) > 0 && c.VerifiedBy(person.SigningKeys) {
+			return "signature", ""
+		}
+		if pol.TrustCommitAuthor && strings.EqualFold(c.AuthorEmail, person.Email) {
+			return "commit-author", ""
+		}
+	}
+	c := o.Commits[0]
+	if pol.TrustCommitAuthor {
+		return "", fmt.Sprintf("commit %s that added it was authored by %s, not by %s <%s>", c.Short(), c.AuthorEmail, person.Login, person.Email)
+	}
+	if len(person.SigningKeys) == 0 {
+		return "", fmt.Sprintf("the policy lists no signing key for %s, and approvals must be signed (trustCommitAuthor is off)", person.Login)
+	}
+	return "", fmt.Sprintf("commit %s that added it carries no valid signature by a key the policy lists for %s", c.Short(), person.Login)
+}
+
+// ByBot reports whether the policy's bot made a commit: signed by a key the
+// policy lists for the bot person, or, when the policy trusts commit
+// authorship, authored with the bot's email.
+func ByBot(pol *policy.Policy, c *provenance.Commit) bool {
+	if c == nil || pol.Bot.Email == "" || !strings.EqualFold(c.AuthorEmail, pol.Bot.Email) {
+		return false
+	}
+	if bot, ok := pol.PersonByEmail(pol.Bot.Email); ok && len(bot.SigningKeys) > 0 {
+		return c.VerifiedBy(bot.SigningKeys)
+	}
+	return pol.TrustCommitAuthor
+}
 
 // Digest computes the digest of a gate of a release as it is in t.
 func Digest(t source.Tree, release string, g policy.Gate) (string, string, error) {
@@ -53,27 +123,34 @@ func allReleaseFiles() []string {
 
 // Options adjust one evaluation.
 type Options struct {
-	Auth Authenticator
+	// Provenance attributes content to commits; nil attributes nothing, so
+	// no approval counts.
+	Provenance Provenance
 	// Authors count as authors of every covered document (a pull request's author).
 	Authors []string
-	// FileAuthors edited a release file (by file name) in the change.
-	FileAuthors map[string][]string
 	// Extra votes, from the forge, by gate id.
 	Extra map[string][]gate.Vote
 }
 
+func (o Options) prov() Provenance {
+	if o.Provenance == nil {
+		return NoHistory{}
+	}
+	return o.Provenance
+}
+
 // Release evaluates one release of snap under the policy pol (which, for a
-// pull request, comes from the base branch).
+// pull request, comes from the base branch). It is the decision: every
+// command that says what state a release is in, or whether an approval
+// counts, calls it.
 func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options) (gate.Status, error) {
 	r := snap.Releases[id]
 	if r == nil {
 		r = &loader.Release{ID: id, Files: map[string]*loader.Doc{}}
 	}
-	if opts.Auth == nil {
-		opts.Auth = OnBranch{}
-	}
+	prov := opts.prov()
 	in := gate.Input{Policy: pol, Release: r, Digests: map[string]string{}, Votes: map[string][]gate.Vote{},
-		Lookup: snap, Authors: opts.Authors, FileAuthors: opts.FileAuthors}
+		Lookup: snap, Authors: opts.Authors}
 	for _, g := range pol.Gates() {
 		if g.Repository {
 			continue
@@ -88,12 +165,32 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 		if a.Approval == nil {
 			continue // invalid: validate reports it
 		}
-		in.Votes[a.FileGate] = append(in.Votes[a.FileGate], Vote(a, opts.Auth))
+		v, err := Vote(pol, prov, a)
+		if err != nil {
+			return gate.Status{}, err
+		}
+		in.Votes[a.FileGate] = append(in.Votes[a.FileGate], v)
 	}
 	for g, vs := range opts.Extra {
 		in.Votes[g] = append(in.Votes[g], vs...)
 	}
-	_, err := snap.Tree.Stat(gate.ReportPath(id))
+	var err error
+	if in.Edits, in.Unattributed, err = Edits(pol, prov, r); err != nil {
+		return gate.Status{}, err
+	}
+	if r.Closure != nil {
+		// The implementer named in closure.yaml closes the release, and the
+		// commit that wrote it must be theirs (R-5.1.10).
+		d := r.Files["closure.yaml"]
+		o, err := prov.Origin(d.Path, d.ID)
+		if err != nil {
+			return gate.Status{}, err
+		}
+		if _, problem := Authenticate(pol, o, r.Closure.ClosedBy, false); problem != "" {
+			in.ClosureProblem = problem
+		}
+	}
+	_, err = snap.Tree.Stat(gate.ReportPath(id))
 	switch {
 	case err == nil:
 		in.ReportPresent = true
@@ -103,37 +200,89 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 	return gate.Evaluate(in)
 }
 
-// Vote turns an approval file into a vote. The file name, not the content,
-// decides which gate and person it is for: validate reports a mismatch, and
-// the content's person must equal it to count.
-func Vote(a *loader.Approval, auth Authenticator) gate.Vote {
+// Vote turns an approval file into a vote, authenticated by the commits that
+// gave the file its content. The file name, not the content, decides which
+// gate and person it is for: validate reports a mismatch, and the content's
+// person must equal it to count.
+func Vote(pol *policy.Policy, prov Provenance, a *loader.Approval) (gate.Vote, error) {
 	v := gate.Vote{Person: a.FilePerson, Role: a.Role, Decision: a.Decision, Digest: a.Digest, At: a.At,
 		Comment: a.Comment, File: a.Doc.Path, Release: a.Release}
 	if a.Person != a.FilePerson || a.Gate != a.FileGate {
 		v.AuthProblem = "the file name and the content name different gates or people"
-		return v
+		return v, nil
 	}
-	v.AuthVia, v.AuthProblem = auth.Authenticate(a)
-	return v
+	o, err := prov.Origin(a.Doc.Path, a.Doc.ID)
+	if err != nil {
+		return v, err
+	}
+	v.AuthVia, v.AuthProblem = Authenticate(pol, o, a.FilePerson, a.Forge != nil)
+	if len(o.Commits) > 0 {
+		v.Commit = o.Commits[0].ID
+	}
+	return v, nil
+}
+
+// Edits names, per release file, everyone who authored or committed a change
+// to it since it was created, with the commit: nobody approves what they
+// edited, whatever the document's author field says (separation of duties,
+// R-4). A file whose last change was authored by someone the policy does not
+// know cannot be approved until a person of the policy commits it again.
+func Edits(pol *policy.Policy, prov Provenance, r *loader.Release) (map[string][]gate.Edit, map[string]string, error) {
+	edits := map[string][]gate.Edit{}
+	unattributed := map[string]string{}
+	names := make([]string, 0, len(r.Files))
+	for n := range r.Files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		changes, err := prov.Changes(document.ReleaseDir(r.ID) + "/" + n)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range changes {
+			author, ok := pol.PersonByEmailFold(c.Commit.AuthorEmail)
+			if ok {
+				delete(unattributed, n)
+				edits[n] = appendEdit(edits[n], gate.Edit{Person: author.Login, Commit: c.Commit.ID, As: "authored"})
+			} else {
+				unattributed[n] = fmt.Sprintf("%s was last changed by commit %s, whose author %s is not a person of the policy; a person of the policy must commit it before it can be approved",
+					n, c.Commit.Short(), c.Commit.AuthorEmail)
+			}
+			if committer, ok := pol.PersonByEmailFold(c.Commit.CommitterEmail); ok && (author == nil || committer.Login != author.Login) {
+				edits[n] = appendEdit(edits[n], gate.Edit{Person: committer.Login, Commit: c.Commit.ID, As: "committed"})
+			}
+		}
+	}
+	return edits, unattributed, nil
+}
+
+func appendEdit(es []gate.Edit, e gate.Edit) []gate.Edit {
+	if slices.ContainsFunc(es, func(x gate.Edit) bool { return x.Person == e.Person }) {
+		return es // the first edit names the person well enough
+	}
+	return append(es, e)
 }
 
 // RepositoryGate evaluates a gate that guards repository-wide files in a
 // change that edits them: relgate.yaml needs the process approver (R-7),
-// changes/ the change manager (R-9). Approvals are approvals/<gate>.<person>.yaml
-// in head, by people holding the role in the base policy, bound to the
-// digest of the guarded files at head.
+// changes/ the change manager (R-9), cmdb/ the configuration manager (R-3.4),
+// reviews/ the release owner (R-3.5). Approvals are
+// approvals/<gate>.<person>.yaml in head, by people holding the role in the
+// base policy, bound to the digest of the guarded files at head.
 func RepositoryGate(pol *policy.Policy, head *loader.Snapshot, g policy.Gate, opts Options) (gate.Result, error) {
 	d, _, err := Digest(head.Tree, "", g)
 	if err != nil {
 		return gate.Result{}, err
 	}
-	if opts.Auth == nil {
-		opts.Auth = OnBranch{}
-	}
 	var votes []gate.Vote
 	for _, a := range head.PolicyApprovals {
 		if a.Approval != nil && a.FileGate == g.ID {
-			votes = append(votes, Vote(a, opts.Auth))
+			v, err := Vote(pol, opts.prov(), a)
+			if err != nil {
+				return gate.Result{}, err
+			}
+			votes = append(votes, v)
 		}
 	}
 	votes = append(votes, opts.Extra[g.ID]...)

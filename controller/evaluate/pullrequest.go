@@ -13,94 +13,19 @@ import (
 	"github.com/relgate/relgate/controller/validate"
 )
 
-// Introduction is the commit of a pull request that gave an approval file
-// its content. gitrepo.Introduction implements it.
-type Introduction interface {
-	// CommitID is empty when no commit of the change introduced the content.
-	CommitID() string
-	AuthorEmailAddress() string
-	VerifiedBy(armoredKeys []string) bool
-}
-
-// History authenticates the approvals of a pull request: an approval already
-// on the base branch with the same content stands; one the pull request adds
-// or changes counts only if the commit that introduced it is signed by a key
-// the base policy lists for its person, or, when the policy trusts commit
-// authorship, authored with the person's email.
-type History struct {
-	Policy *policy.Policy
-	// Introduced maps an approval's path to its introducing commit; a path
-	// absent here is unchanged from base.
-	Introduced map[string]Introduction
-}
-
-// Authenticate implements Authenticator.
-func (h History) Authenticate(a *loader.Approval) (string, string) {
-	intro, ok := h.Introduced[a.Doc.Path]
-	if !ok {
-		return "base", ""
-	}
-	if intro.CommitID() == "" {
-		return "", "it differs from the base branch but no commit of this change introduced it (is the branch behind base, or does it restore an older version?); update the branch and record it again"
-	}
-	if a.Forge != nil && strings.EqualFold(intro.AuthorEmailAddress(), h.Policy.Bot.Email) {
-		// Recorded by relgate from a forge review: the bot vouches for it.
-		if h.ByBot(intro) {
-			return "forge", ""
-		}
-		return "", fmt.Sprintf("recorded by the bot from review %d, but commit %s carries no valid signature by a key the policy lists for the bot", a.Forge.ReviewID, short(intro.CommitID()))
-	}
-	person, known := h.Policy.Person(a.FilePerson)
-	if !known {
-		return "", fmt.Sprintf("%s is not a person of the base policy", a.FilePerson)
-	}
-	if len(person.SigningKeys) > 0 && intro.VerifiedBy(person.SigningKeys) {
-		return "signature", ""
-	}
-	if h.Policy.TrustCommitAuthor && strings.EqualFold(intro.AuthorEmailAddress(), person.Email) {
-		return "commit-author", ""
-	}
-	if h.Policy.TrustCommitAuthor {
-		return "", fmt.Sprintf("commit %s that added it was authored by %s, not by %s <%s>", short(intro.CommitID()), intro.AuthorEmailAddress(), person.Login, person.Email)
-	}
-	return "", fmt.Sprintf("commit %s that added it carries no valid signature by a key the policy lists for %s", short(intro.CommitID()), person.Login)
-}
-
-// ByBot reports whether the policy's bot made the introducing commit: signed
-// by a key the policy lists for the bot person, or, when the policy trusts
-// commit authorship, authored with the bot's email.
-func (h History) ByBot(intro Introduction) bool {
-	if intro == nil || intro.CommitID() == "" || !strings.EqualFold(intro.AuthorEmailAddress(), h.Policy.Bot.Email) {
-		return false
-	}
-	if bot, ok := h.Policy.PersonByEmail(h.Policy.Bot.Email); ok && len(bot.SigningKeys) > 0 {
-		return intro.VerifiedBy(bot.SigningKeys)
-	}
-	return h.Policy.TrustCommitAuthor
-}
-
-func short(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
-}
-
-// PullRequest is what evaluating a change needs: the base and head
-// snapshots (head loaded for the touched releases), the paths that changed,
-// and how approvals are authenticated.
+// PullRequest is what evaluating a change needs: the base snapshot, the
+// snapshot of what merging the change would give (loaded for the touched
+// releases), the paths the change itself changed (since it parted from
+// base), and the provenance of both lines of history.
 type PullRequest struct {
 	Base, Head *loader.Snapshot
 	Changed    []string
-	Auth       Authenticator
+	Provenance Provenance
 	// Authors are the pull request's authors (separation of duties).
 	Authors []string
 	// Extra are approvals from the forge (reviews), by release id ("" for the repository) and gate.
 	Extra map[string]map[string][]gate.Vote
-	// DocAuthors are, per release and file name, the people whose commits in
-	// the change edited it (separation of duties).
-	DocAuthors map[string]map[string][]string
-	// Problems found by the caller in the change's paths.
+	// Problems found by the caller (a conflict with base, say).
 	Problems []string
 }
 
@@ -158,18 +83,27 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 	if errorsFound {
 		rep.Problems = append(rep.Problems, fmt.Sprintf("%d validation error(s) in the changed documents", finding.Errors(fs)))
 	}
-	auth := pr.Auth
-	if auth == nil {
-		auth = OnBranch{}
+	prov := pr.Provenance
+	if prov == nil {
+		prov = NoHistory{}
 	}
-	// Approvals this change adds must be authenticated now: once merged, the
-	// branch vouches for them.
+	opts := Options{Provenance: prov, Authors: pr.Authors}
+	pathProblems, err := governedPaths(pol, prov, pr.Head, pr.Changed)
+	if err != nil {
+		return nil, err
+	}
+	rep.Problems = append(rep.Problems, pathProblems...)
+	// Approvals this change adds must be authenticated.
 	for _, a := range allApprovals(pr.Head) {
-		if !slices.Contains(pr.Changed, a.Doc.Path) {
+		if !slices.Contains(pr.Changed, a.Doc.Path) || a.Approval == nil {
 			continue
 		}
-		if _, problem := auth.Authenticate(a); problem != "" {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not authenticated: %s", a.Doc.Path, problem))
+		v, err := Vote(pol, prov, a)
+		if err != nil {
+			return nil, err
+		}
+		if v.AuthProblem != "" {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not authenticated: %s", a.Doc.Path, v.AuthProblem))
 		}
 	}
 	for _, a := range pr.Base.PolicyApprovals {
@@ -178,10 +112,27 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 		}
 	}
 	for _, g := range pol.RepositoryGates() {
-		if !slices.ContainsFunc(pr.Changed, g.Guards) {
+		var guarded []string
+		for _, p := range pr.Changed {
+			if g.Guards(p) {
+				guarded = append(guarded, p)
+			}
+		}
+		if len(guarded) == 0 {
 			continue
 		}
-		res, err := RepositoryGate(pol, pr.Head, g, Options{Auth: auth, Authors: pr.Authors, Extra: pr.Extra[""]})
+		if g.ID == policy.GateCMDBChange {
+			// The bot's write-back of confirmed deployments keeps the CMDB
+			// any other edit needs the configuration manager.
+			byBot, err := allByBot(pol, prov, pr.Head, guarded)
+			if err != nil {
+				return nil, err
+			}
+			if byBot {
+				continue
+			}
+		}
+		res, err := RepositoryGate(pol, pr.Head, g, Options{Provenance: prov, Authors: pr.Authors, Extra: pr.Extra[""]})
 		if err != nil {
 			return nil, err
 		}
@@ -192,7 +143,7 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 		}
 	}
 	for _, id := range touchedReleases(pr.Changed) {
-		rg, err := pr.release(pol, id, auth)
+		rg, err := pr.release(pol, id, opts)
 		if err != nil {
 			return nil, err
 		}
@@ -232,9 +183,9 @@ func touchedReleases(changed []string) []string {
 // TouchedReleases is exported for callers that load the head snapshot.
 func TouchedReleases(changed []string) []string { return touchedReleases(changed) }
 
-func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator) (ReleaseGates, error) {
+func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (ReleaseGates, error) {
 	rg := ReleaseGates{Release: id, Required: []string{}, Gates: []gate.Result{}}
-	st, err := Release(pol, pr.Head, id, Options{Auth: auth, Authors: pr.Authors, FileAuthors: pr.DocAuthors[id], Extra: pr.Extra[id]})
+	st, err := Release(pol, pr.Head, id, Options{Provenance: opts.Provenance, Authors: pr.Authors, Extra: pr.Extra[id]})
 	if err != nil {
 		return rg, err
 	}
@@ -257,7 +208,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator)
 	if head != nil && head.Deployment != nil {
 		if g, ok := st.Gate(policy.GateDeploymentConfirmation); ok {
 			for _, c := range g.Checks {
-				if !c.OK && (c.Name == "deployed-as-tested" || c.Name == "rollback-carried-out") {
+				if !c.OK && slices.Contains(recordChecks, c.Name) {
 					rg.Problems = append(rg.Problems, fmt.Sprintf("%s: %s (%s)", c.File, c.Message, c.Clause))
 				}
 			}
@@ -267,7 +218,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator)
 	// there must still pass after the change (a confirmed deployment record
 	// cannot be rewritten without its confirmations).
 	if pr.Base.Releases[id] != nil {
-		was, err := Release(pol, pr.Base, id, Options{})
+		was, err := Release(pol, pr.Base, id, Options{Provenance: opts.Provenance})
 		if err != nil {
 			return rg, err
 		}
@@ -298,7 +249,11 @@ func (pr PullRequest) release(pol *policy.Policy, id string, auth Authenticator)
 			var votes []gate.Vote
 			for _, a := range head.Approvals {
 				if a.Approval != nil && a.FileGate == g.ID {
-					votes = append(votes, Vote(a, auth))
+					v, err := Vote(pol, opts.Provenance, a)
+					if err != nil {
+						return rg, err
+					}
+					votes = append(votes, v)
 				}
 			}
 			votes = append(votes, pr.Extra[id][g.ID]...)

@@ -33,6 +33,16 @@ type Vote struct {
 	AuthVia string `json:"authVia,omitempty"`
 	// AuthProblem says why it is not authenticated; empty when it is.
 	AuthProblem string `json:"authProblem,omitempty"`
+	// Commit is the commit that gave the approval its content, when known.
+	Commit string `json:"commit,omitempty"`
+}
+
+// Edit is one person's change to a release file, found in git history.
+type Edit struct {
+	Person string `json:"person"`
+	Commit string `json:"commit"`
+	// As is "authored" or "committed".
+	As string `json:"as"`
 }
 
 // Lookup finds what a release cites. *loader.Snapshot implements it.
@@ -55,9 +65,15 @@ type Input struct {
 	// Authors are forge logins that count as authors of everything in the
 	// change under review (the pull request's author), for separation of duties.
 	Authors []string
-	// FileAuthors are, per release file name, the people whose commits in
-	// the change edited it.
-	FileAuthors map[string][]string
+	// Edits are, per release file name, the people who authored or
+	// committed a change to it since it was created.
+	Edits map[string][]Edit
+	// Unattributed are, per release file name, why it cannot be approved: its
+	// last change was made by someone the policy does not know.
+	Unattributed map[string]string
+	// ClosureProblem says why closure.yaml is not authenticated as the
+	// implementer it names; empty when it is (R-5.1.10).
+	ClosureProblem string
 }
 
 // Requirement is one role's part of a gate.
@@ -70,6 +86,14 @@ type Requirement struct {
 	Missing  int      `json:"missing"`
 	// Department is set for a department head's requirement.
 	Department string `json:"department,omitempty"`
+	// Excluded are holders of the role who may not supply it, and why.
+	Excluded []Exclusion `json:"excluded,omitempty"`
+}
+
+// Exclusion is a person who holds a role but may not approve, and why.
+type Exclusion struct {
+	Person string `json:"person"`
+	Reason string `json:"reason"`
 }
 
 // Check is one condition of a gate beyond approvals.
@@ -98,6 +122,8 @@ type Rejection struct {
 	Role    string `json:"role"`
 	Comment string `json:"comment,omitempty"`
 	File    string `json:"file,omitempty"`
+	// Note says why it still blocks when the release no longer names its author.
+	Note string `json:"note,omitempty"`
 }
 
 // Result is one gate's evaluation.
@@ -127,21 +153,32 @@ func (r Result) Missing() []string {
 	}
 	for _, q := range r.Requirements {
 		if q.Missing > 0 {
-			who := "nobody holds this role"
-			if len(q.Eligible) > 0 {
-				who = "from " + strings.Join(q.Eligible, ", ")
-			}
 			role := q.Role
 			if q.Department != "" {
 				role += " (" + q.Department + ")"
 			}
-			out = append(out, fmt.Sprintf("%d approval(s) of %s %s", q.Missing, role, who))
+			var who string
+			switch {
+			case len(q.Eligible) > 0:
+				who = "; who may give it: " + strings.Join(q.Eligible, ", ")
+			case len(q.Excluded) == 0:
+				who = "; nobody holds this role for this release"
+			default:
+				who = "; nobody who may give it is left"
+			}
+			for _, x := range q.Excluded {
+				who += fmt.Sprintf("; %s holds %s but is excluded: %s", x.Person, q.Role, x.Reason)
+			}
+			out = append(out, fmt.Sprintf("%d approval(s) of %s missing%s", q.Missing, role, who))
 		}
 	}
 	for _, j := range r.Rejections {
 		msg := fmt.Sprintf("rejected by %s (%s)", j.Person, j.Role)
 		if j.Comment != "" {
 			msg += ": " + j.Comment
+		}
+		if j.Note != "" {
+			msg += " (" + j.Note + ")"
 		}
 		out = append(out, msg+"; it blocks until they withdraw it")
 	}
@@ -354,36 +391,55 @@ func (e *evaluator) gate(g policy.Gate) Result {
 	return res
 }
 
-// authors are the people who wrote the documents a gate covers: nobody
-// approves what they wrote (separation of duties, R-4).
-func (e *evaluator) authors(g policy.Gate) []string {
+// authors are the people who wrote the documents a gate covers, each with
+// why: nobody approves what they wrote (separation of duties, R-4).
+func (e *evaluator) authors(g policy.Gate) map[string]string {
 	r := e.in.Release
-	out := slices.Clone(e.in.Authors)
-	covers := g.Covers
-	if len(covers) == 0 {
-		for f := range e.in.FileAuthors {
-			covers = append(covers, f)
+	out := map[string]string{}
+	add := func(who, why string) {
+		if _, seen := out[who]; !seen && who != "" {
+			out[who] = why
 		}
 	}
-	for _, f := range covers {
-		out = append(out, e.in.FileAuthors[f]...)
+	for _, a := range e.in.Authors {
+		add(a, "they opened the change under review")
+	}
+	for _, f := range e.covered(g) {
+		for _, ed := range e.in.Edits[f] {
+			add(ed.Person, fmt.Sprintf("%s %s in %s", ed.As, f, short(ed.Commit)))
+		}
 	}
 	for _, f := range g.Covers {
+		var who string
 		switch {
 		case f == "plan.yaml" && r.Plan != nil:
-			out = append(out, r.Plan.Author)
+			who = r.Plan.Author
 		case f == "test-report.yaml" && r.TestReport != nil:
-			out = append(out, r.TestReport.Author)
+			who = r.TestReport.Author
 		case f == "golive.yaml" && r.GoLive != nil:
-			out = append(out, r.GoLive.Author)
+			who = r.GoLive.Author
 		case f == "communication.yaml" && r.Communication != nil:
-			out = append(out, r.Communication.Author)
+			who = r.Communication.Author
 		case f == "deployment.yaml" && r.Deployment != nil:
-			out = append(out, r.Deployment.RecordedBy)
+			who = r.Deployment.RecordedBy
 		case f == "closure.yaml" && r.Closure != nil:
-			out = append(out, r.Closure.ClosedBy)
+			who = r.Closure.ClosedBy
 		}
+		add(who, f+" names them as its author")
 	}
+	return out
+}
+
+// covered are the release files a gate's digest binds to (none listed: all).
+func (e *evaluator) covered(g policy.Gate) []string {
+	if len(g.Covers) > 0 {
+		return g.Covers
+	}
+	var out []string
+	for f := range document.ReleaseFiles {
+		out = append(out, f)
+	}
+	sort.Strings(out)
 	return out
 }
 
@@ -445,6 +501,10 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 		expanded = append(expanded, Requirement{Role: q.Role, Need: need, Eligible: e.eligible(q.Role, "")})
 	}
 	authors := e.authors(g)
+	excluded := func(p string) (string, bool) {
+		why, ok := authors[p]
+		return why, ok && g.SeparationOfDuties
+	}
 	digest := e.in.Digests[g.ID]
 	used := map[string]bool{} // one person, one requirement
 	votes := slices.Clone(e.in.Votes[g.ID])
@@ -467,22 +527,30 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 				idx = i
 			}
 		}
+		if v.Decision == document.DecisionReject && (idx >= 0 || e.holds(v.Person, v.Role)) {
+			// A rejection stands until its author withdraws it: editing the
+			// documents does not shed it, nor does changing the release's
+			// departments or people, nor separation of duties.
+			j := Rejection{Person: v.Person, Role: v.Role, Comment: v.Comment, File: v.File}
+			if idx < 0 {
+				j.Note = fmt.Sprintf("%s no longer holds %s for this release as release.yaml now reads; changing the release does not lift a rejection", v.Person, v.Role)
+			}
+			res.Rejections = append(res.Rejections, j)
+			continue
+		}
 		if idx < 0 {
-			if !slices.ContainsFunc(expanded, func(q Requirement) bool { return q.Role == v.Role }) {
+			switch {
+			case !slices.ContainsFunc(expanded, func(q Requirement) bool { return q.Role == v.Role }):
 				ig("not-required", fmt.Sprintf("gate %s does not require the role %s", g.ID, v.Role))
-			} else {
-				ig("not-in-role", fmt.Sprintf("%s does not hold %s for this release in the base policy", v.Person, v.Role))
+			case !e.holds(v.Person, v.Role):
+				ig("not-in-role", fmt.Sprintf("%s does not hold %s in the base policy", v.Person, v.Role))
+			default:
+				ig("not-in-role", fmt.Sprintf("%s holds %s, but release.yaml does not name them for it", v.Person, v.Role))
 			}
 			continue
 		}
-		if g.SeparationOfDuties && slices.Contains(authors, v.Person) {
-			ig("self-approval", fmt.Sprintf("%s wrote a document this gate covers and cannot approve it (separation of duties)", v.Person))
-			continue
-		}
-		if v.Decision == document.DecisionReject {
-			// A rejection stands until its author withdraws it, even after
-			// the documents change: editing them must not shed it.
-			res.Rejections = append(res.Rejections, Rejection{Person: v.Person, Role: v.Role, Comment: v.Comment, File: v.File})
+		if why, ok := excluded(v.Person); ok {
+			ig("self-approval", fmt.Sprintf("%s may not approve what they wrote (separation of duties): %s", v.Person, why))
 			continue
 		}
 		if v.Digest != digest {
@@ -501,9 +569,14 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 		q.Missing = max(q.Need-len(q.Approved), 0)
 		var still []string
 		for _, p := range q.Eligible {
-			if !slices.Contains(q.Approved, p) && !used[p] && !(g.SeparationOfDuties && slices.Contains(authors, p)) {
-				still = append(still, p)
+			if slices.Contains(q.Approved, p) || used[p] {
+				continue
 			}
+			if why, ok := excluded(p); ok {
+				q.Excluded = append(q.Excluded, Exclusion{Person: p, Reason: why})
+				continue
+			}
+			still = append(still, p)
 		}
 		q.Eligible = still
 		if q.Approved == nil {
@@ -514,6 +587,20 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 		}
 	}
 	res.Requirements = expanded
+	if g.SeparationOfDuties {
+		for _, f := range e.covered(g) {
+			if msg, ok := e.in.Unattributed[f]; ok {
+				res.Checks = append(res.Checks, Check{Name: "attributable", Clause: "R-4", File: document.ReleaseDir(e.in.Release.ID) + "/" + f, Message: msg})
+			}
+		}
+	}
+}
+
+// holds reports whether a person holds a role in the policy, whatever the
+// release names: a department head holds department-head for their
+// department.
+func (e *evaluator) holds(person, role string) bool {
+	return e.in.Policy.HasRole(person, role)
 }
 
 func short(d string) string {
@@ -722,6 +809,10 @@ func (e *evaluator) closureChecks() []Check {
 		ok := slices.Contains(r.Release.People.Implementers, cl.ClosedBy)
 		out = append(out, Check{Name: "closed-by-implementer", Clause: "R-5.1.10", OK: ok, File: c.File, Field: "closedBy",
 			Message: ifElse(ok, "closed by implementer "+cl.ClosedBy, cl.ClosedBy+" is not an implementer of this release")})
+		auth := e.in.ClosureProblem == ""
+		out = append(out, Check{Name: "closure-authenticated", Clause: "R-5.1.10", OK: auth, File: c.File, Field: "closedBy",
+			Message: ifElse(auth, "closure.yaml was committed by "+cl.ClosedBy,
+				"closure.yaml names "+cl.ClosedBy+", but the commit that wrote it is not theirs: "+e.in.ClosureProblem)})
 	}
 	if d := r.Deployment; d != nil {
 		out = append(out, e.cmdbCheck(d))

@@ -41,6 +41,8 @@ type Index struct {
 	pos     map[plumbing.Hash]int32
 	keys    []string
 	keyPos  map[string]int32
+	// byKey inverts commits' keys, built on first use.
+	byKey [][]int32
 }
 
 type entry struct {
@@ -234,6 +236,9 @@ func (ix *Index) extend(rd *reader, tips []plumbing.Hash) (int, error) {
 		sort.Slice(e.keys, func(i, j int) bool { return e.keys[i] < e.keys[j] })
 		ix.pos[f.h] = int32(len(ix.commits))
 		ix.commits = append(ix.commits, e)
+	}
+	if len(order) > 0 {
+		ix.byKey = nil
 	}
 	return len(order), nil
 }
@@ -724,4 +729,160 @@ func fileOnly(e *rawEntry) *rawEntry {
 		return nil
 	}
 	return e
+}
+
+// KeyOf is the index key a path of the release repository is recorded
+// under: its release folder, its file in a governed folder, or its top-level
+// name.
+func KeyOf(p string) string {
+	parts := strings.SplitN(p, "/", 3)
+	switch {
+	case len(parts) >= 2 && parts[0] == document.ReleasesDir:
+		return parts[0] + "/" + parts[1]
+	case len(parts) >= 2 && descend[parts[0]]:
+		return parts[0] + "/" + parts[1]
+	}
+	return parts[0]
+}
+
+// Reach marks the commits reachable from any of tips.
+type Reach struct {
+	ix   *Index
+	mark []bool
+}
+
+// Reachable returns the commits reachable from any of tips.
+func (ix *Index) Reachable(tips ...plumbing.Hash) (*Reach, error) {
+	mark := make([]bool, len(ix.commits))
+	top := -1
+	for _, tip := range tips {
+		t, ok := ix.pos[tip]
+		if !ok {
+			return nil, fmt.Errorf("commit %s is not in the history index", tip)
+		}
+		mark[t] = true
+		top = max(top, int(t))
+	}
+	for i := top; i >= 0; i-- {
+		if !mark[i] {
+			continue
+		}
+		for _, p := range ix.commits[i].parents {
+			if p >= 0 {
+				mark[p] = true
+			}
+		}
+	}
+	return &Reach{ix: ix, mark: mark}, nil
+}
+
+// Contains reports whether h is reachable.
+func (r *Reach) Contains(h plumbing.Hash) bool {
+	i, ok := r.ix.pos[h]
+	return ok && r.mark[i]
+}
+
+// Touching returns the reachable commits that touched key, parents before
+// children. A commit is recorded as touching a key when it differs there from
+// its first parent; a commit that changes a path relative to every parent
+// always does.
+func (r *Reach) Touching(key string) []plumbing.Hash {
+	k, ok := r.ix.keyPos[key]
+	if !ok {
+		return nil
+	}
+	var out []plumbing.Hash
+	for _, i := range r.ix.postings(k) {
+		if r.mark[i] {
+			out = append(out, r.ix.commits[i].hash)
+		}
+	}
+	return out
+}
+
+// postings returns the commits that touched key k, in index order; the
+// inverted lists are built once, on first use.
+func (ix *Index) postings(k int32) []int32 {
+	if ix.byKey == nil {
+		ix.byKey = make([][]int32, len(ix.keys))
+		for i, e := range ix.commits {
+			for _, kk := range e.keys {
+				ix.byKey[kk] = append(ix.byKey[kk], int32(i))
+			}
+		}
+	}
+	if int(k) >= len(ix.byKey) {
+		return nil
+	}
+	return ix.byKey[k]
+}
+
+// IsAncestor reports whether a is an ancestor of b (or b itself), by the
+// parent links alone: commit dates play no part.
+func (ix *Index) IsAncestor(a, b plumbing.Hash) bool {
+	ia, ok1 := ix.pos[a]
+	ib, ok2 := ix.pos[b]
+	if !ok1 || !ok2 || ia > ib {
+		return false // parents come before children in the index
+	}
+	seen := map[int32]bool{ib: true}
+	stack := []int32{ib}
+	for len(stack) > 0 {
+		i := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if i == ia {
+			return true
+		}
+		for _, p := range ix.commits[i].parents {
+			if p >= ia && !seen[p] {
+				seen[p] = true
+				stack = append(stack, p)
+			}
+		}
+	}
+	return false
+}
+
+// Shallow reports whether h has a parent missing from the repository.
+func (ix *Index) Shallow(h plumbing.Hash) bool {
+	i, ok := ix.pos[h]
+	if !ok {
+		return false
+	}
+	for _, p := range ix.commits[i].parents {
+		if p < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// MergeBases returns the best common ancestors of a and b (git merge-base
+// --all), newest first in index order; none when they share no history.
+func (ix *Index) MergeBases(a, b plumbing.Hash) ([]plumbing.Hash, error) {
+	ra, err := ix.Reachable(a)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := ix.Reachable(b)
+	if err != nil {
+		return nil, err
+	}
+	covered := make([]bool, len(ix.commits))
+	var out []plumbing.Hash
+	for i := len(ix.commits) - 1; i >= 0; i-- {
+		if !ra.mark[i] || !rb.mark[i] {
+			continue
+		}
+		if !covered[i] {
+			out = append(out, ix.commits[i].hash)
+		}
+		// Every ancestor of a common ancestor is covered by it.
+		for _, p := range ix.commits[i].parents {
+			if p >= 0 {
+				covered[p] = true
+			}
+		}
+	}
+	return out, nil
 }

@@ -275,6 +275,20 @@ func (p *Policy) PersonByEmail(email string) (*document.Person, bool) {
 	return pp, ok
 }
 
+// PersonByEmailFold returns the person with an email address, ignoring
+// case, as mail systems and forges do.
+func (p *Policy) PersonByEmailFold(email string) (*document.Person, bool) {
+	if pp, ok := p.byEmail[email]; ok {
+		return pp, true
+	}
+	for e, pp := range p.byEmail {
+		if strings.EqualFold(e, email) {
+			return pp, true
+		}
+	}
+	return nil, false
+}
+
 // HasRole reports whether login holds role. Department heads hold
 // "department-head" for their department only; see HeadOf.
 func (p *Policy) HasRole(login, role string) bool {

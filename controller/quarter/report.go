@@ -43,6 +43,9 @@ type Options struct {
 	// Revision names the commit the documents were read from; empty means
 	// the snapshot's tree name when it is a commit, none for a work tree.
 	Revision string
+	// Provenance attributes the documents to the commits that made them;
+	// without it no approval counts, so no release has passed a gate.
+	Provenance evaluate.Provenance
 }
 
 // Report is the quarterly report's content; its JSON shape is stable.
@@ -161,6 +164,7 @@ type computer struct {
 	pol    *policy.Policy
 	loc    *time.Location
 	status map[string]gate.Status
+	prov   evaluate.Provenance
 }
 
 // Compute builds the report of quarter q from a snapshot loaded with
@@ -173,7 +177,7 @@ func Compute(snap *loader.Snapshot, q Quarter, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", document.PolicyPath, snap.Tree.Name(), err)
 	}
-	c := &computer{snap: snap, pol: pol, loc: pol.Location, status: map[string]gate.Status{}}
+	c := &computer{snap: snap, pol: pol, loc: pol.Location, status: map[string]gate.Status{}, prov: opts.Provenance}
 	success := pol.KPI.Success
 	if success == "" {
 		success = SuccessConfirmed
@@ -367,7 +371,7 @@ func (c *computer) evaluate(id string) (gate.Status, error) {
 	if st, ok := c.status[id]; ok {
 		return st, nil
 	}
-	st, err := evaluate.Release(c.pol, c.snap, id, evaluate.Options{Auth: evaluate.OnBranch{}})
+	st, err := evaluate.Release(c.pol, c.snap, id, evaluate.Options{Provenance: c.prov})
 	if err != nil {
 		return gate.Status{}, fmt.Errorf("evaluate %s at %s: %w", id, c.snap.Tree.Name(), err)
 	}

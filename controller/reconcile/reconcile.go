@@ -27,6 +27,7 @@ import (
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
+	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/redact"
 	"github.com/relgate/relgate/controller/writeback"
 )
@@ -193,7 +194,11 @@ func commitWrites(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Option
 	if err != nil {
 		return nil, tip, nil, err
 	}
-	writes, err := writeback.Plan(snap, pol, writeback.Options{Lang: opts.Lang, Now: opts.Now()})
+	led, err := provenance.Open(r, prefix, tip)
+	if err != nil {
+		return nil, tip, nil, err
+	}
+	writes, err := writeback.Plan(snap, pol, writeback.Options{Lang: opts.Lang, Now: opts.Now(), Provenance: led})
 	if err != nil {
 		return nil, tip, nil, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
+	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/schedule"
 )
 
@@ -73,8 +74,12 @@ func (s *Server) branch() (*branchState, error) {
 		if pol.TrustCommitAuthor {
 			st.warnings = append(st.warnings, "the policy trusts commit authorship (trustCommitAuthor): approvals are unauthenticated")
 		}
+		led, err := provenance.Open(r, s.cfg.Prefix, ref.Hash())
+		if err != nil {
+			return err
+		}
 		for _, id := range snap.ReleaseIDs() {
-			gs, err := evaluate.Release(pol, snap, id, evaluate.Options{})
+			gs, err := evaluate.Release(pol, snap, id, evaluate.Options{Provenance: led})
 			if err != nil {
 				return fmt.Errorf("release %s: %w", id, err)
 			}

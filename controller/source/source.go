@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -198,4 +199,85 @@ func (d Dir) ReadListed(e Entry) ([]byte, error) {
 		return nil, err
 	}
 	return buf, nil
+}
+
+// Overlay is Base with the files at Paths taken from Over instead: the tree
+// a merge would give when Over's branch changed exactly Paths since the two
+// branches parted. A path in Paths that Over lacks is deleted.
+type Overlay struct {
+	Base, Over Tree
+	Paths      map[string]bool
+	Label      string
+}
+
+var _ Tree = Overlay{}
+
+// Name implements Tree.
+func (o Overlay) Name() string { return o.Label }
+
+// List implements Tree.
+func (o Overlay) List(dir string) ([]Entry, error) {
+	base, err := o.Base.List(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []Entry
+	for _, e := range base {
+		if !o.Paths[e.Path] {
+			out = append(out, e)
+		}
+	}
+	d := strings.Trim(dir, "/")
+	for p := range o.Paths {
+		if d != "" && !strings.HasPrefix(p, d+"/") || hidden(p) {
+			continue
+		}
+		e, err := o.Over.Stat(p)
+		switch {
+		case err == nil:
+			out = append(out, e)
+		case errors.Is(err, ErrNotRegular):
+			e.Path, e.NotRegular = p, true
+			out = append(out, e)
+		case errors.Is(err, fs.ErrNotExist):
+		default:
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, nil
+}
+
+// hidden: trees list no file inside a folder whose name starts with a dot.
+func hidden(p string) bool {
+	parts := strings.Split(p, "/")
+	for _, s := range parts[:len(parts)-1] {
+		if strings.HasPrefix(s, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+func (o Overlay) pick(p string) Tree {
+	if o.Paths[p] {
+		return o.Over
+	}
+	return o.Base
+}
+
+// Stat implements Tree.
+func (o Overlay) Stat(p string) (Entry, error) { return o.pick(p).Stat(p) }
+
+// Read implements Tree.
+func (o Overlay) Read(p string) ([]byte, error) { return o.pick(p).Read(p) }
+
+// ReadBlob reads a blob by id when both trees are of one git repository.
+func (o Overlay) ReadBlob(id BlobID) ([]byte, error) {
+	if r, ok := o.Base.(interface {
+		ReadBlob(BlobID) ([]byte, error)
+	}); ok {
+		return r.ReadBlob(id)
+	}
+	return nil, fmt.Errorf("read blob %s: %w", id, errors.ErrUnsupported)
 }

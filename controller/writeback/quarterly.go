@@ -5,6 +5,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/quarter"
@@ -14,7 +15,7 @@ import (
 // releases, once: a quarter whose report file exists is done.
 // The report is as of the quarter's end, so whoever writes it, whenever,
 // writes the same bytes; several replicas racing land it once.
-func quarterlyWrites(snap *loader.Snapshot, pol *policy.Policy, lang string, now time.Time) ([]Write, error) {
+func quarterlyWrites(snap *loader.Snapshot, pol *policy.Policy, lang string, now time.Time, prov evaluate.Provenance) ([]Write, error) {
 	current := quarter.Of(now, pol.Location)
 	seen := map[quarter.Quarter]bool{}
 	for _, id := range snap.ReleaseIDs() {
@@ -46,7 +47,7 @@ func quarterlyWrites(snap *loader.Snapshot, pol *policy.Policy, lang string, now
 		}
 		var files []File
 		for _, format := range []string{"md", "svg", "json"} {
-			data, err := quarter.Render(snap, q, lang, format, quarter.Options{})
+			data, err := quarter.Render(snap, q, lang, format, quarter.Options{Provenance: prov})
 			if err != nil {
 				return nil, fmt.Errorf("quarterly report %s: %w", q, err)
 			}

@@ -78,6 +78,9 @@ type Options struct {
 	Lang string
 	// Now decides which quarters are complete; zero writes no quarterly report.
 	Now time.Time
+	// Provenance attributes the documents to the commits that made them:
+	// nothing is written for a release whose approvals do not count.
+	Provenance evaluate.Provenance
 }
 
 // Plan computes every write the repository's state calls for, in a stable
@@ -99,7 +102,7 @@ func Plan(snap *loader.Snapshot, pol *policy.Policy, opts Options) ([]Write, err
 		if r.Release == nil || r.Deployment == nil {
 			continue
 		}
-		st, err := evaluate.Release(pol, snap, id, evaluate.Options{})
+		st, err := evaluate.Release(pol, snap, id, evaluate.Options{Provenance: opts.Provenance})
 		if err != nil {
 			return nil, err
 		}
@@ -124,7 +127,7 @@ func Plan(snap *loader.Snapshot, pol *policy.Policy, opts Options) ([]Write, err
 		}
 	}
 	if !opts.Now.IsZero() {
-		qs, err := quarterlyWrites(snap, pol, lang, opts.Now)
+		qs, err := quarterlyWrites(snap, pol, lang, opts.Now, opts.Provenance)
 		if err != nil {
 			return nil, err
 		}
