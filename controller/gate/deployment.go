@@ -1,11 +1,27 @@
 package gate
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
 	"github.com/relgate/relgate/controller/document"
 )
+
+// Names of the deployment-confirmation checks that judge the record itself.
+const (
+	checkDeployedAsTested = "deployed-as-tested"
+	checkDeployedComplete = "deployed-complete"
+	checkRollback         = "rollback-carried-out"
+)
+
+// RecordChecks are the names of the deployment-confirmation checks that must
+// hold as soon as a deployment record is written, before anyone confirms it:
+// what it says reached production was tested, a succeeded record lists
+// everything the release installs, and a failure records its
+// rollback. No confirmation can make a wrong record right, so the
+// pull-request evaluation blocks a change whose record fails one of them.
+var RecordChecks = []string{checkDeployedAsTested, checkDeployedComplete, checkRollback}
 
 // deploymentChecks: the deployment record says what happened, what
 // reached production was tested, and a failure records its rollback
@@ -19,29 +35,127 @@ func (e *evaluator) deploymentChecks() []Check {
 	if d == nil {
 		return out
 	}
-	if d.Outcome == document.OutcomeSucceeded && r.TestReport == nil {
-		out = append(out, Check{Name: "deployed-as-tested", Clause: "R-3.1", File: c.File, Field: "deployed",
-			Message: "the release has no test report: nothing deployed was tested"})
-	}
-	if d.Outcome == document.OutcomeSucceeded && r.TestReport != nil {
-		var differ []string
-		for _, dep := range d.Deployed {
-			if !slices.ContainsFunc(r.TestReport.Artifacts, func(a document.VersionRef) bool {
-				return a.Item == dep.Item && a.Version == dep.Version && a.Digest == dep.Digest
-			}) {
-				differ = append(differ, dep.Item+" "+dep.Version)
-			}
-		}
-		out = append(out, Check{Name: "deployed-as-tested", Clause: "R-3.1", OK: len(differ) == 0, File: c.File, Field: "deployed",
-			Message: ifElse(len(differ) == 0, "the versions deployed are the versions tested",
-				"deployed versions that were not tested (version or digest differ): "+strings.Join(differ, ", "))})
-	}
+	out = append(out, e.deployedAsTested(d, c.File), e.deployedComplete(d, c.File))
 	if d.Outcome == document.OutcomeFailed || d.Outcome == document.OutcomeRolledBack {
 		rb := d.Rollback
 		ok := rb != nil && rb.Executed && rb.SurroundingSystemsNotified
-		out = append(out, Check{Name: "rollback-carried-out", Clause: "R-5.1.2", OK: ok, File: c.File, Field: "rollback",
+		out = append(out, Check{Name: checkRollback, Clause: "R-5.1.2", OK: ok, File: c.File, Field: "rollback",
 			Message: ifElse(ok, "the rollback plan was carried out and the surrounding systems were told",
 				"a failed deployment records that the rollback plan was carried out (rollback.executed) and the surrounding systems were told (rollback.surroundingSystemsNotified)")})
 	}
 	return out
+}
+
+// deployedAsTested: every version the record says reached production is one
+// the test report says was tested, item, version and digest, whatever the
+// outcome: an untested version in production is a violation even when it was
+// rolled back afterwards.
+func (e *evaluator) deployedAsTested(d *document.Deployment, file string) Check {
+	c := Check{Name: checkDeployedAsTested, Clause: "R-3.1", File: file, Field: "deployed"}
+	tr := e.in.Release.TestReport
+	if tr == nil {
+		if len(d.Deployed) == 0 && d.Outcome != document.OutcomeSucceeded {
+			c.OK, c.Message = true, "nothing was deployed"
+			return c
+		}
+		c.Message = "the release has no test report: nothing deployed was tested"
+		return c
+	}
+	var untested []string
+	for _, dep := range d.Deployed {
+		if slices.ContainsFunc(tr.Artifacts, func(a document.VersionRef) bool {
+			return a.Item == dep.Item && a.Version == dep.Version && a.Digest == dep.Digest
+		}) {
+			continue
+		}
+		untested = append(untested, describeUntested(dep, tr.Artifacts))
+	}
+	if len(untested) == 0 {
+		c.OK, c.Message = true, "the versions deployed are the versions tested"
+		return c
+	}
+	c.Message = "deployed versions that were not tested (test-report.yaml artifacts): " + strings.Join(untested, "; ") +
+		"; record exactly the item, version and digest that reached production: if an untested one did, " +
+		"that is an R-3.1 violation whatever the outcome and must be reported, not confirmed"
+	return c
+}
+
+// describeUntested says how a deployed version differs from what was tested.
+func describeUntested(dep document.VersionRef, tested []document.VersionRef) string {
+	s := dep.Item + " " + dep.Version
+	var versions []string
+	for _, a := range tested {
+		if a.Item != dep.Item {
+			continue
+		}
+		if a.Version == dep.Version {
+			return fmt.Sprintf("%s with digest %s, but the tested digest is %s", s, orNone(dep.Digest), orNone(a.Digest))
+		}
+		versions = append(versions, a.Version)
+	}
+	if len(versions) == 0 {
+		return s + " (the item was not tested)"
+	}
+	return s + " (tested: " + strings.Join(versions, ", ") + ")"
+}
+
+func orNone(digest string) string {
+	if digest == "" {
+		return "(none)"
+	}
+	return digest
+}
+
+// deployedComplete: the record lists only what the release installs, at the
+// versions release.yaml names, and a succeeded deployment lists all of it;
+// a failed or rolled-back one may list part, its outcome says it was not
+// complete. It fails closed when release.yaml cannot be read.
+func (e *evaluator) deployedComplete(d *document.Deployment, file string) Check {
+	c := Check{Name: checkDeployedComplete, Clause: "R-5.1.8, R-3.1", File: file, Field: "deployed"}
+	rel := e.in.Release.Release
+	if rel == nil {
+		c.Message = "release.yaml is missing or invalid, so the deployment record cannot be checked against the release's items; run relgate validate"
+		return c
+	}
+	var install []document.Item
+	for _, it := range rel.Items {
+		if it.Action != "retire" {
+			install = append(install, it)
+		}
+	}
+	matches := func(it document.Item, dep document.VersionRef) bool {
+		return it.ID == dep.Item && it.Version == dep.Version && (it.Digest == "" || it.Digest == dep.Digest)
+	}
+	var extra []string
+	for _, dep := range d.Deployed {
+		if !slices.ContainsFunc(install, func(it document.Item) bool { return matches(it, dep) }) {
+			extra = append(extra, dep.Item+" "+dep.Version)
+		}
+	}
+	if len(extra) > 0 {
+		c.Message = "deployed lists what release.yaml does not install at that version and digest: " + strings.Join(extra, ", ") +
+			"; a release deploys only its items at their target versions (R-3.1): correct the record, or record and report what really reached production"
+		return c
+	}
+	if d.Outcome != document.OutcomeSucceeded {
+		c.OK, c.Message = true, "deployed lists only items of the release at their target versions; outcome "+d.Outcome+" says it may be partial"
+		return c
+	}
+	var missing []string
+	for _, it := range install {
+		if !slices.ContainsFunc(d.Deployed, func(dep document.VersionRef) bool { return matches(it, dep) }) {
+			missing = append(missing, it.ID+" "+it.Version)
+		}
+	}
+	switch {
+	case len(missing) == 0:
+		c.OK, c.Message = true, "deployed lists every item the release installs"
+	case len(d.Deployed) == 0:
+		c.Message = "outcome succeeded but deployed is empty: list every item the release installs with its version and digest (" +
+			strings.Join(missing, ", ") + "), or record outcome failed or rolled-back with the rollback if the deployment did not complete"
+	default:
+		c.Message = "outcome succeeded but deployed does not list " + strings.Join(missing, ", ") +
+			": list every item the release installs with its version and digest, or record outcome failed or rolled-back with the rollback if the deployment was partial"
+	}
+	return c
 }
