@@ -13,12 +13,6 @@ import (
 	"github.com/relgate/relgate/controller/source"
 )
 
-// recordChecks are the deployment-confirmation checks that must hold as
-// soon as a deployment record is written, confirmed or not: what reached
-// production was tested, the record is complete, a failure
-// records its rollback.
-var recordChecks = []string{"deployed-as-tested", "deployed-complete", "rollback-carried-out"}
-
 // Free are the paths of a release repository that no rule governs: its
 // README, git's own files and editor settings, relgate's schemas for editors
 // and the forge's configuration. Every other path belongs to a gate.

@@ -208,7 +208,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 	if head != nil && head.Deployment != nil {
 		if g, ok := st.Gate(policy.GateDeploymentConfirmation); ok {
 			for _, c := range g.Checks {
-				if !c.OK && slices.Contains(recordChecks, c.Name) {
+				if !c.OK && slices.Contains(gate.RecordChecks, c.Name) {
 					rg.Problems = append(rg.Problems, fmt.Sprintf("%s: %s (%s)", c.File, c.Message, c.Clause))
 				}
 			}
