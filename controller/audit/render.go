@@ -136,7 +136,7 @@ func WriteVerify(w io.Writer, rep *VerifyReport, format string) error {
 		verdict = "VIOLATIONS"
 	}
 	if format == "md" {
-		fmt.Fprintf(&b, "# relgate audit verify: %s\n\n%d commit(s) on the first-parent history up to `%s`, %d evaluated against their parent's policy.\n\n",
+		fmt.Fprintf(&b, "# relgate audit verify: %s\n\n%d commit(s) on the first-parent history up to `%s`, %d evaluated.\n\n",
 			verdict, rep.Commits, rep.Tip, rep.Checked)
 		if len(rep.Violations) > 0 {
 			b.WriteString("| commit | rule | release | clause | violation |\n|---|---|---|---|---|\n")
@@ -146,7 +146,7 @@ func WriteVerify(w io.Writer, rep *VerifyReport, format string) error {
 			b.WriteString("\n")
 		}
 		for _, n := range rep.Notes {
-			fmt.Fprintf(&b, "- not evaluated: `%s`: %s\n", shortID(n.Commit), mdText(n.Message))
+			fmt.Fprintf(&b, "- note: `%s`: %s\n", shortID(n.Commit), mdText(n.Message))
 		}
 	} else {
 		fmt.Fprintf(&b, "relgate audit verify up to %s: %s (%d commits, %d evaluated, %d violation(s))\n",
@@ -159,7 +159,7 @@ func WriteVerify(w io.Writer, rep *VerifyReport, format string) error {
 			fmt.Fprintf(&b, "violation: commit %s (%s): %s%s: %s\n", shortID(v.Commit), v.Subject, v.Rule, clause, v.Message)
 		}
 		for _, n := range rep.Notes {
-			fmt.Fprintf(&b, "note: commit %s not evaluated: %s\n", shortID(n.Commit), n.Message)
+			fmt.Fprintf(&b, "note: commit %s: %s\n", shortID(n.Commit), n.Message)
 		}
 	}
 	_, err := io.WriteString(w, b.String())

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -16,6 +17,7 @@ import (
 type auditOptions struct {
 	repoFlags
 	rev, branch, since string
+	baseline, state    string
 	format             string
 	index              string
 	stats              bool
@@ -31,11 +33,13 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.rev, "rev", "HEAD", "audit REL: the history up to this `REV`")
 	fs.StringVar(&o.branch, "branch", "HEAD", "audit verify: the protected `BRANCH` (or any revision) whose first-parent history is walked")
 	fs.StringVar(&o.since, "since", "", "audit verify: start after this `REV` (default: the first commit)")
+	fs.StringVar(&o.baseline, "baseline", "", "audit verify: a commit `REV` the auditor trusts (the import of an older process): it and the history before it are not evaluated")
+	fs.StringVar(&o.state, "state", "", "audit verify: the `FILE` that keeps the tip verified, to find a rewritten branch (default: <git dir>/relgate/verified-<id>; - for none)")
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or md")
 	fs.StringVar(&o.index, "index", "", "history index cache `FILE` (default: <git dir>/relgate/index-v1; - for none)")
 	fs.BoolVar(&o.stats, "index-stats", false, "print what the history index did to standard error")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: relgate audit REL [DIR] [--rev REV] [--format text|json|md]\n       relgate audit verify [DIR] [--branch B] [--since REV] [--format text|json|md]")
+		fmt.Fprintln(stderr, "usage: relgate audit REL [DIR] [--rev REV] [--format text|json|md]\n       relgate audit verify [DIR] [--branch B] [--since REV] [--baseline REV] [--state FILE|-] [--format text|json|md]")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args, stderr)
@@ -95,15 +99,47 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 		}
 		return audit.WriteTimeline(stdout, tl, o.format)
 	}
-	var since plumbing.Hash
+	var vo audit.VerifyOptions
 	if o.since != "" {
-		if since, err = r.Resolve(o.since); err != nil {
+		if vo.Since, err = r.Resolve(o.since); err != nil {
 			return err
 		}
 	}
-	rep, err := audit.Verify(r, ix, tip, since)
+	if o.baseline != "" {
+		if vo.Baseline, err = r.Resolve(o.baseline); err != nil {
+			return err
+		}
+	}
+	state := o.state
+	if state == "" {
+		// A fixed revision (a commit id, main~2) cannot be rewritten: there
+		// is nothing to keep for it.
+		if ref := followedRef(r, o.branch); ref != "" {
+			state = audit.StatePath(r.GitDir(), ix.Prefix(), ref)
+		}
+	}
+	if state == "-" {
+		state = ""
+	}
+	if state != "" {
+		if vo.Previous, err = audit.ReadState(state); err != nil {
+			return err
+		}
+		vo.State = state
+	}
+	rep, err := audit.VerifyWith(r, ix, tip, vo)
 	if err != nil {
 		return err
+	}
+	// The record names the last tip verified, whatever the verdict: a branch
+	// rewritten after a failed run must still be found, and a failed run
+	// does not make its commits any less verified. It is not moved past a
+	// rewrite, though: the rewrite stays reported on every run until the
+	// auditor, having accounted for it, deletes the record.
+	if state != "" && !rewritten(rep) && vo.Previous != tip {
+		if err := audit.WriteState(state, tip); err != nil {
+			fmt.Fprintf(stderr, "relgate: warning: the verified tip was not recorded, so a later rewrite of the branch cannot be found: %v\n", err)
+		}
 	}
 	if err := audit.WriteVerify(stdout, rep, o.format); err != nil {
 		return err
@@ -112,4 +148,36 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 		return errFailed
 	}
 	return nil
+}
+
+func rewritten(rep *audit.VerifyReport) bool {
+	for _, v := range rep.Violations {
+		if v.Rule == audit.RuleHistoryRewritten {
+			return true
+		}
+	}
+	return false
+}
+
+// followedRef names the reference a revision follows, as git resolves a
+// name (HEAD to its branch; then refs/, tags, branches, remotes), so the
+// verified tip is kept per branch however it is spelled; "" for a revision
+// that is no reference (a commit id, main~2, a detached HEAD).
+func followedRef(r *gitrepo.Repo, rev string) string {
+	if rev == "HEAD" {
+		ref, err := r.Git.Reference(plumbing.HEAD, false)
+		if err != nil || ref.Type() != plumbing.SymbolicReference {
+			return ""
+		}
+		return ref.Target().String()
+	}
+	for _, name := range []string{rev, "refs/" + rev, "refs/tags/" + rev, "refs/heads/" + rev, "refs/remotes/" + rev, "refs/remotes/" + rev + "/HEAD"} {
+		if !strings.HasPrefix(name, "refs/") {
+			continue
+		}
+		if _, err := r.Git.Reference(plumbing.ReferenceName(name), true); err == nil {
+			return name
+		}
+	}
+	return ""
 }
