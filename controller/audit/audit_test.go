@@ -7,6 +7,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/relgate/relgate/controller/audit"
+	"github.com/relgate/relgate/controller/gen"
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 	"github.com/relgate/relgate/controller/history"
@@ -41,8 +42,10 @@ func open(t *testing.T, r *gitrepotest.Repo) (*gitrepo.Repo, *history.Index, plu
 // branch is found at its commit; a plan edit that asserts nothing is not.
 func TestVerifyDirectPush(t *testing.T) {
 	r := gitrepotest.New(t)
-	r.CopyDir(examples)
-	root := r.Commit("example", who("zhangwei"))
+	if err := gen.Replay(examples, r.Dir, gen.ReplayOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	root := strings.TrimSpace(r.GitCLI("rev-parse", "HEAD"))
 	r.Edit("releases/REL-2026-0043/plan.yaml", "purpose: ", "purpose: 补充。")
 	r.Commit("edit plan", who("wangfang"))
 	r.Write("releases/REL-2026-0043/deployment.yaml", strings.ReplaceAll(r.Read("releases/REL-2026-0041/deployment.yaml"), "REL-2026-0041", "REL-2026-0043"))

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/relgate/relgate/controller/audit"
+	"github.com/relgate/relgate/controller/gen"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 )
 
@@ -29,8 +30,9 @@ func person(login string) gitrepotest.Person {
 func auditRepo(t *testing.T) *gitrepotest.Repo {
 	t.Helper()
 	r := gitrepotest.New(t)
-	r.CopyDir(exampleDir)
-	r.Commit("example release repository", person("zhangwei"))
+	if err := gen.Replay(exampleDir, r.Dir, gen.ReplayOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	return r
 }
 

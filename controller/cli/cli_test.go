@@ -12,6 +12,7 @@ import (
 
 	"github.com/relgate/relgate/controller/cli"
 	"github.com/relgate/relgate/controller/finding"
+	"github.com/relgate/relgate/controller/gen"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 )
 
@@ -32,8 +33,11 @@ var gitrepoPerson = gitrepotest.Person{Name: "测试", Email: "test@example.cn"}
 func exampleRepo(t *testing.T) *gitrepotest.Repo {
 	t.Helper()
 	r := gitrepotest.New(t)
-	r.CopyDir(examples)
-	r.Commit("example release repository", gitrepotest.Person{Name: "张伟", Email: "zhangwei@grid-it.example.cn"})
+	// The lawful history a careful team would have: every document and
+	// approval committed by its person, every step merged as a pull request.
+	if err := gen.Replay(examples, r.Dir, gen.ReplayOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	return r
 }
 

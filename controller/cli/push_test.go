@@ -67,6 +67,7 @@ func bareRemote(t *testing.T) string {
 // TestReconcilePushFile pushes to a bare remote over file:// and is idempotent.
 func TestReconcilePushFile(t *testing.T) {
 	remote := bareRemote(t)
+	start := commitCount(t, remote)
 	mirror := filepath.Join(t.TempDir(), "mirror")
 	for i, want := range []string{"4 commit(s)", "nothing to do"} {
 		code, out := relgateProcess(t, nil, "reconcile", "--remote", "file://"+remote, "--branch", "main", "--mirror", mirror)
@@ -75,8 +76,8 @@ func TestReconcilePushFile(t *testing.T) {
 		}
 	}
 	gitCmd(t, remote, "fsck", "--strict")
-	if n := strings.Count(gitCmd(t, remote, "log", "--oneline", "main"), "\n"); n != 5 {
-		t.Errorf("remote has %d commits, want 5", n)
+	if n := commitCount(t, remote); n != start+4 {
+		t.Errorf("remote has %d commits, want %d", n, start+4)
 	}
 }
 
@@ -167,8 +168,10 @@ func TestReconcileConcurrent(t *testing.T) {
 	url := "file://" + remote
 	writer := filepath.Join(t.TempDir(), "writer")
 	gitCmd(t, ".", "clone", "-q", remote, writer)
-	gitCmd(t, writer, "config", "user.name", "王芳")
-	gitCmd(t, writer, "config", "user.email", "wangfang@grid-it.example.cn")
+	// The writer is lina, who approves none of these releases: whoever
+	// commits a document (a rebase commits again) may not approve it (R-4).
+	gitCmd(t, writer, "config", "user.name", "李娜")
+	gitCmd(t, writer, "config", "user.email", "lina@grid-it.example.cn")
 	var done atomic.Bool
 	var wg sync.WaitGroup
 	var runs [2]int
@@ -208,14 +211,15 @@ func TestReconcileConcurrent(t *testing.T) {
 			}
 			writeFile(t, filepath.Join(writer, "releases", id, name), strings.ReplaceAll(content, "REL-2026-0041", id))
 		}
+		// Each approval committed by its person, so that it counts.
+		gitCmd(t, writer, "add", "-A")
+		gitCmd(t, writer, "commit", "-q", "-m", id+": deployed")
 		for _, a := range [][]string{{"plan-review", "maxiaodong"}, {"plan-review", "hejun"}, {"plan-review", "xuhui"}, {"plan-review", "zhangwei"},
 			{"test-acceptance", "tangjing"}, {"go-live-approval", "zhangwei"}, {"deployment-confirmation", "wangfang"}, {"deployment-confirmation", "tangjing"}} {
-			if code, out, errs := run(t, "approve", id, a[0], "--as", a[1], "--repo", writer, "--now", "2026-10-18T09:00:00+08:00"); code != 0 {
+			if code, out, errs := run(t, "approve", id, a[0], "--as", a[1], "--repo", writer, "--now", "2026-10-18T09:00:00+08:00", "--commit"); code != 0 {
 				t.Fatalf("approve: %s%s", out, errs)
 			}
 		}
-		gitCmd(t, writer, "add", "-A")
-		gitCmd(t, writer, "commit", "-q", "-m", id+": deployed")
 		for attempt := 0; ; attempt++ {
 			cmd := exec.Command("git", "push", "-q", "origin", "main")
 			cmd.Dir = writer
@@ -246,7 +250,8 @@ func TestReconcileConcurrent(t *testing.T) {
 			}
 		}
 		if c := len(regexp.MustCompile(`release: `+id+`\n`).FindAllString(d5000, -1)); c != 1 {
-			t.Errorf("d5000-scada-frontend history names %s %d times", id, c)
+			_, st, _ := run(t, "status", id, final)
+			t.Errorf("d5000-scada-frontend history names %s %d times; status:\n%s", id, c, st)
 		}
 		if _, err := os.Stat(filepath.Join(final, "reports", "releases", id+".md")); err != nil {
 			t.Errorf("report of %s: %v", id, err)

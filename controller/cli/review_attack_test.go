@@ -168,7 +168,7 @@ func TestReviewAttack_BlackoutWindowLowercaseT(t *testing.T) {
 	r := prRepo(t, nil)
 	blackoutGoLive(t, r, "t")
 	code, _, text := gate(t, r)
-	wantBlocked(t, code, text, "process-approver from liuzhiqiang")
+	wantBlocked(t, code, text, "process-approver missing; who may give it: liuzhiqiang")
 }
 
 // A rejection of a repository gate (policy-change) on base is never read:
@@ -259,7 +259,7 @@ func TestReviewAttack_BlackoutWindowUppercaseT(t *testing.T) {
 	r := prRepo(t, nil)
 	blackoutGoLive(t, r, "T")
 	code, _, text := gate(t, r)
-	wantBlocked(t, code, text, "process-approver from liuzhiqiang")
+	wantBlocked(t, code, text, "process-approver missing; who may give it: liuzhiqiang")
 	approve(t, r, "REL-2026-0041", "go-live-approval", "--as", "liuzhiqiang", "--role", "process-approver")
 	// Go-live approval now passes; the edit of the confirmed release still
 	// needs its deployment confirmation again, which keeps the change blocked.
@@ -333,7 +333,7 @@ func TestReviewAttack_ReleaseApprovalAtRoot(t *testing.T) {
 	addGoLive(r)
 	r.Commit("move", who("zhangwei"))
 	code, _, text := gate(t, r)
-	wantBlocked(t, code, text, "release-owner from zhangwei")
+	wantBlocked(t, code, text, "release-owner missing; who may give it: zhangwei")
 }
 
 // An approval file in another case: logins are case-sensitive in the policy.
@@ -347,7 +347,7 @@ func TestReviewAttack_ApprovalLoginCase(t *testing.T) {
 	addGoLive(r)
 	r.Commit("case", who("zhangwei"))
 	code, _, text := gate(t, r)
-	wantBlocked(t, code, text, "release-owner from zhangwei")
+	wantBlocked(t, code, text, "release-owner missing; who may give it: zhangwei")
 }
 
 // A go-live plan that is a symlink to another release's.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relgate/relgate/controller/gen"
 	"github.com/relgate/relgate/controller/ghapi/ghapitest"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 	"github.com/relgate/relgate/controller/webhook"
@@ -80,8 +81,9 @@ func (l *lockedBuffer) String() string {
 // with SIGTERM.
 func TestServeGatesAndStopsOnSIGTERM(t *testing.T) {
 	repo := gitrepotest.New(t)
-	repo.CopyDir(serveExamples)
-	repo.Commit("examples", gitrepotest.Person{Name: "zhangwei", Email: "zhangwei@grid-it.example.cn"})
+	if err := gen.Replay(serveExamples, repo.Dir, gen.ReplayOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	// A local repository has no refs/pull/N/head: the pull request's head is a branch ref here.
 	repo.Checkout("pr", true)
 	repo.Write("releases/REL-2026-0043/plan.yaml", repo.Read("releases/REL-2026-0043/plan.yaml")+"# 补充\n")

@@ -10,6 +10,7 @@ import (
 // TestStatusExamples: each example release's derived state and what its next
 // gate misses, as text and as the JSON change management reads.
 func TestStatusExamples(t *testing.T) {
+	examples := exampleRepo(t).Dir
 	code, text, errs := run(t, "status", examples)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)

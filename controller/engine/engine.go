@@ -126,7 +126,11 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	if err != nil {
 		return nil, err
 	}
-	pr := evaluate.PullRequest{Base: baseSnap, Head: headSnap, Changed: changed, Provenance: ledger,
+	baseLedger, err := provenance.New(r, ix, base)
+	if err != nil {
+		return nil, err
+	}
+	pr := evaluate.PullRequest{Base: baseSnap, Head: headSnap, Changed: changed, Provenance: ledger, BaseProvenance: baseLedger,
 		Authors: opts.Authors, Extra: opts.Forge, Problems: problems}
 	return pr.Evaluate()
 }

@@ -20,7 +20,9 @@ import (
 type PullRequest struct {
 	Base, Head *loader.Snapshot
 	Changed    []string
-	Provenance Provenance
+	// Provenance attributes content over both lines of history (base and
+	// head); BaseProvenance over base's alone, for what base had achieved.
+	Provenance, BaseProvenance Provenance
 	// Authors are the pull request's authors (separation of duties).
 	Authors []string
 	// Extra are approvals from the forge (reviews), by release id ("" for the repository) and gate.
@@ -218,7 +220,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 	// there must still pass after the change (a confirmed deployment record
 	// cannot be rewritten without its confirmations).
 	if pr.Base.Releases[id] != nil {
-		was, err := Release(pol, pr.Base, id, Options{Provenance: opts.Provenance})
+		was, err := Release(pol, pr.Base, id, Options{Provenance: pr.BaseProvenance})
 		if err != nil {
 			return rg, err
 		}

@@ -18,12 +18,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/relgate/relgate/controller/cli"
-	"github.com/relgate/relgate/controller/docschema"
-	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/finding"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 	"github.com/relgate/relgate/controller/loader"
-	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/source"
 	"github.com/relgate/relgate/controller/validate"
 )
@@ -186,14 +183,12 @@ func checkReplay(t *testing.T, r *gitrepotest.Repo, src string, added []string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	schemaOK := schemaAcceptsRepositoryApprovals(t)
 	fs, err := validate.Check(snap)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range fs {
-		known := strings.HasPrefix(f.File, "approvals/"+policy.GateCMDBChange+".") || strings.HasPrefix(f.File, "approvals/"+policy.GateReviewChange+".")
-		if f.Severity == finding.Error && (schemaOK || !known) {
+		if f.Severity == finding.Error {
 			t.Errorf("validate: %s", f)
 		}
 	}
@@ -250,36 +245,11 @@ func checkReplay(t *testing.T, r *gitrepotest.Repo, src string, added []string) 
 		t.Fatalf("relgate audit verify: exit %d, %v\n%s%s", code, err, out.String(), errb.String())
 	}
 	for _, v := range rep.Violations {
-		if !schemaOK && v.Rule == "validation" && (strings.Contains(v.Message, "approvals/"+policy.GateCMDBChange+".") ||
-			strings.Contains(v.Message, "approvals/"+policy.GateReviewChange+".")) {
-			continue
-		}
 		t.Errorf("relgate audit verify: commit %.12s: %s: %s", v.Commit, v.Rule, v.Message)
 	}
-	if rep.Checked == 0 || schemaOK && code != 0 {
+	if rep.Checked == 0 || code != 0 {
 		t.Errorf("relgate audit verify: exit %d, %d commits evaluated\n%s", code, rep.Checked, errb.String())
 	}
-}
-
-// schemaAcceptsRepositoryApprovals reports whether the approval schema takes
-// an approval of each repository gate without a release, as validate wants
-// it. Until it does, the root approvals of cmdb-change and review-change that
-// Replay writes fail the schema, and checkReplay lets exactly those findings
-// pass; it stops doing so by itself once the schema is fixed.
-func schemaAcceptsRepositoryApprovals(t *testing.T) bool {
-	t.Helper()
-	set, err := docschema.Embedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range []string{policy.GateCMDBChange, policy.GateReviewChange} {
-		doc := "apiVersion: relgate.dev/v1\nkind: Approval\ngate: " + g + "\nperson: zhouhao\nrole: configuration-manager\n" +
-			"decision: approve\ndigest: sha256:" + strings.Repeat("0", 64) + "\nat: \"2026-09-01T10:00:00+08:00\"\n"
-		if _, probs := loader.Decode(set, document.KindApproval, []byte(doc)); len(probs) > 0 {
-			return false
-		}
-	}
-	return true
 }
 
 func TestReplayDeterministic(t *testing.T) {

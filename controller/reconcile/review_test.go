@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/relgate/relgate/controller/gen"
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 	"github.com/relgate/relgate/controller/reconcile"
@@ -26,8 +27,9 @@ import (
 func TestRemoteCredentialsStayOutOfErrors(t *testing.T) {
 	const token = "ghp_S3cretT0kenValue"
 	tr := gitrepotest.New(t)
-	tr.CopyDir("../../examples/release-repo")
-	tr.Commit("init", gitrepotest.Person{Name: "t", Email: "t@example.cn"})
+	if err := gen.Replay("../../examples/release-repo", tr.Dir, gen.ReplayOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	r, err := gitrepo.Open(tr.Dir)
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func TestPullRequestLifecycle(t *testing.T) {
 	wantContains(t, "opened summary", cr.Summary, "plan-review", "department-head (dispatch-automation)", "release-owner")
 	wantContains(t, "opened title", cr.Title, "blocked: REL-2026-0043 plan-review")
 	if !slices.ContainsFunc(cr.Annotations, func(a map[string]any) bool {
-		return a["path"] == rel43+"/release.yaml" && a["annotation_level"] == "failure" && strings.Contains(a["message"].(string), "release-owner from zhangwei")
+		return a["path"] == rel43+"/release.yaml" && a["annotation_level"] == "failure" && strings.Contains(a["message"].(string), "release-owner missing; who may give it: zhangwei")
 	}) {
 		t.Errorf("no failure annotation on %s/release.yaml: %v", rel43, cr.Annotations)
 	}

@@ -20,6 +20,7 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 
+	"github.com/relgate/relgate/controller/gen"
 	"github.com/relgate/relgate/controller/ghapi"
 	"github.com/relgate/relgate/controller/ghapi/ghapitest"
 	"github.com/relgate/relgate/controller/gitrepo"
@@ -150,8 +151,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	e := &env{t: t, writer: &fakeWriter{}, logs: &syncBuffer{}, waits: &waitLog{}}
 	e.work = gitrepotest.New(t)
-	e.work.CopyDir(examples)
-	e.work.Commit("example release repository", who("zhangwei"))
+	if err := gen.Replay(examples, e.work.Dir, gen.ReplayOptions{}); err != nil {
+		t.Fatal(err)
+	}
 	e.remote = filepath.Join(t.TempDir(), "releases.git")
 	if _, err := git.PlainInit(e.remote, true); err != nil {
 		t.Fatal(err)
