@@ -35,7 +35,8 @@ type Violation struct {
 	Subject string `json:"subject"`
 	// Rule names what was broken: gate:<id> (a step asserted without its
 	// gate, or a repository gate such as change-record), policy-change (R-7),
-	// stale-approval, unauthenticated-approval, validation, problem,
+	// stale-approval, uncounted-approval (self-approval, not in role when
+	// merged), unauthenticated-approval, validation, problem,
 	// unverifiable (the commit could not be evaluated), root-commit (a
 	// history that starts with governed files), foreign-root (a merge that
 	// brings in another history with governed files), history-rewritten (the
@@ -296,7 +297,14 @@ func (a *auditor) evaluate(c history.Commit, parent plumbing.Hash, v func(rule, 
 	}
 	for _, rg := range rep.Releases {
 		for _, p := range rg.Problems {
-			out = append(out, v("problem", rg.Release, "", p))
+			rule, clause := "problem", ""
+			switch {
+			case strings.Contains(p, "does not count (stale)"):
+				rule, clause = "stale-approval", "R-3.2"
+			case strings.Contains(p, "that this change adds does not count ("):
+				rule, clause = "uncounted-approval", "R-3.2"
+			}
+			out = append(out, v(rule, rg.Release, clause, p))
 		}
 		for _, g := range rg.Gates {
 			if !g.Passed {
@@ -308,13 +316,7 @@ func (a *auditor) evaluate(c history.Commit, parent plumbing.Hash, v func(rule, 
 			}
 		}
 	}
-	stale, err := a.staleApprovals(c.Hash, parent, rep)
-	if err != nil {
-		return nil, err
-	}
-	for _, s := range stale {
-		out = append(out, v("stale-approval", s.rel, "R-3.2", s.msg))
-	}
+
 	return out, nil
 }
 
@@ -733,58 +735,6 @@ func ioError(err error) bool {
 	var pack *packfile.Error
 	return errors.Is(err, plumbing.ErrObjectNotFound) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &pe) ||
 		errors.Is(err, zlib.ErrChecksum) || errors.Is(err, zlib.ErrHeader) || errors.As(err, &pack)
-}
-
-type staleApproval struct{ rel, msg string }
-
-// staleApprovals finds approval files the commit added or changed that were
-// stale when merged: bound to a digest the covered documents no longer had.
-func (a *auditor) staleApprovals(h, parent plumbing.Hash, rep *evaluate.GateReport) ([]staleApproval, error) {
-	pol, err := a.policy(parent)
-	if err != nil || pol == nil {
-		return nil, err
-	}
-	var out []staleApproval
-	for _, rg := range rep.Releases {
-		changes, err := history.DiffDir(a.r, a.prefix, parent, h, document.ReleaseDir(rg.Release)+"/"+document.ApprovalsDir)
-		if err != nil {
-			return nil, err
-		}
-		changed := map[string]bool{}
-		for _, fc := range changes {
-			if !fc.New.IsZero() {
-				changed[fc.Path] = true
-			}
-		}
-		if len(changed) == 0 {
-			continue
-		}
-		tree, err := a.r.TreeAt(h, a.prefix)
-		if err != nil {
-			return nil, err
-		}
-		snap, err := loader.LoadReleases(tree, []string{rg.Release})
-		if err != nil {
-			return nil, fmt.Errorf("read %s at %s: %w", document.ReleaseDir(rg.Release), h, err)
-		}
-		led, err := a.ledger(h)
-		if err != nil {
-			return nil, err
-		}
-		st, err := evaluate.Release(pol, snap, rg.Release, evaluate.Options{Provenance: led})
-		if err != nil {
-			return nil, fmt.Errorf("evaluate %s at %s: %w", rg.Release, h, err)
-		}
-		for _, g := range st.Gates {
-			for _, ig := range g.Ignored {
-				if ig.Reason == "stale" && changed[ig.File] {
-					out = append(out, staleApproval{rg.Release, fmt.Sprintf("%s: the approval of %s by %s was stale when merged: %s", ig.File, g.Gate, ig.Person, ig.Message)})
-				}
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].msg < out[j].msg })
-	return out, nil
 }
 
 // StatePath is the file that keeps the tip verified of ref for the release

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -123,7 +124,7 @@ func TestAuditVerify(t *testing.T) {
 				r.Edit(r43+"/plan.yaml", "purpose: ", "purpose: 补充。")
 				return r.Commit("edit plan", person("wangfang"))
 			}, rule: "unverifiable", want: "invalid relgate.yaml"},
-		{name: "attack: an approval stale when merged (plan edited in the same commit)",
+		{name: "attack: an approval and an edit of what it approves in one commit (R-4 self-approval)",
 			history: func(t *testing.T, r *gitrepotest.Repo) string {
 				code, out, errs := call(t, approveCmd, "REL-2026-0043", "plan-review", "--repo", r.Dir, "--as", "zhangwei", "--now", "2026-11-25T10:00:00+08:00")
 				if code != 0 {
@@ -131,6 +132,15 @@ func TestAuditVerify(t *testing.T) {
 				}
 				r.Edit(r43+"/plan.yaml", "purpose: ", "purpose: 改过。")
 				return r.Commit("approve and edit", person("zhangwei"))
+			}, rule: "uncounted-approval", want: "self-approval"},
+		{name: "attack: an approval stale when merged (the plan edited after it on the branch)",
+			history: func(t *testing.T, r *gitrepotest.Repo) string {
+				r.Checkout("pr", true)
+				approveAs(t, r, "REL-2026-0043", "plan-review", "zhangwei")
+				r.Edit(r43+"/plan.yaml", "purpose: ", "purpose: 改过。")
+				r.Commit("edit the plan after the approval", person("wangfang"))
+				r.Checkout("main", false)
+				return merge(r, "pr")
 			}, rule: "stale-approval", want: "plan-review.zhangwei.yaml"},
 		{name: "attack: an approval committed by someone else (unauthenticated)",
 			history: func(t *testing.T, r *gitrepotest.Repo) string {
@@ -251,7 +261,11 @@ func TestAuditTimeline(t *testing.T) {
 	for _, ev := range tl.Events {
 		subjects = append(subjects, ev.Subject)
 	}
-	want := []string{"example release repository", "edit plan", "REL-2026-0043: approve plan-review as department-head",
+	// The replayed history first: the CMDB item the release changes, its
+	// plan and its first approval, each merged as a pull request.
+	want := []string{"CMDB: 6 configuration items", "Merge pull request #1 from cmdb", "REL-2026-0043: release.yaml",
+		"REL-2026-0043: plan.yaml", "REL-2026-0043: plan-review approved by hejun (department-head)",
+		"Merge pull request #15 from REL-2026-0043/plan", "edit plan", "REL-2026-0043: approve plan-review as department-head",
 		"REL-2026-0043: approve plan-review as department-head",
 		"REL-2026-0043: approve plan-review as release-owner", "CMDB edit of the release's item", "retitle after review"}
 	if strings.Join(subjects, "\n") != strings.Join(want, "\n") {
@@ -269,7 +283,12 @@ func TestAuditTimeline(t *testing.T) {
 	if e.Author.Login != "wangfang" || e.Signature != audit.SigUnsigned {
 		t.Errorf("plan edit author/signature: %+v %s", e.Author, e.Signature)
 	}
-	ap := tl.Events[4]
+	var ap audit.Event
+	for _, ev := range tl.Events {
+		if ev.Subject == "REL-2026-0043: approve plan-review as release-owner" {
+			ap = ev
+		}
+	}
 	if len(ap.Changes) != 1 || ap.Changes[0].Gate != "plan-review" || ap.Changes[0].Person != "zhangwei" || ap.Changes[0].Action != "added" {
 		t.Errorf("approval change: %+v", ap.Changes)
 	}
@@ -323,19 +342,20 @@ func TestAuditIndexReuse(t *testing.T) {
 		}
 		return errs
 	}
-	if s := stats(); !strings.Contains(s, "2 commits, 2 scanned") || !strings.Contains(s, `rebuilt="missing"`) {
+	n := strings.Count(r.GitCLI("rev-list", "HEAD"), "\n")
+	if s := stats(); !strings.Contains(s, fmt.Sprintf("%d commits, %d scanned", n, n)) || !strings.Contains(s, `rebuilt="missing"`) {
 		t.Errorf("first run: %s", s)
 	}
-	if s := stats(); !strings.Contains(s, "2 commits, 0 scanned, loaded=true") {
+	if s := stats(); !strings.Contains(s, fmt.Sprintf("%d commits, 0 scanned, loaded=true", n)) {
 		t.Errorf("second run: %s", s)
 	}
 	r.Edit(r43+"/plan.yaml", "purpose: ", "purpose: 二。")
 	r.Commit("two", person("wangfang"))
-	if s := stats(); !strings.Contains(s, "3 commits, 1 scanned, loaded=true") {
+	if s := stats(); !strings.Contains(s, fmt.Sprintf("%d commits, 1 scanned, loaded=true", n+1)) {
 		t.Errorf("after a commit: %s", s)
 	}
 	r.Write(".git/relgate/index-v1", "garbage")
-	if s := stats(); !strings.Contains(s, "3 commits, 3 scanned") || !strings.Contains(s, "corrupt") {
+	if s := stats(); !strings.Contains(s, fmt.Sprintf("%d commits, %d scanned", n+1, n+1)) || !strings.Contains(s, "corrupt") {
 		t.Errorf("corrupt cache: %s", s)
 	}
 }
@@ -446,7 +466,7 @@ func TestAuditSubfolder(t *testing.T) {
 		}
 	}
 	r.Write("README.md", "the larger repository\n")
-	r.Commit("add the release repository", person("zhangwei"))
+	imported := r.Commit("add the release repository", person("zhangwei"))
 	r.Edit("ops/release-repo/"+r43+"/plan.yaml", "purpose: ", "purpose: 补充。")
 	edit := r.Commit("edit plan", person("wangfang"))
 	code, out, errs := call(t, auditCmd, "REL-2026-0043", sub, "--format", "json")
@@ -460,8 +480,13 @@ func TestAuditSubfolder(t *testing.T) {
 	if len(tl.Events) != 2 || tl.Events[1].Commit != edit || tl.Events[1].Changes[0].Path != r43+"/plan.yaml" {
 		t.Errorf("timeline in a subfolder: %s", out)
 	}
-	if code, out, _ := call(t, auditCmd, "verify", sub); code != 0 {
-		t.Errorf("verify in a subfolder: exit %d\n%s", code, out)
+	// The commit that brings the release repository in with its documents
+	// is an import: trusted only when the auditor names it.
+	if code, out, _ := call(t, auditCmd, "verify", sub, "--state", "-"); code != 1 || !strings.Contains(out, "root-commit") {
+		t.Errorf("verify in a subfolder, import not named: exit %d, want 1 with root-commit\n%s", code, out)
+	}
+	if code, out, _ := call(t, auditCmd, "verify", sub, "--baseline", imported, "--state", "-"); code != 0 {
+		t.Errorf("verify in a subfolder from the import: exit %d\n%s", code, out)
 	}
 }
 

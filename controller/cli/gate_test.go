@@ -288,8 +288,10 @@ func TestGateSignedApprovals(t *testing.T) {
 	maKey, maPub := gitrepotest.NewKey(t, "马晓东", "maxiaodong@grid-it.example.cn")
 	zwKey, zwPub := gitrepotest.NewKey(t, "张伟", "zhangwei@grid-it.example.cn")
 	evilKey, _ := gitrepotest.NewKey(t, "张伟", "zhangwei@grid-it.example.cn")
+	hjKey, hjPub := gitrepotest.NewKey(t, "何军", "hejun@grid-it.example.cn")
 	base := func(r *gitrepotest.Repo) {
 		r.Edit("relgate.yaml", "trustCommitAuthor: true", "trustCommitAuthor: false")
+		r.Edit("relgate.yaml", "    email: hejun@grid-it.example.cn\n", "    email: hejun@grid-it.example.cn\n    signingKeys:\n      - |\n"+indent(hjPub, "        "))
 		r.Edit("relgate.yaml", "    email: maxiaodong@grid-it.example.cn\n", "    email: maxiaodong@grid-it.example.cn\n    signingKeys:\n      - |\n"+indent(maPub, "        "))
 		r.Edit("relgate.yaml", "    email: zhangwei@grid-it.example.cn\n", "    email: zhangwei@grid-it.example.cn\n    signingKeys:\n      - |\n"+indent(zwPub, "        "))
 	}
@@ -308,6 +310,9 @@ func TestGateSignedApprovals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			r := prRepo(t, base)
+			// Once signatures are required, hejun's earlier unsigned approval
+			// no longer counts: he signs it again.
+			approve(t, r, "REL-2026-0043", "plan-review", "--as", "hejun", "--sign-key", writeKey(t, hjKey))
 			keyFile := writeKey(t, maKey)
 			approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong", "--sign-key", keyFile)
 			switch {
@@ -389,8 +394,10 @@ func TestGateSSHSignedApprovals(t *testing.T) {
 	_, maPub, maPriv := gitrepotest.NewSSHKey(t)
 	_, zwPub, zwPriv := gitrepotest.NewSSHKey(t)
 	_, _, evilPriv := gitrepotest.NewSSHKey(t)
+	_, hjPub, hjPriv := gitrepotest.NewSSHKey(t)
 	base := func(r *gitrepotest.Repo) {
 		r.Edit("relgate.yaml", "trustCommitAuthor: true", "trustCommitAuthor: false")
+		r.Edit("relgate.yaml", "    email: hejun@grid-it.example.cn\n", "    email: hejun@grid-it.example.cn\n    signingKeys:\n      - "+hjPub+"\n")
 		r.Edit("relgate.yaml", "    email: maxiaodong@grid-it.example.cn\n", "    email: maxiaodong@grid-it.example.cn\n    signingKeys:\n      - "+maPub+"\n")
 		r.Edit("relgate.yaml", "    email: zhangwei@grid-it.example.cn\n", "    email: zhangwei@grid-it.example.cn\n    signingKeys:\n      - "+zwPub+"\n")
 	}
@@ -408,6 +415,7 @@ func TestGateSSHSignedApprovals(t *testing.T) {
 	}{{"both signed with their SSH keys", zwPriv, true}, {"attack: zhangwei's approval signed with another SSH key", evilPriv, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := prRepo(t, base)
+			approve(t, r, "REL-2026-0043", "plan-review", "--as", "hejun", "--sign-key", keyFile(hjPriv))
 			approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong", "--sign-key", keyFile(maPriv))
 			approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--sign-key", keyFile(tc.zwKey))
 			addGoLive(r)

@@ -24,7 +24,7 @@ const exampleNow = "2026-11-25T12:00:00+08:00"
 func TestReportGolden(t *testing.T) {
 	for _, lang := range quarter.Languages {
 		for _, format := range []string{"md", "html", "svg", "json"} {
-			code, out, errs := call(t, reportCmd, "quarter", "2026Q4", exampleDir, "--no-cache", "--now", exampleNow, "--lang", lang, "--format", format)
+			code, out, errs := call(t, reportCmd, "quarter", "2026Q4", auditRepo(t).Dir, "--rev", "HEAD", "--no-cache", "--now", exampleNow, "--lang", lang, "--format", format)
 			if code != 0 {
 				t.Fatalf("exit %d: %s", code, errs)
 			}
@@ -80,7 +80,7 @@ func TestReportRevEqualsWorkTree(t *testing.T) {
 func TestReportOut(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "2026Q4.en.md")
-	if code, _, errs := call(t, reportCmd, "quarter", "2026Q4", exampleDir, "--no-cache", "--now", exampleNow, "--lang", "en", "--out", out); code != 0 {
+	if code, _, errs := call(t, reportCmd, "quarter", "2026Q4", auditRepo(t).Dir, "--rev", "HEAD", "--no-cache", "--now", exampleNow, "--lang", "en", "--out", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	for _, f := range []string{"2026Q4.en.md", "2026Q4.en.svg"} {

@@ -192,6 +192,16 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 		return rg, err
 	}
 	rg.State = st.State
+	// An approval the change adds must count: one that is stale, a
+	// self-approval or out of role when it lands would stand in history as
+	// if it meant something. Unauthenticated ones are refused above.
+	for _, g := range st.Gates {
+		for _, ig := range g.Ignored {
+			if slices.Contains(pr.Changed, ig.File) && ig.Reason != "unauthenticated" && ig.Reason != "not-required" {
+				rg.Problems = append(rg.Problems, fmt.Sprintf("%s: the approval of %s by %s that this change adds does not count (%s): %s", ig.File, g.Gate, ig.Person, ig.Reason, ig.Message))
+			}
+		}
+	}
 	head := pr.Head.Releases[id]
 	if head == nil {
 		rg.Problems = append(rg.Problems, "the change deletes release "+id+"; releases are never deleted (R-3.2)")

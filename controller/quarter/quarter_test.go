@@ -12,7 +12,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/relgate/relgate/controller/evaluate"
+	"github.com/relgate/relgate/controller/gen"
+	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/quarter"
 	"github.com/relgate/relgate/controller/source"
 )
@@ -79,9 +84,23 @@ func TestParseAndOf(t *testing.T) {
 	}
 }
 
+// fixture is a repository loaded for a report: its snapshot and the
+// provenance that attributes its approvals.
+type fixture struct {
+	snap *loader.Snapshot
+	prov evaluate.Provenance
+	rev  string
+}
+
+func (f fixture) opts(now time.Time) quarter.Options {
+	return quarter.Options{Now: now, Provenance: f.prov, Revision: f.rev}
+}
+
 // repo copies the example repository to a temporary directory, applies
-// edits (path → function of the old content) and loads it.
-func repo(t *testing.T, edits map[string]func(string) string) *loader.Snapshot {
+// edits (path → function of the old content), replays it as the lawful
+// history a team would have (gen.Replay) and loads it at HEAD. A copy that
+// cannot be replayed (no policy) is loaded from disk, with no history.
+func repo(t *testing.T, edits map[string]func(string) string) fixture {
 	t.Helper()
 	dir := t.TempDir()
 	err := filepath.WalkDir(examples, func(p string, d fs.DirEntry, err error) error {
@@ -115,11 +134,42 @@ func repo(t *testing.T, edits map[string]func(string) string) *loader.Snapshot {
 			t.Fatal(err)
 		}
 	}
-	snap, err := loader.LoadAll(source.Dir{Root: dir}, loader.Options{})
+	return load(t, dir)
+}
+
+// load replays dir into a new git repository and loads it at HEAD.
+func load(t *testing.T, dir string) fixture {
+	t.Helper()
+	g := gitrepotest.New(t)
+	if err := gen.Replay(dir, g.Dir, gen.ReplayOptions{}); err != nil {
+		snap, err := loader.LoadAll(source.Dir{Root: dir}, loader.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fixture{snap: snap}
+	}
+	r, err := gitrepo.Open(g.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return snap
+	t.Cleanup(func() { r.Close() })
+	head, err := r.Resolve("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := r.TreeAt(head, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap, err := loader.LoadAll(tree, loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	led, err := provenance.Open(r, "", head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixture{snap: snap, prov: led, rev: head.String()}
 }
 
 func replace(old, new string) func(string) string {
@@ -137,19 +187,17 @@ func q4(t *testing.T) quarter.Quarter {
 // TestGolden renders the example repository's 2026Q4 report in every
 // language and format and compares it with testdata/ (refresh with -update).
 func TestGolden(t *testing.T) {
-	snap, err := loader.LoadAll(source.Dir{Root: examples}, loader.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := load(t, examples)
+	snap := f.snap
 	for _, lang := range quarter.Languages {
 		for _, format := range quarter.Formats {
 			name := filepath.Base(quarter.Path(q4(t), lang, format))
 			t.Run(name, func(t *testing.T) {
-				got, err := quarter.Render(snap, q4(t), lang, format, quarter.Options{Now: now})
+				got, err := quarter.Render(snap, q4(t), lang, format, f.opts(now))
 				if err != nil {
 					t.Fatal(err)
 				}
-				again, err := quarter.Render(snap, q4(t), lang, format, quarter.Options{Now: now})
+				again, err := quarter.Render(snap, q4(t), lang, format, f.opts(now))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -258,8 +306,8 @@ actions:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			snap := repo(t, tc.edits)
-			r, err := quarter.Compute(snap, q4(t), quarter.Options{Now: tc.now})
+			f := repo(t, tc.edits)
+			r, err := quarter.Compute(f.snap, q4(t), f.opts(tc.now))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,8 +315,8 @@ actions:
 		})
 	}
 	t.Run("the next quarter", func(t *testing.T) {
-		snap := repo(t, map[string]func(string) string{"releases/REL-2026-0041/deployment.yaml": replace(`finishedAt: "2026-10-18T02:40:00+08:00"`, `finishedAt: "2027-01-01T00:10:00+08:00"`)})
-		r, err := quarter.Compute(snap, quarter.Quarter{Year: 2027, Q: 1}, quarter.Options{})
+		f := repo(t, map[string]func(string) string{"releases/REL-2026-0041/deployment.yaml": replace(`finishedAt: "2026-10-18T02:40:00+08:00"`, `finishedAt: "2027-01-01T00:10:00+08:00"`)})
+		r, err := quarter.Compute(f.snap, quarter.Quarter{Year: 2027, Q: 1}, f.opts(time.Time{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -287,15 +335,15 @@ func want(t *testing.T, what string, pairs ...any) {
 }
 
 func TestErrors(t *testing.T) {
-	snap := repo(t, map[string]func(string) string{"relgate.yaml": replace("successRateTarget: 95", "successRateTarget: 95\n  success: sometimes")})
+	snap := repo(t, map[string]func(string) string{"relgate.yaml": replace("successRateTarget: 95", "successRateTarget: 95\n  success: sometimes")}).snap
 	if _, err := quarter.Compute(snap, q4(t), quarter.Options{}); err == nil || !strings.Contains(err.Error(), "relgate.yaml") {
 		t.Errorf("invalid kpi.success: %v", err)
 	}
-	snap = repo(t, map[string]func(string) string{"relgate.yaml": nil})
+	snap = repo(t, map[string]func(string) string{"relgate.yaml": nil}).snap
 	if _, err := quarter.Compute(snap, q4(t), quarter.Options{}); err == nil || !strings.Contains(err.Error(), "relgate.yaml") {
 		t.Errorf("no policy: %v", err)
 	}
-	good := repo(t, nil)
+	good := repo(t, nil).snap
 	if _, err := quarter.Render(good, q4(t), "fr", "md", quarter.Options{}); err == nil {
 		t.Error("language fr accepted")
 	}
