@@ -181,6 +181,9 @@ type auditor struct {
 	r      *gitrepo.Repo
 	prefix string
 	ix     *history.Index
+	// head, in verify, is the commit a first-parent commit is evaluated up
+	// to: itself, or the last of the bot's records of its reviews.
+	head plumbing.Hash
 	// policies by commit, statuses by commit (of the one release audited).
 	policies map[plumbing.Hash]*policy.Policy
 	states   map[plumbing.Hash]releaseState

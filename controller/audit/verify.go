@@ -27,6 +27,7 @@ import (
 	"github.com/relgate/relgate/controller/history"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
+	"github.com/relgate/relgate/controller/provenance"
 )
 
 // Violation is one rule a commit on the branch broke.
@@ -162,6 +163,7 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 		}
 	}
 	lin := &lineage{ix: ix, r: r}
+	recorded := map[plumbing.Hash]bool{}
 	for i, c := range chain {
 		if i < start {
 			continue
@@ -174,12 +176,36 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 			}
 			continue
 		}
+		if recorded[c.Hash] {
+			if err := lin.add(c); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		// The bot records a merged pull request's reviews as approval files in
+		// commits after the merge (its other write-back may come between):
+		// they are part of the change the merge lands, and it is judged with
+		// them.
+		records, err := a.records(chain, i)
+		if err != nil {
+			return nil, err
+		}
+		a.head = c.Hash
+		if len(records) > 0 {
+			a.head = records[len(records)-1]
+		}
 		vs, notes, err := a.verifyCommit(c, lin, opts.Baseline)
+		a.head = plumbing.ZeroHash
 		if err != nil {
 			return nil, err
 		}
 		if err := lin.add(c); err != nil {
 			return nil, err
+		}
+		for _, h := range records {
+			recorded[h] = true
+			rep.Checked++
+			rep.Notes = append(rep.Notes, Note{Commit: h.String(), Message: "the bot's record of reviews of merge " + short(c.Hash.String()) + ": evaluated with the merge"})
 		}
 		rep.Checked++
 		for _, n := range notes {
@@ -265,7 +291,11 @@ func (a *auditor) evaluate(c history.Commit, parent plumbing.Hash, v func(rule, 
 	if a.cache == nil {
 		a.cache = loader.NewMemoryCache()
 	}
-	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, c.Hash, engine.ChangeOptions{Cache: a.cache, Index: a.ix})
+	head := c.Hash
+	if !a.head.IsZero() {
+		head = a.head
+	}
+	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, head, engine.ChangeOptions{Cache: a.cache, Index: a.ix})
 	if err != nil {
 		return nil, err
 	}
@@ -805,4 +835,74 @@ func short(s string) string {
 		return s[:12]
 	}
 	return s
+}
+
+// records finds the bot's records of the reviews of the merge chain[i]:
+// among the bot's commits that follow the merge on the first-parent chain
+// (its write-back), those that change approval files only, each naming as
+// its forge head commit a commit the merge brought in. The scan stops at the
+// first commit the bot did not make.
+func (a *auditor) records(chain []history.Commit, i int) ([]plumbing.Hash, error) {
+	c := chain[i]
+	if len(c.Parents) < 2 {
+		return nil, nil
+	}
+	pol, err := a.policy(c.Parents[0])
+	if err != nil || pol == nil {
+		return nil, err
+	}
+	heads := map[string]bool{}
+	for _, p := range c.Parents[1:] {
+		heads[p.String()] = true
+	}
+	var out []plumbing.Hash
+	for j := i + 1; j < len(chain); j++ {
+		rc := chain[j]
+		co, err := a.r.Git.CommitObject(rc.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("read commit %s: %w", rc.Hash, err)
+		}
+		if len(co.ParentHashes) != 1 || !evaluate.ByBot(pol, provenance.FromCommit(co)) {
+			break
+		}
+		ok, err := a.recordOf(rc.Hash, co.ParentHashes[0], heads)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, rc.Hash)
+		}
+	}
+	return out, nil
+}
+
+// recordOf reports whether commit h changes approval files only, each
+// recorded from a review of one of heads.
+func (a *auditor) recordOf(h, parent plumbing.Hash, heads map[string]bool) (bool, error) {
+	paths, err := a.r.ChangedPaths(parent, h, a.prefix)
+	if err != nil || len(paths) == 0 {
+		return false, err
+	}
+	tree, err := a.r.TreeAt(h, a.prefix)
+	if err != nil {
+		return false, err
+	}
+	snap, err := loader.LoadReleases(tree, evaluate.TouchedReleases(paths))
+	if err != nil {
+		return false, err
+	}
+	if err := snap.Include(paths); err != nil {
+		return false, err
+	}
+	for _, p := range paths {
+		d := snap.Doc(p)
+		if d == nil {
+			return false, nil
+		}
+		ap, ok := d.Value.(*document.Approval)
+		if !ok || ap.Forge == nil || !heads[ap.Forge.HeadCommit] {
+			return false, nil
+		}
+	}
+	return true, nil
 }

@@ -262,3 +262,6 @@ func (l *Ledger) Origin(p string, blob source.BlobID) (Origin, error) {
 	}
 	return o, nil
 }
+
+// FromCommit describes a commit read elsewhere.
+func FromCommit(c *object.Commit) *Commit { return wrap(c) }

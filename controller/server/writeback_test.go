@@ -6,7 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/relgate/relgate/controller/audit"
 	"github.com/relgate/relgate/controller/ghapi/ghapitest"
+	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/history"
 )
 
 // TestMergeLandsApprovalRecords runs the server with relgate's own
@@ -56,5 +61,37 @@ func TestMergeLandsApprovalRecords(t *testing.T) {
 	}
 	if out, err := exec.Command("git", "-C", e.remote, "fsck", "--strict").CombinedOutput(); err != nil {
 		t.Errorf("fsck: %v\n%s", err, out)
+	}
+	// The lawful flow passes audit verify: the merge is judged together with
+	// the bot's records of the reviews that gated it.
+	verifyRemote(t, e.remote)
+}
+
+// verifyRemote runs audit verify over the remote's main and fails the test on
+// any violation.
+func verifyRemote(t *testing.T, remote string) {
+	t.Helper()
+	r, err := gitrepo.Open(remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tip, err := r.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, _, err := history.Open(r, "", []plumbing.Hash{tip}, history.Options{CachePath: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(r, ix, tip, plumbing.ZeroHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range rep.Violations {
+		t.Errorf("audit verify: commit %.12s (%s): %s: %s", v.Commit, v.Subject, v.Rule, v.Message)
+	}
+	if rep.Checked == 0 {
+		t.Errorf("audit verify evaluated nothing: %+v", rep)
 	}
 }
