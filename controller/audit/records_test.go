@@ -16,7 +16,6 @@ import (
 	"github.com/relgate/relgate/controller/source"
 )
 
-
 // TestVerifyMergeWithReviewRecords: the server's lawful flow — a pull request
 // approved by GitHub reviews is merged, then the bot records the reviews as
 // approval files (its other write-back may come between) — passes verify,
