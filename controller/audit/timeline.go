@@ -302,11 +302,13 @@ func signature(c *object.Commit, pol *policy.Policy) (string, string) {
 	if pol == nil {
 		return SigUnverifiable, ""
 	}
-	p, ok := pol.PersonByEmail(c.Author.Email)
+	p, ok := pol.PersonByEmailFold(c.Author.Email)
 	if !ok || len(p.SigningKeys) == 0 {
 		return SigUnverifiable, ""
 	}
-	if _, err := c.Verify(strings.Join(p.SigningKeys, "\n")); err != nil {
+	// OpenPGP or SSH, whichever the commit carries: the same check that
+	// authenticates approvals (gitrepo.VerifyCommit).
+	if !gitrepo.VerifyCommit(c, p.SigningKeys) {
 		return SigBad, ""
 	}
 	return SigVerified, p.Login
