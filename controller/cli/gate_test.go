@@ -124,7 +124,7 @@ func TestGateScenarios(t *testing.T) {
 				r.Edit(rel43+"/plan.yaml", "purpose: ", "purpose: 临时加一个步骤。")
 				addGoLive(r)
 				r.Commit("edit plan after approval", who("wangfang"))
-			}, want: []string{"stale", "maxiaodong", "zhangwei", "they changed after the approval"}},
+			}, want: []string{"stale", "maxiaodong", "zhangwei", "changed after the approval: plan.yaml in"}},
 		{name: "attack: the plan's author approves their own plan",
 			base: func(r *gitrepotest.Repo) {
 				r.Edit("relgate.yaml", "  release-owner:\n    - zhangwei", "  release-owner:\n    - zhangwei\n    - wangfang")

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/relgate/relgate/controller/digest"
 	"github.com/relgate/relgate/controller/document"
@@ -30,6 +31,8 @@ import (
 type Provenance interface {
 	Origin(path string, blob source.BlobID) (provenance.Origin, error)
 	Changes(path string) ([]provenance.Change, error)
+	// Since lists the changes to path that commit did not contain.
+	Since(path, commit string) ([]provenance.Change, error)
 }
 
 // NoHistory is the provenance of documents outside any git repository:
@@ -43,6 +46,9 @@ func (NoHistory) Origin(p string, _ source.BlobID) (provenance.Origin, error) {
 
 // Changes implements Provenance.
 func (NoHistory) Changes(string) ([]provenance.Change, error) { return nil, nil }
+
+// Since implements Provenance.
+func (NoHistory) Since(string, string) ([]provenance.Change, error) { return nil, nil }
 
 // Authenticate says whether the commits that gave a document its content
 // vouch for the person it speaks for: a commit signed by a key the policy
@@ -112,6 +118,13 @@ func Digest(t source.Tree, release string, g policy.Gate) (string, string, error
 	return digest.Compute(t, release, document.ReleaseDir(release), g.ID, covers)
 }
 
+func coveredFiles(g policy.Gate) []string {
+	if len(g.Covers) > 0 {
+		return g.Covers
+	}
+	return allReleaseFiles()
+}
+
 func allReleaseFiles() []string {
 	var out []string
 	for n := range document.ReleaseFiles {
@@ -169,6 +182,19 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 		if err != nil {
 			return gate.Status{}, err
 		}
+		if g, ok := pol.Gate(a.FileGate); ok && v.Commit != "" && v.Digest != in.Digests[g.ID] {
+			// Which covered document changed since the approval, for the
+			// message of a stale approval.
+			for _, f := range coveredFiles(g) {
+				later, err := prov.Since(document.ReleaseDir(id)+"/"+f, v.Commit)
+				if err != nil {
+					return gate.Status{}, err
+				}
+				if len(later) > 0 {
+					v.ChangedSince = append(v.ChangedSince, f+" in "+later[len(later)-1].Commit.Short())
+				}
+			}
+		}
 		in.Votes[a.FileGate] = append(in.Votes[a.FileGate], v)
 	}
 	for g, vs := range opts.Extra {
@@ -188,6 +214,8 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 		}
 		if _, problem := Authenticate(pol, o, r.Closure.ClosedBy, false); problem != "" {
 			in.ClosureProblem = problem
+		} else if len(o.Commits) > 0 {
+			in.ClosureProblem = afterCommit("closure.yaml", r.Closure.ClosedAt, o.Commits[0])
 		}
 	}
 	_, err = snap.Tree.Stat(gate.ReportPath(id))
@@ -218,8 +246,25 @@ func Vote(pol *policy.Policy, prov Provenance, a *loader.Approval) (gate.Vote, e
 	v.AuthVia, v.AuthProblem = Authenticate(pol, o, a.FilePerson, a.Forge != nil)
 	if len(o.Commits) > 0 {
 		v.Commit = o.Commits[0].ID
+		v.DateProblem = afterCommit("the approval", a.At, o.Commits[0])
 	}
 	return v, nil
+}
+
+// ClockSkew is how far a document's own date may run ahead of the commit
+// that adds it (clocks differ) before it counts as dated in the future.
+const ClockSkew = 15 * time.Minute
+
+// afterCommit says what is wrong when a document claims a time later than
+// the commit that adds it: nobody approves, confirms or closes after
+// committing it, so the date is false, or the commit's is.
+func afterCommit(what, at string, c *provenance.Commit) string {
+	t, err := document.ParseTime(at)
+	if err != nil || c.When.IsZero() || !t.After(c.When.Add(ClockSkew)) {
+		return ""
+	}
+	return fmt.Sprintf("%s is dated %s, after commit %s that adds it (%s): it cannot have been given after it was committed",
+		what, at, c.Short(), c.When.Format(time.RFC3339))
 }
 
 // Edits names, per release file, everyone who authored or committed a change

@@ -35,6 +35,12 @@ type Vote struct {
 	AuthProblem string `json:"authProblem,omitempty"`
 	// Commit is the commit that gave the approval its content, when known.
 	Commit string `json:"commit,omitempty"`
+	// DateProblem says why the approval's date cannot be true (dated after
+	// the commit that adds it); empty when it can.
+	DateProblem string `json:"dateProblem,omitempty"`
+	// ChangedSince names the covered documents changed after the approval
+	// ("plan.yaml in 1a2b3c4d5e6f"), when history says.
+	ChangedSince []string `json:"changedSince,omitempty"`
 }
 
 // Edit is one person's change to a release file, found in git history.
@@ -111,7 +117,7 @@ type Ignored struct {
 	Person string `json:"person"`
 	Role   string `json:"role"`
 	File   string `json:"file,omitempty"`
-	// Reason is one of stale, not-in-role, self-approval, unauthenticated, wrong-release, not-required.
+	// Reason is one of stale, not-in-role, self-approval, unauthenticated, misdated, wrong-release, not-required.
 	Reason  string `json:"reason"`
 	Message string `json:"message"`
 }
@@ -521,13 +527,23 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 			ig("unauthenticated", v.AuthProblem)
 			continue
 		}
+		if v.DateProblem != "" && v.Decision != document.DecisionReject {
+			// A false date never turns a rejection into nothing.
+			ig("misdated", v.DateProblem)
+			continue
+		}
+		if d := e.in.Release.Deployment; g.ID == policy.GateDeploymentConfirmation && d != nil && v.Decision != document.DecisionReject && earlier(v.At, d.FinishedAt) {
+			ig("misdated", fmt.Sprintf("it confirms, at %s, a deployment that finished at %s: a deployment is confirmed after it finished (R-5.1.8)", v.At, d.FinishedAt))
+			continue
+		}
 		idx := -1
 		for i, q := range expanded {
 			if q.Role == v.Role && slices.Contains(q.Eligible, v.Person) && (idx < 0 || len(expanded[i].Approved) < expanded[i].Need && len(expanded[idx].Approved) >= expanded[idx].Need) {
 				idx = i
 			}
 		}
-		if v.Decision == document.DecisionReject && (idx >= 0 || e.holds(v.Person, v.Role)) {
+		required := slices.ContainsFunc(reqs, func(q document.Requirement) bool { return q.Role == v.Role })
+		if v.Decision == document.DecisionReject && (idx >= 0 || required && e.holds(v.Person, v.Role)) {
 			// A rejection stands until its author withdraws it: editing the
 			// documents does not shed it, nor does changing the release's
 			// departments or people, nor separation of duties.
@@ -554,7 +570,11 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 			continue
 		}
 		if v.Digest != digest {
-			ig("stale", fmt.Sprintf("approved %s, but the covered documents now digest to %s: they changed after the approval", short(v.Digest), short(digest)))
+			what := "they changed after the approval"
+			if len(v.ChangedSince) > 0 {
+				what = "changed after the approval: " + strings.Join(v.ChangedSince, ", ")
+			}
+			ig("stale", fmt.Sprintf("approved %s, but the covered documents now digest to %s: %s", short(v.Digest), short(digest), what))
 			continue
 		}
 		if used[v.Person] {
@@ -601,6 +621,14 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 // department.
 func (e *evaluator) holds(person, role string) bool {
 	return e.in.Policy.HasRole(person, role)
+}
+
+// earlier reports whether time a is before time b; unreadable times are not
+// compared (validate reports them).
+func earlier(a, b string) bool {
+	ta, err1 := document.ParseTime(a)
+	tb, err2 := document.ParseTime(b)
+	return err1 == nil && err2 == nil && ta.Before(tb)
 }
 
 func short(d string) string {

@@ -73,6 +73,14 @@ func TestPlanReview(t *testing.T) {
 			{Person: "head1", Role: "department-head", Decision: "reject", Digest: d}}, false, nil, nil, true},
 		{"copied from another release", []gate.Vote{{Person: "owner", Role: "release-owner", Decision: "approve", Digest: d, Release: "REL-2026-0002"}},
 			false, []string{"", "", ""}, []string{"wrong-release"}, false},
+		{"R-3.2 an approval dated after the commit that adds it", []gate.Vote{vote("head1", "department-head", d), vote("head2", "department-head", d),
+			{Person: "owner", Role: "release-owner", Decision: "approve", Digest: d, AuthVia: "signature", DateProblem: "dated after its commit"}},
+			false, []string{"head1", "head2", ""}, []string{"misdated"}, false},
+		{"R-3.2 a misdated rejection still blocks", []gate.Vote{vote("head1", "department-head", d), vote("head2", "department-head", d), vote("owner", "release-owner", d),
+			{Person: "head1", Role: "department-head", Decision: "reject", Digest: d, AuthVia: "signature", DateProblem: "dated after its commit"}}, false, nil, nil, true},
+		{"a rejection in a role the gate does not require blocks nothing", []gate.Vote{vote("head1", "department-head", d),
+			vote("head2", "department-head", d), vote("owner", "release-owner", d),
+			{Person: "gm", Role: "process-approver", Decision: "reject", Digest: d, AuthVia: "signature"}}, true, nil, []string{"not-required"}, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,6 +150,29 @@ func TestBlackoutNeedsProcessApprover(t *testing.T) {
 		}
 		if diff := cmp.Diff(tc.roles, roles); diff != "" {
 			t.Errorf("window %s (-want +got):\n%s", tc.window, diff)
+		}
+	}
+}
+
+// TestRejectionSurvivesReleaseEdits, a head's rejection still blocks
+// after the release drops their department; the message says why.
+func TestRejectionSurvivesReleaseEdits(t *testing.T) {
+	const d = "sha256:current"
+	rel := release("2026-12-01T22:00:00+08:00")
+	rel.Release.Departments = []string{"d1"} // d2 removed after head2 rejected
+	st, err := gate.Evaluate(gate.Input{Policy: testPolicy(t), Release: rel, Lookup: lookup{}, Digests: map[string]string{"plan-review": d},
+		Votes: map[string][]gate.Vote{"plan-review": {vote("head1", "department-head", d), vote("owner", "release-owner", d),
+			{Person: "head2", Role: "department-head", Decision: "reject", Digest: d, AuthVia: "signature"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := st.Gate("plan-review")
+	if g.Passed || len(g.Rejections) != 1 || g.Rejections[0].Note == "" {
+		t.Fatalf("passed %v, rejections %+v", g.Passed, g.Rejections)
+	}
+	for _, ig := range g.Ignored {
+		if ig.Person == "head2" {
+			t.Errorf("head2's rejection reported as %s", ig.Reason)
 		}
 	}
 }

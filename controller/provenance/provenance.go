@@ -265,3 +265,20 @@ func (l *Ledger) Origin(p string, blob source.BlobID) (Origin, error) {
 
 // FromCommit describes a commit read elsewhere.
 func FromCommit(c *object.Commit) *Commit { return wrap(c) }
+
+// Since returns the changes to p that the commit did not already contain:
+// made after it, or on another line of history.
+func (l *Ledger) Since(p, commit string) ([]Change, error) {
+	changes, err := l.Changes(p)
+	if err != nil {
+		return nil, err
+	}
+	at := plumbing.NewHash(commit)
+	var out []Change
+	for _, c := range changes {
+		if !l.ix.IsAncestor(plumbing.NewHash(c.Commit.ID), at) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}

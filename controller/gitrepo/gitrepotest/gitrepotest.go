@@ -47,7 +47,7 @@ func New(t testing.TB) *Repo {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Repo{t: t, Dir: dir, Git: r, tick: time.Date(2026, 10, 1, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))}
+	return &Repo{t: t, Dir: dir, Git: r, tick: time.Date(2026, 11, 26, 9, 0, 0, 0, time.FixedZone("CST", 8*3600))}
 }
 
 // CopyDir copies a directory tree (the example repository) into the work tree.
