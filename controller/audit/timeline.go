@@ -24,6 +24,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gate"
 	"github.com/relgate/relgate/controller/gitrepo"
@@ -340,6 +341,16 @@ func (a *auditor) policy(h plumbing.Hash) (*policy.Policy, error) {
 			pol = nil // an unloadable timezone: treat as no valid policy
 		}
 	}
+	if pol != nil {
+		// The policy in force: one pushed past its gate vouches for nothing.
+		if inForce, _, err := engine.PolicyInForce(a.r, a.prefix, a.ix, h); err == nil {
+			pol = inForce
+		} else if ioError(err) {
+			return nil, err
+		} else {
+			pol = nil
+		}
+	}
 	a.policies[h] = pol
 	return pol, nil
 }
@@ -370,18 +381,20 @@ func (a *auditor) state(h plumbing.Hash, rel string) (releaseState, error) {
 	}
 	var st gate.Status
 	evaluated := false
-	if snap.Policy != nil {
-		if pol, err := policy.New(snap.Policy); err == nil {
-			led, err := a.ledger(h)
-			if err != nil {
-				return out, err
-			}
-			if st, err = evaluate.Release(pol, snap, rel, evaluate.Options{Provenance: led}); err != nil {
-				return out, fmt.Errorf("evaluate %s at %s: %w", rel, h, err)
-			}
-			evaluated = true
-			out.state = st.State
+	pol, err := a.policy(h)
+	if err != nil {
+		return out, err
+	}
+	if pol != nil {
+		led, err := a.ledger(h)
+		if err != nil {
+			return out, err
 		}
+		if st, err = evaluate.Release(pol, snap, rel, evaluate.Options{Provenance: led}); err != nil {
+			return out, fmt.Errorf("evaluate %s at %s: %w", rel, h, err)
+		}
+		evaluated = true
+		out.state = st.State
 	}
 	for _, ap := range r.Approvals {
 		as := ApprovalState{Path: ap.Doc.Path, Gate: ap.FileGate, Person: ap.FilePerson, Status: "not-evaluated"}

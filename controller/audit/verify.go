@@ -337,7 +337,7 @@ func (a *auditor) evaluate(c history.Commit, parent plumbing.Hash, v func(rule, 
 			out = append(out, v(rule, rg.Release, clause, p))
 		}
 		for _, g := range rg.Gates {
-			if !g.Passed {
+			if !g.Passed && !slices.Contains(rg.Withdrawn, g.Gate) {
 				msg, err := a.asserted(c.Hash, parent, pol, rg.Release, g)
 				if err != nil {
 					return nil, err

@@ -424,6 +424,10 @@ func TestAuditSignatures(t *testing.T) {
 	lines := strings.Split(strings.TrimRight(pub, "\n"), "\n")
 	r.Edit("relgate.yaml", "    email: wangfang@grid-it.example.cn\n",
 		"    email: wangfang@grid-it.example.cn\n    signingKeys:\n      - |\n        "+strings.Join(lines, "\n        ")+"\n")
+	// A lawful policy change: the process approver approves it.
+	if code, out, errs := call(t, approveCmd, "policy-change", "--repo", r.Dir, "--as", "liuzhiqiang", "--now", "2026-11-25T10:00:00+08:00"); code != 0 {
+		t.Fatalf("approve policy-change: %s%s", out, errs)
+	}
 	r.Commit("wangfang's key", person("liuzhiqiang"))
 	signer := person("wangfang")
 	signer.Key = key

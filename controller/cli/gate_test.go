@@ -26,16 +26,30 @@ func prRepo(t *testing.T, base func(r *gitrepotest.Repo)) *gitrepotest.Repo {
 	r := exampleRepo(t)
 	if base != nil {
 		base(r)
-		// The process approver changes the policy; the release manager of
-		// REL-2026-0043 (who approves nothing of it) changes anything else.
-		by := "liuzhiqiang"
-		if st := strings.TrimSpace(r.GitCLI("status", "--porcelain")); st != "M relgate.yaml" {
-			by = "wangfang"
+		commitPolicy(t, r)
+		// The release manager of REL-2026-0043 (who approves nothing of it)
+		// changes anything else.
+		if st := strings.TrimSpace(r.GitCLI("status", "--porcelain")); st != "" {
+			r.Commit("base for the test", who("wangfang"))
 		}
-		r.Commit("base for the test", who(by))
 	}
 	r.Checkout("pr", true)
 	return r
+}
+
+// commitPolicy commits a change of relgate.yaml in the work tree lawfully, if
+// there is one: the process approver approves it (policy-change, R-7) and
+// commits both, so that it is the policy in force.
+func commitPolicy(t *testing.T, r *gitrepotest.Repo) {
+	t.Helper()
+	if !strings.Contains(r.GitCLI("status", "--porcelain", "relgate.yaml"), "relgate.yaml") {
+		return
+	}
+	if code, out, errs := run(t, "approve", "policy-change", "--repo", r.Dir, "--as", "liuzhiqiang", "--now", "2026-11-25T10:00:00+08:00"); code != 0 {
+		t.Fatalf("approve policy-change: %s%s", out, errs)
+	}
+	r.GitCLI("add", "relgate.yaml", "approvals")
+	r.GitCLI("-c", "user.name=刘志强", "-c", "user.email=liuzhiqiang@grid-it.example.cn", "commit", "-q", "-m", "policy change for the test")
 }
 
 // approve records an approval through the CLI, committed by the approver.

@@ -10,9 +10,12 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/source"
 )
@@ -125,31 +128,67 @@ func parseNow(s string) (time.Time, error) {
 	return t, nil
 }
 
-// openProvenance attributes the documents of tree, read from dir, to the
+// gitHistory is what a command that reads documents learns from git: who made
+// them (provenance) and which policy is in force.
+type gitHistory struct {
+	prov evaluate.Provenance
+	// pol is the policy in force at the commit read (nil: none could be
+	// found, so the snapshot's relgate.yaml applies, with nothing attributed).
+	pol      *policy.Policy
+	warnings []string
+	close    func()
+}
+
+// openHistory attributes the documents of tree, read from dir, to the
 // commits that made them: the history up to tree's commit, or up to HEAD for
-// a work tree (whose uncommitted files no commit vouches for). Outside a git
-// repository, or before its first commit, nothing is attributed.
-func openProvenance(dir string, tree source.Tree) (evaluate.Provenance, func(), error) {
+// a work tree (whose uncommitted files no commit vouches for), and finds the
+// policy in force there (engine.PolicyInForce). Outside a git repository,
+// or before its first commit, nothing is attributed.
+func openHistory(dir string, tree source.Tree) (*gitHistory, error) {
+	none := &gitHistory{prov: evaluate.NoHistory{}, close: func() {}}
 	r, err := gitrepo.Open(dir)
 	if err != nil {
-		return evaluate.NoHistory{}, func() {}, nil
+		return none, nil
 	}
 	prefix, err := r.Prefix(dir)
 	if err != nil {
 		r.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	var tip plumbing.Hash
 	if gt, ok := tree.(*gitrepo.Tree); ok {
 		tip = gt.Commit()
 	} else if tip, err = r.Resolve("HEAD"); err != nil {
 		r.Close()
-		return evaluate.NoHistory{}, func() {}, nil
+		return none, nil
 	}
 	led, err := provenance.Open(r, prefix, tip)
 	if err != nil {
 		r.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return led, func() { r.Close() }, nil
+	h := &gitHistory{prov: led, close: func() { r.Close() }}
+	if t, err := r.TreeAt(tip, prefix); err == nil {
+		if _, err := t.Stat(document.PolicyPath); err == nil {
+			if h.pol, h.warnings, err = engine.PolicyInForce(r, prefix, led.Index(), tip); err != nil {
+				r.Close()
+				return nil, err
+			}
+		}
+	}
+	return h, nil
+}
+
+// policy is the policy in force, or the snapshot's when none was found,
+// with the warnings to show.
+func (h *gitHistory) policy(snap *loader.Snapshot) (*policy.Policy, []string, error) {
+	pol, warnings, err := loadPolicy(snap)
+	if err != nil || h.pol == nil {
+		return pol, warnings, err
+	}
+	warnings = nil
+	if h.pol.TrustCommitAuthor {
+		warnings = append(warnings, "the policy trusts commit authorship (trustCommitAuthor): approvals are unauthenticated")
+	}
+	return h.pol, append(warnings, h.warnings...), nil
 }

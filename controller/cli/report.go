@@ -85,12 +85,12 @@ func runReport(args []string, stdout, stderr io.Writer) error {
 	if gt, ok := tree.(*gitrepo.Tree); ok {
 		opts.Revision = gt.Commit().String()
 	}
-	prov, closeProv, err := openProvenance(dir, tree)
+	gh, err := openHistory(dir, tree)
 	if err != nil {
 		return err
 	}
-	defer closeProv()
-	opts.Provenance = prov
+	defer gh.close()
+	opts.Provenance, opts.Policy = gh.prov, gh.pol
 	rep, err := quarter.Compute(snap, q, opts)
 	if err != nil {
 		return err

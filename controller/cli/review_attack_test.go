@@ -38,7 +38,7 @@ func signedRepo(t *testing.T) signedSetup {
 	zwKey, zwPub := gitrepotest.NewKey(t, "张伟", "zhangwei@grid-it.example.cn")
 	r := exampleRepo(t)
 	signedPolicy(r, maPub, zwPub)
-	r.Commit("signatures required", who("liuzhiqiang"))
+	commitPolicy(t, r)
 	return signedSetup{r: r, maFile: writeKey(t, maKey), zwFile: writeKey(t, zwKey)}
 }
 
@@ -177,7 +177,7 @@ func TestReviewAttack_BlackoutWindowLowercaseT(t *testing.T) {
 func TestReviewAttack_BaseRejectionOfPolicyChangeIgnored(t *testing.T) {
 	r := exampleRepo(t)
 	r.Edit("relgate.yaml", "  process-approver:\n    - liuzhiqiang", "  process-approver:\n    - liuzhiqiang\n    - hejun")
-	r.Commit("two process approvers", who("liuzhiqiang"))
+	commitPolicy(t, r)
 	// liuzhiqiang rejects the proposal maxChangesPerRelease: 2, recorded on main.
 	r.Edit("relgate.yaml", "maxChangesPerRelease: 3", "maxChangesPerRelease: 2")
 	_, d, errs := run(t, "digest", "policy-change", r.Dir)
@@ -207,7 +207,7 @@ func TestReviewAttack_CosmeticEditShedsRejection(t *testing.T) {
 	r := exampleRepo(t)
 	r.Edit("relgate.yaml", "blackoutWindows:", "gates:\n  - id: security-review\n    before: plan-review\n    requires: [{role: security-officer, count: 1}]\n    covers: [plan.yaml]\nblackoutWindows:")
 	r.Edit("relgate.yaml", "  process-approver:", "  security-officer:\n    - xuhui\n    - huangli\n  process-approver:")
-	r.Commit("security review", who("liuzhiqiang"))
+	commitPolicy(t, r)
 	approve(t, r, "REL-2026-0043", "security-review", "--as", "xuhui", "--reject", "--comment", "备份方案不完整")
 	r.Checkout("pr", true)
 	r.Edit(rel43+"/plan.yaml", "purpose: ", "purpose:  ")

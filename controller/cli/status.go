@@ -55,7 +55,12 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pol, warnings, err := loadPolicy(snap)
+	gh, err := openHistory(dir, tree)
+	if err != nil {
+		return err
+	}
+	defer gh.close()
+	pol, warnings, err := gh.policy(snap)
 	if err != nil {
 		return err
 	}
@@ -63,14 +68,9 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if rel != "" && snap.Releases[rel] == nil {
 		return usagef("release %s does not exist at %s", rel, tree.Name())
 	}
-	prov, closeProv, err := openProvenance(dir, tree)
-	if err != nil {
-		return err
-	}
-	defer closeProv()
 	var out []gate.Status
 	for _, id := range ids {
-		st, err := evaluate.Release(pol, snap, id, evaluate.Options{Provenance: prov})
+		st, err := evaluate.Release(pol, snap, id, evaluate.Options{Provenance: gh.prov})
 		if err != nil {
 			return err
 		}

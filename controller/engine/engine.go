@@ -15,6 +15,7 @@ import (
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/history"
 	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/source"
 )
@@ -130,7 +131,15 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	if err != nil {
 		return nil, err
 	}
+	var pol *policy.Policy
+	var warnings []string
+	if baseSnap.Policy != nil {
+		if pol, warnings, err = PolicyInForce(r, prefix, ix, base); err != nil {
+			return nil, err
+		}
+	}
 	pr := evaluate.PullRequest{Base: baseSnap, Head: headSnap, Changed: changed, Provenance: ledger, BaseProvenance: baseLedger,
+		Policy: pol, PolicyWarnings: warnings,
 		Authors: opts.Authors, Extra: opts.Forge, Problems: problems}
 	return pr.Evaluate()
 }

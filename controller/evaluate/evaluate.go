@@ -218,10 +218,19 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 			in.ClosureProblem = afterCommit("closure.yaml", r.Closure.ClosedAt, o.Commits[0])
 		}
 	}
-	_, err = snap.Tree.Stat(gate.ReportPath(id))
+	rep, err := snap.Tree.Stat(gate.ReportPath(id))
 	switch {
 	case err == nil:
-		in.ReportPresent = true
+		// The release report is the bot's: one written by anyone else is no
+		// report.
+		byBot, err := madeByBot(pol, prov, rep.Path, rep.ID, false)
+		if err != nil {
+			return gate.Status{}, err
+		}
+		in.ReportPresent = byBot
+		if !byBot {
+			in.ReportProblem = "the release report " + rep.Path + " was not written by relgate (the bot " + pol.Bot.Email + "); relgate reconcile writes it"
+		}
 	case !errors.Is(err, fs.ErrNotExist):
 		return gate.Status{}, err
 	}
@@ -281,21 +290,39 @@ func Edits(pol *policy.Policy, prov Provenance, r *loader.Release) (map[string][
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		changes, err := prov.Changes(document.ReleaseDir(r.ID) + "/" + n)
+		p := document.ReleaseDir(r.ID) + "/" + n
+		changes, err := prov.Changes(p)
 		if err != nil {
 			return nil, nil, err
 		}
 		for _, c := range changes {
 			author, ok := pol.PersonByEmailFold(c.Commit.AuthorEmail)
 			if ok {
-				delete(unattributed, n)
 				edits[n] = appendEdit(edits[n], gate.Edit{Person: author.Login, Commit: c.Commit.ID, As: "authored"})
-			} else {
-				unattributed[n] = fmt.Sprintf("%s was last changed by commit %s, whose author %s is not a person of the policy; a person of the policy must commit it before it can be approved",
-					n, c.Commit.Short(), c.Commit.AuthorEmail)
 			}
 			if committer, ok := pol.PersonByEmailFold(c.Commit.CommitterEmail); ok && (author == nil || committer.Login != author.Login) {
 				edits[n] = appendEdit(edits[n], gate.Edit{Person: committer.Login, Commit: c.Commit.ID, As: "committed"})
+			}
+		}
+		// Whoever made the present content must be someone the policy knows:
+		// the commits that gave it, found by reachability (never by the
+		// order history was read in).
+		d := r.Files[n]
+		if d == nil || len(changes) == 0 {
+			continue
+		}
+		o, err := prov.Origin(p, d.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if o.Problem != "" {
+			unattributed[n] = fmt.Sprintf("%s cannot be attributed to a commit (%s); a person of the policy must commit it before it can be approved", n, o.Problem)
+			continue
+		}
+		for _, c := range o.Commits {
+			if _, ok := pol.PersonByEmailFold(c.AuthorEmail); !ok {
+				unattributed[n] = fmt.Sprintf("%s was last changed by commit %s, whose author %s is not a person of the policy; a person of the policy must commit it before it can be approved",
+					n, c.Short(), c.AuthorEmail)
 			}
 		}
 	}

@@ -29,6 +29,10 @@ type PullRequest struct {
 	Extra map[string]map[string][]gate.Vote
 	// Problems found by the caller (a conflict with base, say).
 	Problems []string
+	// Policy is the policy in force at base (engine.PolicyInForce), with
+	// what to warn of; nil means base's relgate.yaml as it stands.
+	Policy         *policy.Policy
+	PolicyWarnings []string
 }
 
 // ReleaseGates is one touched release's evaluation.
@@ -40,6 +44,9 @@ type ReleaseGates struct {
 	Passed   bool          `json:"passed"`
 	Gates    []gate.Result `json:"gates"`
 	Problems []string      `json:"problems,omitempty"`
+	// Withdrawn are required gates that fail only because the change records
+	// rejections by their authors, which never blocks a change.
+	Withdrawn []string `json:"withdrawn,omitempty"`
 }
 
 // GateReport is the result of a pull request's evaluation; its JSON shape is stable.
@@ -63,13 +70,17 @@ type GateReport struct {
 func (pr PullRequest) Evaluate() (*GateReport, error) {
 	rep := &GateReport{APIVersion: document.APIVersion, Kind: "GateReport", Base: pr.Base.Tree.Name(), Head: pr.Head.Tree.Name(),
 		Warnings: []string{}, Findings: []finding.Finding{}, Releases: []ReleaseGates{}}
-	if pr.Base.Policy == nil {
-		return nil, fmt.Errorf("the base revision has no valid %s; fix the protected branch first", document.PolicyPath)
+	pol := pr.Policy
+	if pol == nil {
+		if pr.Base.Policy == nil {
+			return nil, fmt.Errorf("the base revision has no valid %s; fix the protected branch first", document.PolicyPath)
+		}
+		var err error
+		if pol, err = policy.New(pr.Base.Policy); err != nil {
+			return nil, fmt.Errorf("base %s: %w", document.PolicyPath, err)
+		}
 	}
-	pol, err := policy.New(pr.Base.Policy)
-	if err != nil {
-		return nil, fmt.Errorf("base %s: %w", document.PolicyPath, err)
-	}
+	rep.Warnings = append(rep.Warnings, pr.PolicyWarnings...)
 	if pol.TrustCommitAuthor {
 		rep.Warnings = append(rep.Warnings, "the base policy trusts commit authorship (trustCommitAuthor): approvals are unauthenticated")
 	}
@@ -276,10 +287,54 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 		}
 	}
 	rg.Passed = len(rg.Problems) == 0
-	for _, g := range rg.Gates {
+	for i, g := range rg.Gates {
+		if !g.Passed && pr.withdrawal(id, g) {
+			// A person may always withdraw their decision: a change that only
+			// records rejections by their own authors merges, and the release
+			// is back in the state its approvals give it (R-3.2).
+			rg.Gates[i].Checks = append(rg.Gates[i].Checks, gate.Check{Name: "withdrawn", Clause: "R-3.2", OK: true,
+				Message: "the change only records a rejection by its author, which is always allowed; the release waits for this gate again"})
+			rg.Withdrawn = append(rg.Withdrawn, g.Gate)
+			continue
+		}
 		rg.Passed = rg.Passed && g.Passed
 	}
 	return rg, nil
+}
+
+// withdrawal reports whether a gate fails only because the change records
+// rejections of it by their authors (authenticated, since unauthenticated
+// approval files are refused) and touches no other document of the release.
+func (pr PullRequest) withdrawal(id string, g gate.Result) bool {
+	dir := document.ReleaseDir(id) + "/"
+	added := 0
+	for _, j := range g.Rejections {
+		if slices.Contains(pr.Changed, j.File) {
+			added++
+		}
+	}
+	if added == 0 {
+		return false
+	}
+	for _, p := range pr.Changed {
+		if !strings.HasPrefix(p, dir) {
+			continue
+		}
+		a := pr.Head.Doc(p)
+		ap, ok := approvalOf(a)
+		if !ok || ap.Decision != document.DecisionReject {
+			return false // a document, or an approval, changed too
+		}
+	}
+	return true
+}
+
+func approvalOf(d *loader.Doc) (*document.Approval, bool) {
+	if d == nil {
+		return nil, false
+	}
+	a, ok := d.Value.(*document.Approval)
+	return a, ok
 }
 
 // policyLogins maps logins to the policy's spelling, ignoring case.

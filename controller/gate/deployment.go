@@ -10,9 +10,10 @@ import (
 
 // Names of the deployment-confirmation checks that judge the record itself.
 const (
-	checkDeployedAsTested = "deployed-as-tested"
-	checkDeployedComplete = "deployed-complete"
-	checkRollback         = "rollback-carried-out"
+	checkDeployedAsTested  = "deployed-as-tested"
+	checkDeployedComplete  = "deployed-complete"
+	checkRollback          = "rollback-carried-out"
+	checkRestoredAsPlanned = "restored-as-planned"
 )
 
 // RecordChecks are the names of the deployment-confirmation checks that must
@@ -21,7 +22,7 @@ const (
 // everything the release installs, and a failure records its
 // rollback. No confirmation can make a wrong record right, so the
 // pull-request evaluation blocks a change whose record fails one of them.
-var RecordChecks = []string{checkDeployedAsTested, checkDeployedComplete, checkRollback}
+var RecordChecks = []string{checkDeployedAsTested, checkDeployedComplete, checkRollback, checkRestoredAsPlanned}
 
 // deploymentChecks: the deployment record says what happened, what
 // reached production was tested, and a failure records its rollback
@@ -42,8 +43,35 @@ func (e *evaluator) deploymentChecks() []Check {
 		out = append(out, Check{Name: checkRollback, Clause: "R-5.1.2", OK: ok, File: c.File, Field: "rollback",
 			Message: ifElse(ok, "the rollback plan was carried out and the surrounding systems were told",
 				"a failed deployment records that the rollback plan was carried out (rollback.executed) and the surrounding systems were told (rollback.surroundingSystemsNotified)")})
+		if d.Rollback != nil {
+			out = append(out, e.restoredAsPlanned(d, c.File))
+		}
 	}
 	return out
+}
+
+// restoredAsPlanned: a rollback restores the versions its plan names, and
+// nothing else: the rollback plan is what was reviewed, and what it
+// restores becomes the CMDB's record.
+func (e *evaluator) restoredAsPlanned(d *document.Deployment, file string) Check {
+	c := Check{Name: checkRestoredAsPlanned, Clause: "R-5.1.2, R-3.4", File: file, Field: "rollback.restored"}
+	var planned []document.VersionRef
+	if p := e.in.Release.Plan; p != nil {
+		planned = p.Rollback.RestoreVersions
+	}
+	var off []string
+	for _, v := range d.Rollback.Restored {
+		if !slices.ContainsFunc(planned, func(p document.VersionRef) bool {
+			return p.Item == v.Item && p.Version == v.Version && (p.Digest == "" || v.Digest == "" || p.Digest == v.Digest)
+		}) {
+			off = append(off, v.Item+" "+v.Version)
+		}
+	}
+	c.OK = len(off) == 0
+	c.Message = ifElse(c.OK, "the rollback restored the versions its plan names",
+		"the rollback restored versions its plan (plan.yaml rollback.restoreVersions) does not name: "+strings.Join(off, ", ")+
+			"; restore what the reviewed rollback plan says, or record and report what was really restored")
+	return c
 }
 
 // deployedAsTested: every version the record says reached production is one

@@ -66,8 +66,10 @@ type Input struct {
 	// Votes maps a gate id to its recorded decisions.
 	Votes  map[string][]Vote
 	Lookup Lookup
-	// ReportPresent says the release report exists (closure, R-5.1.11).
+	// ReportPresent says the release report exists, written by the bot
+	// (closure, R-5.1.11); ReportProblem says why one that exists does not count.
 	ReportPresent bool
+	ReportProblem string
 	// Authors are forge logins that count as authors of everything in the
 	// change under review (the pull request's author), for separation of duties.
 	Authors []string
@@ -846,7 +848,7 @@ func (e *evaluator) closureChecks() []Check {
 		out = append(out, e.cmdbCheck(d))
 	}
 	out = append(out, Check{Name: "release-report", Clause: "R-5.1.11", OK: e.in.ReportPresent, File: ReportPath(r.ID),
-		Message: ifElse(e.in.ReportPresent, "the release report is present", "the release report "+ReportPath(r.ID)+" is missing; relgate reconcile writes it")})
+		Message: ifElse(e.in.ReportPresent, "the release report is present", ifElse(e.in.ReportProblem != "", e.in.ReportProblem, "the release report "+ReportPath(r.ID)+" is missing; relgate reconcile writes it"))})
 	return out
 }
 

@@ -30,7 +30,9 @@ type Commit struct {
 	// When is the committer's date: what the commit claims, used only to
 	// compare with the dates written in documents, never to order commits.
 	When time.Time
-	c    *object.Commit
+	// Parents are the commit's parents' ids.
+	Parents []string
+	c       *object.Commit
 }
 
 // Short is the commit id as messages show it.
@@ -190,8 +192,12 @@ func (l *Ledger) Changes(p string) ([]Change, error) {
 }
 
 func wrap(c *object.Commit) *Commit {
-	return &Commit{ID: c.Hash.String(), AuthorName: c.Author.Name, AuthorEmail: c.Author.Email,
+	out := &Commit{ID: c.Hash.String(), AuthorName: c.Author.Name, AuthorEmail: c.Author.Email,
 		CommitterEmail: c.Committer.Email, When: c.Committer.When, c: c}
+	for _, p := range c.ParentHashes {
+		out.Parents = append(out.Parents, p.String())
+	}
+	return out
 }
 
 // Origin finds the commits that gave p the content blob. The content counts

@@ -46,6 +46,9 @@ type Options struct {
 	// Provenance attributes the documents to the commits that made them;
 	// without it no approval counts, so no release has passed a gate.
 	Provenance evaluate.Provenance
+	// Policy is the policy in force (engine.PolicyInForce); nil means the
+	// snapshot's relgate.yaml.
+	Policy *policy.Policy
 }
 
 // Report is the quarterly report's content; its JSON shape is stable.
@@ -176,6 +179,9 @@ func Compute(snap *loader.Snapshot, q Quarter, opts Options) (*Report, error) {
 	pol, err := policy.New(snap.Policy)
 	if err != nil {
 		return nil, fmt.Errorf("%s at %s: %w", document.PolicyPath, snap.Tree.Name(), err)
+	}
+	if opts.Policy != nil {
+		pol = opts.Policy
 	}
 	c := &computer{snap: snap, pol: pol, loc: pol.Location, status: map[string]gate.Status{}, prov: opts.Provenance}
 	success := pol.KPI.Success

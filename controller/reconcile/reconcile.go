@@ -24,6 +24,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 
+	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
@@ -196,6 +197,11 @@ func commitWrites(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Option
 	}
 	led, err := provenance.Open(r, prefix, tip)
 	if err != nil {
+		return nil, tip, nil, err
+	}
+	// The policy in force, not relgate.yaml as it stands: one pushed past its
+	// gate vouches for nothing.
+	if pol, _, err = engine.PolicyInForce(r, prefix, led.Index(), tip); err != nil {
 		return nil, tip, nil, err
 	}
 	writes, err := writeback.Plan(snap, pol, writeback.Options{Lang: opts.Lang, Now: opts.Now(), Provenance: led})

@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gate"
 	"github.com/relgate/relgate/controller/gitrepo"
@@ -78,6 +79,12 @@ func (s *Server) branch() (*branchState, error) {
 		if err != nil {
 			return err
 		}
+		pol, inForce, err := engine.PolicyInForce(r, s.cfg.Prefix, led.Index(), ref.Hash())
+		if err != nil {
+			return err
+		}
+		st.policy = pol
+		st.warnings = append(st.warnings, inForce...)
 		for _, id := range snap.ReleaseIDs() {
 			gs, err := evaluate.Release(pol, snap, id, evaluate.Options{Provenance: led})
 			if err != nil {

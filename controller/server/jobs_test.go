@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
+	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/schedule"
+	"github.com/relgate/relgate/controller/source"
 )
 
 func TestScheduledJobs(t *testing.T) {
@@ -145,6 +148,7 @@ func TestScheduleStartsFromThePolicy(t *testing.T) {
 	}
 	// A push that changes the policy's schedule restarts the jobs with it.
 	e.work.Edit("relgate.yaml", `reconcile: "*/5 * * * *"`, `reconcile: "*/7 * * * *"`)
+	approvePolicy(t, e.work)
 	e.work.Commit("schedule", who("liuzhiqiang"))
 	e.push("refs/heads/main:refs/heads/main")
 	e.deliver("push", pushEvent(t, "refs/heads/main"))
@@ -155,6 +159,7 @@ func TestScheduleStartsFromThePolicy(t *testing.T) {
 	})
 	// A schedule that does not parse leaves the running one in place.
 	e.work.Edit("relgate.yaml", `reconcile: "*/7 * * * *"`, `reconcile: "every seven minutes"`)
+	approvePolicy(t, e.work)
 	e.work.Commit("bad schedule", who("liuzhiqiang"))
 	e.push("refs/heads/main:refs/heads/main")
 	e.deliver("push", pushEvent(t, "refs/heads/main"))
@@ -166,4 +171,26 @@ func TestScheduleStartsFromThePolicy(t *testing.T) {
 	if e.srv.sched.specs[schedule.JobReconcile] != "*/7 * * * *" {
 		t.Errorf("schedule after a bad spec: %v", e.srv.sched.specs)
 	}
+}
+
+// approvePolicy writes the process approver's approval of relgate.yaml as the
+// work tree has it (gate policy-change, R-7), so that the change committed
+// with it is the policy in force.
+func approvePolicy(t *testing.T, r *gitrepotest.Repo) {
+	t.Helper()
+	tree := source.Dir{Root: r.Dir}
+	snap, err := loader.LoadReleases(tree, nil)
+	if err != nil || snap.Policy == nil {
+		t.Fatalf("policy: %v", err)
+	}
+	pol, err := policy.New(snap.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := pol.Gate(policy.GatePolicyChange)
+	d, _, err := evaluate.Digest(tree, "", g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Write("approvals/policy-change.liuzhiqiang.yaml", "apiVersion: relgate.dev/v1\nkind: Approval\ngate: policy-change\nperson: liuzhiqiang\nrole: process-approver\ndecision: approve\ndigest: "+d+"\nat: \"2026-11-25T10:00:00+08:00\"\n")
 }

@@ -47,7 +47,7 @@ func quarterlyWrites(snap *loader.Snapshot, pol *policy.Policy, lang string, now
 		}
 		var files []File
 		for _, format := range []string{"md", "svg", "json"} {
-			data, err := quarter.Render(snap, q, lang, format, quarter.Options{Provenance: prov})
+			data, err := quarter.Render(snap, q, lang, format, quarter.Options{Provenance: prov, Policy: pol})
 			if err != nil {
 				return nil, fmt.Errorf("quarterly report %s: %w", q, err)
 			}
