@@ -1,3 +1,8 @@
+// This file gathers what a pull request's evaluation needs from GitHub and the
+// mirror (reviews as forge votes, base and head), asks engine.EvaluateChange —
+// the one evaluation every command shares — and posts the result. It decides
+// nothing itself.
+
 package server
 
 import (
