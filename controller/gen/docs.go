@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -112,7 +113,7 @@ func (g *generator) planDoc(rel *release, draft int) *document.Plan {
 	d := &document.Plan{
 		Header:     header(document.KindPlan),
 		Release:    rel.id,
-		Author:     rel.manager,
+		Author:     rel.planner,
 		PreparedAt: stamp(rel.prepared),
 		Purpose:    "Deliver " + rel.feature + " to production.",
 		Impact:     fmt.Sprintf("%s is unavailable for up to %d minutes.", systemTitle(rel.systems[0]), 15*(1+r.IntN(6))),
@@ -205,9 +206,10 @@ func (g *generator) goLiveDoc(rel *release) *document.GoLive {
 	return d
 }
 
+// deploymentDoc is the deployment record. A rollback restores what the
+// plan says: the versions the release replaced.
 func (g *generator) deploymentDoc(rel *release) *document.Deployment {
 	r := g.docRand(rel, 4)
-	restored := g.recordDeployment(rel)
 	d := &document.Deployment{
 		Header:     header(document.KindDeployment),
 		Release:    rel.id,
@@ -219,6 +221,7 @@ func (g *generator) deploymentDoc(rel *release) *document.Deployment {
 		Problems:   []document.Problem{},
 	}
 	if rel.outcome == document.OutcomeRolledBack {
+		restored := slices.Clone(rel.restore)
 		d.Problems = append(d.Problems, document.Problem{Description: "Verification failed: error rate above threshold",
 			Solution: "Rolled back to the previous versions", At: stamp(rel.deployStart.Add(20 * time.Minute))})
 		d.Rollback = &document.RollbackRecord{Executed: true, CompletedAt: stamp(rel.deployEnd), Restored: restored,
@@ -229,6 +232,66 @@ func (g *generator) deploymentDoc(rel *release) *document.Deployment {
 		d.Problems = append(d.Problems, p)
 	}
 	return d
+}
+
+// communicationDoc is communication.yaml: the briefing of the people who
+// deploy and verify, the customer's training, everyone's responsibility
+// acknowledged, and for a phased rollout the customer told of each phase.
+func (g *generator) communicationDoc(rel *release, gl *document.GoLive) *document.Communication {
+	briefed := rel.goLiveAt.Add(-between(g.docRand(rel, 6), time.Hour, 3*time.Hour))
+	if briefed.Before(rel.testAt) {
+		briefed = rel.testAt
+	}
+	staff := append(append([]string{}, rel.implementers...), rel.testers...)
+	d := &document.Communication{
+		Header:  header(document.KindCommunication),
+		Release: rel.id,
+		Author:  rel.manager,
+		Briefings: []document.Session{{Audience: "Deployment and verification team", Topic: "Steps, checkpoints and rollback of " + rel.id,
+			At: stamp(briefed), By: rel.manager, Attendees: staff}},
+		Training: []document.Session{{Audience: "Business users of " + systemTitle(rel.systems[0]), Topic: "What changes with " + rel.feature,
+			At: stamp(briefed.Add(30 * time.Minute)), By: rel.testers[0], Attendees: []string{rel.customer}}},
+		Responsibilities: []document.Responsibility{{Person: rel.manager, Responsibility: "coordinate the window and report progress", Acknowledged: true}},
+	}
+	for _, p := range rel.implementers {
+		d.Responsibilities = append(d.Responsibilities, document.Responsibility{Person: p, Responsibility: "deploy and, if needed, roll back", Acknowledged: true})
+	}
+	for _, p := range rel.testers {
+		d.Responsibilities = append(d.Responsibilities, document.Responsibility{Person: p, Responsibility: "verify after deployment", Acknowledged: true})
+	}
+	d.Responsibilities = append(d.Responsibilities, document.Responsibility{Person: rel.customer, Responsibility: "confirm the result for the business", Acknowledged: true})
+	for _, ph := range gl.Phases {
+		d.CustomerNotifications = append(d.CustomerNotifications, document.CustomerNotification{Phase: ph.Name, Recipient: rel.customer,
+			NotifiedAt: stamp(briefed.Add(45 * time.Minute)), Items: ph.Items, GoLiveAt: ph.At})
+	}
+	return d
+}
+
+// closureDoc is closure.yaml, by the implementer who closes the release.
+func (g *generator) closureDoc(rel *release, closedBy string, at time.Time) *document.Closure {
+	return &document.Closure{
+		Header:   header(document.KindClosure),
+		Release:  rel.id,
+		ClosedBy: closedBy,
+		ClosedAt: stamp(at),
+		Archived: []string{"release.yaml", "plan.yaml", "test-report.yaml", "golive.yaml", "communication.yaml", "deployment.yaml",
+			gateReportPath(rel.id)},
+	}
+}
+
+// approvalDoc is one person's decision on a gate, bound to digest.
+func approvalDoc(release, gateID, person, role, decision, digest string, at time.Time, comment string) *document.Approval {
+	return &document.Approval{
+		Header:   header(document.KindApproval),
+		Release:  release,
+		Gate:     gateID,
+		Person:   person,
+		Role:     role,
+		Decision: decision,
+		Digest:   digest,
+		At:       stamp(at),
+		Comment:  comment,
+	}
 }
 
 func (g *generator) changeDoc(c *change) *document.Change {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/finding"
+	"github.com/relgate/relgate/controller/gate"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/source"
 	"github.com/relgate/relgate/controller/validate"
@@ -78,12 +80,18 @@ func TestGenerate(t *testing.T) {
 		t.Errorf("%d releases, want %d", len(res.ReleaseIDs), opts.Releases)
 	}
 
-	// No commit but the first touches more than three files.
-	log := runGit(t, dir, "log", "--format=@%H", "--name-only")
-	for i, c := range strings.Split(log, "@")[1:] {
-		files := strings.Fields(c)[1:]
-		if i < res.Commits-1 && (len(files) < 1 || len(files) > 3) {
-			t.Errorf("commit %s changes %d files", strings.Fields(c)[0], len(files))
+	// Every commit but the merges changes one to three files, except the
+	// CMDB inventory.
+	log := runGit(t, dir, "log", "--no-merges", "--format=@%H %s", "--name-only")
+	commits := strings.Split(log, "@")[1:]
+	if want := res.Commits - res.Merges; len(commits) != want {
+		t.Errorf("%d commits that are not merges, want %d", len(commits), want)
+	}
+	for _, c := range commits {
+		head, body, _ := strings.Cut(c, "\n")
+		files := strings.Fields(body)
+		if !strings.Contains(head, "CMDB: the inventory") && (len(files) < 1 || len(files) > 3) {
+			t.Errorf("commit %s changes %d files", head, len(files))
 		}
 	}
 
@@ -98,6 +106,9 @@ func checkDocuments(t *testing.T, dir string, files []string) {
 	docs := map[string]any{}
 	quoted := regexp.MustCompile(`^\s*-?\s*version: "[0-9]+\.[0-9]+\.[0-9]+"$`)
 	for _, p := range files {
+		if strings.HasPrefix(p, document.ReportsDir+"/") {
+			continue // written by the bot; not documents
+		}
 		loc, ok := document.Locate(p)
 		if !ok || loc.Kind == "" {
 			t.Errorf("%s: not a relgate document path", p)
@@ -160,7 +171,10 @@ func checkDocuments(t *testing.T, dir string, files []string) {
 			}
 		}
 	}
-	exists := func(p string) bool { _, ok := docs[p]; return ok }
+	exists := func(p string) bool {
+		_, ok := docs[p]
+		return ok || slices.Contains(files, p)
+	}
 	var complete, rolledBack int
 	for p, v := range docs {
 		switch d := v.(type) {
@@ -213,6 +227,9 @@ func checkDocuments(t *testing.T, dir string, files []string) {
 					t.Errorf("%s: deployed without a test report or go-live plan", dir)
 				} else if fmt.Sprint(tr.Artifacts) != fmt.Sprint(dep.Deployed) {
 					t.Errorf("%s: deployed %v, tested %v", dir, dep.Deployed, tr.Artifacts)
+				}
+				if !exists(dir+"/communication.yaml") || !exists(gate.ReportPath(d.ID)) {
+					t.Errorf("%s: deployed without a communication record or a release report", dir)
 				}
 				if !holds(dep.RecordedBy, "implementer") {
 					t.Errorf("%s: recordedBy %s is not an implementer", dir, dep.RecordedBy)
@@ -318,17 +335,29 @@ func TestDeterministic(t *testing.T) {
 }
 
 // TestCommitBudget checks that the history length follows Options.Commits,
-// from the fewest commits the releases need to many plan revisions.
+// from the fewest commits a lawful history of the releases can have (every
+// release opened, nothing more) to many plan revisions, and that the budget
+// decides how far releases get.
 func TestCommitBudget(t *testing.T) {
+	deployed := -1
 	for _, c := range []struct{ releases, commits, min, max int }{
-		{20, 10, 38, 50},    // fewer than the documents need: as few as possible
-		{20, 45, 40, 50},    // about two a release
-		{20, 200, 190, 210}, // more than one a document: plan revisions
+		{20, 10, 24, 30},    // fewer than opening every release takes: as few as possible
+		{20, 60, 57, 63},    // about three a release
+		{20, 400, 390, 410}, // more than the lifecycles take: plan revisions
 	} {
 		res := generate(t, Options{Releases: c.releases, Commits: c.commits, Seed: 1})
 		if res.Commits < c.min || res.Commits > c.max {
 			t.Errorf("releases %d, commits %d: got %d commits, want %d to %d", c.releases, c.commits, res.Commits, c.min, c.max)
 		}
+		if res.Deployed < deployed || c.commits == 400 && res.Deployed <= deployed {
+			t.Errorf("releases %d, commits %d: %d deployed, fewer than with fewer commits (%d)", c.releases, c.commits, res.Deployed, deployed)
+		}
+		deployed = res.Deployed
+	}
+	// Without a budget every release gets as far as the fate drawn for it.
+	res := generate(t, Options{Releases: 40, Seed: 2})
+	if res.States["plan-review"] > 10 || res.Deployed < 20 {
+		t.Errorf("no budget: states %v, %d deployed; want most releases deployed", res.States, res.Deployed)
 	}
 }
 

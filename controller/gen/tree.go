@@ -126,3 +126,15 @@ func (d *dirNode) flush(p *packWriter) (plumbing.Hash, error) {
 	}
 	return h, nil
 }
+
+// dir returns the directory at a slash-separated path below d, or nil.
+func (d *dirNode) dir(p string) *dirNode {
+	for _, name := range strings.Split(p, "/") {
+		i, ok := d.find(name, true)
+		if !ok || d.entries[i].sub == nil {
+			return nil
+		}
+		d = d.entries[i].sub
+	}
+	return d
+}
