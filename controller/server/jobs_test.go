@@ -120,7 +120,9 @@ func TestWriteBackFailureIsRetriedBoundedly(t *testing.T) {
 	pr.State, pr.Merged, pr.MergeCommitSHA = "closed", true, merge
 	e.gh.SetPull(slug, pr)
 	e.deliver("pull_request", prEvent(t, "closed", 8, head))
-	time.Sleep(200 * time.Millisecond)
+	// Each try evaluates the merge again (slow under the race detector):
+	// wait for the final failure rather than for a fixed time.
+	e.eventually("the final failure", func() bool { return strings.Contains(e.logs.String(), "the resync job will try again") })
 	e.settle()
 	if got := e.srv.metrics.Get(mWriteback, "op", "record-approvals", "result", "error"); got != 3 {
 		t.Errorf("record-approvals errors %v, want 3 (one try and two retries)", got)
