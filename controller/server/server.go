@@ -10,11 +10,9 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -181,9 +179,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); s.start(ctx, workCtx) }()
-	hs := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
+	hs := s.httpServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	s.log.Info("serving", "addr", ln.Addr().String(), "branch", s.cfg.Branch, "repo", s.cfg.Repo.String(), "github", s.cfg.GitHub != nil)
@@ -252,113 +248,4 @@ func (s *Server) start(stop, ctx context.Context) {
 	if s.cfg.GitHub != nil && s.cfg.Repo.Owner != "" {
 		s.queue.push(workKey{kind: kindResync})
 	}
-}
-
-func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	defer func() {
-		s.metrics.Add(mAckSeconds+"_sum", time.Since(start).Seconds())
-		s.metrics.Inc(mAckSeconds + "_count")
-	}()
-	ev, err := s.receiver.Receive(w, r)
-	name := r.Header.Get("X-GitHub-Event")
-	if !knownEvent(name) {
-		name = "other"
-	}
-	result := func(res string, code int, msg string) {
-		s.metrics.Inc(mDeliveries, "event", name, "result", res)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(code)
-		fmt.Fprintln(w, msg)
-	}
-	delivery := r.Header.Get("X-GitHub-Delivery")
-	switch {
-	case errors.Is(err, webhook.ErrTooLarge):
-		s.log.Warn("webhook refused", "delivery", delivery, "reason", "too-large")
-		result("too-large", http.StatusRequestEntityTooLarge, "body too large")
-		return
-	case errors.Is(err, webhook.ErrNoSignature), errors.Is(err, webhook.ErrBadSignature):
-		s.log.Warn("webhook refused", "delivery", delivery, "reason", err.Error(), "remote", r.RemoteAddr)
-		result("unauthorized", http.StatusUnauthorized, "signature missing or invalid")
-		return
-	case errors.Is(err, webhook.ErrDuplicate):
-		s.log.Info("duplicate delivery ignored", "delivery", delivery)
-		result("duplicate", http.StatusOK, "duplicate delivery: already received")
-		return
-	case err != nil:
-		s.log.Warn("webhook refused", "delivery", delivery, "reason", "malformed", "err", err)
-		result("malformed", http.StatusBadRequest, "malformed event")
-		return
-	}
-	if ev.Kind == webhook.KindPing {
-		result("accepted", http.StatusOK, "pong")
-		return
-	}
-	if !ev.Acts() {
-		result("ignored", http.StatusOK, "event not acted on")
-		return
-	}
-	repo := ghapi.Repo{Owner: ev.Repo.Owner, Name: ev.Repo.Name}
-	if s.cfg.Repo.Owner != "" && !strings.EqualFold(repo.String(), s.cfg.Repo.String()) {
-		s.log.Warn("event for another repository ignored", "delivery", delivery, "repository", repo.String())
-		result("ignored", http.StatusOK, "not the repository this server gates")
-		return
-	}
-	keys := s.workFor(ev)
-	for _, k := range keys {
-		if !s.queue.push(k) {
-			// Not acknowledged, and not remembered: GitHub's redelivery of
-			// this id must be accepted, or the event would be lost.
-			s.receiver.Forget(ev.Delivery)
-			s.metrics.Inc(mQueueDrops)
-			s.log.Error("work queue full; delivery refused", "delivery", ev.Delivery, "event", ev.Kind)
-			result("dropped", http.StatusServiceUnavailable, "busy: redeliver later")
-			return
-		}
-	}
-	s.log.Info("event accepted", "delivery", ev.Delivery, "event", ev.Kind, "action", ev.Action, "work", len(keys))
-	result("accepted", http.StatusAccepted, "accepted")
-}
-
-func knownEvent(name string) bool {
-	switch name {
-	case webhook.KindPing, webhook.KindPullRequest, webhook.KindPullRequestReview, webhook.KindPush, webhook.KindCheckSuite, webhook.KindCheckRun:
-		return true
-	}
-	return false
-}
-
-// workFor maps an event to work. Handlers re-read the pull request from the
-// API: the event only says which one, so a replayed or reordered event
-// cannot bring back a stale result.
-func (s *Server) workFor(ev *webhook.Event) []workKey {
-	switch ev.Kind {
-	case webhook.KindPullRequest:
-		if ev.Action == "closed" {
-			if ev.PullRequest.Merged {
-				return []workKey{{kind: kindMerged, n: ev.PullRequest.Number}}
-			}
-			return nil
-		}
-		return []workKey{{kind: kindPull, n: ev.PullRequest.Number}}
-	case webhook.KindPullRequestReview:
-		return []workKey{{kind: kindPull, n: ev.PullRequest.Number}}
-	case webhook.KindPush:
-		if ev.Push.Ref == "refs/heads/"+s.cfg.Branch {
-			return []workKey{{kind: kindPush}}
-		}
-	case webhook.KindCheckSuite, webhook.KindCheckRun:
-		if len(ev.PullNumbers) == 0 {
-			if ev.Action != "rerequested" {
-				return nil // a suite GitHub opened for a push outside any pull request
-			}
-			return []workKey{{kind: kindResync}} // someone asked: re-run everything open
-		}
-		var out []workKey
-		for _, n := range ev.PullNumbers {
-			out = append(out, workKey{kind: kindPull, n: n})
-		}
-		return out
-	}
-	return nil
 }
