@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -193,6 +194,9 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("GitHub App %d installation %d: private key: %w", cfg.App.ID, cfg.App.InstallationID, err)
 		}
 		itr.BaseURL = strings.TrimSuffix(apiURL, "/")
+		// An empty object, not JSON null: GitHub's OpenAPI description of
+		// "create an installation access token" wants an object body.
+		itr.InstallationTokenOptions = &github.InstallationTokenOptions{}
 		c.app = itr
 		inner = itr
 	}
@@ -319,6 +323,66 @@ func (c *Client) UpdateCheckRun(ctx context.Context, r Repo, id int64, run Check
 		return fmt.Errorf("update check run %d of %s: %w", id, r, classify(err))
 	}
 	return nil
+}
+
+// ListPullsWithCommit lists the open pull requests whose head is sha.
+func (c *Client) ListPullsWithCommit(ctx context.Context, r Repo, sha string) ([]PullRequest, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	opt := &github.ListOptions{PerPage: 100}
+	var out []PullRequest
+	for page := 0; page < maxPages; page++ {
+		prs, resp, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, opt)
+		if err != nil {
+			return nil, fmt.Errorf("list pull requests of %s@%s: %w", r, short(sha), classify(err))
+		}
+		for _, pr := range prs {
+			if p := convertPull(pr); p.State == "open" && p.HeadSHA == sha {
+				out = append(out, p)
+			}
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		opt.Page = resp.NextPage
+	}
+	return out, fmt.Errorf("list pull requests of %s@%s: more than %d pages", r, short(sha), maxPages)
+}
+
+// CheckRunInfo is a check run as GitHub holds it.
+type CheckRunInfo struct {
+	ID         int64
+	Name       string
+	HeadSHA    string
+	ExternalID string
+	Status     string
+	Conclusion string
+	Title      string
+}
+
+// ListCheckRuns lists the check runs named name on commit sha (all of
+// them, not only the latest), newest first.
+func (c *Client) ListCheckRuns(ctx context.Context, r Repo, sha, name string) ([]CheckRunInfo, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	opt := &github.ListCheckRunsOptions{CheckName: github.String(name), Filter: github.String("all"), ListOptions: github.ListOptions{PerPage: 100}}
+	var out []CheckRunInfo
+	for page := 0; page < maxPages; page++ {
+		res, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, opt)
+		if err != nil {
+			return nil, fmt.Errorf("list check runs %q of %s@%s: %w", name, r, short(sha), classify(err))
+		}
+		for _, cr := range res.CheckRuns {
+			out = append(out, CheckRunInfo{ID: cr.GetID(), Name: cr.GetName(), HeadSHA: cr.GetHeadSHA(), ExternalID: cr.GetExternalID(),
+				Status: cr.GetStatus(), Conclusion: cr.GetConclusion(), Title: cr.GetOutput().GetTitle()})
+		}
+		if resp.NextPage == 0 {
+			break
+		}
+		opt.Page = resp.NextPage
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	return out, nil
 }
 
 // CreateStatus sets a commit status.

@@ -107,23 +107,56 @@ func TestCheckRunAndStatusShapes(t *testing.T) {
 	for i := 0; i < 70; i++ {
 		anns = append(anns, ghapi.Annotation{Path: "releases/REL-2026-0043/plan.yaml", StartLine: i + 1, Level: "failure", Message: "m"})
 	}
-	id, err := c.CreateCheckRun(ctx, r, ghapi.CheckRun{Name: "relgate/main", HeadSHA: sha1, Status: "completed", Conclusion: "failure",
-		Title: "blocked", Summary: strings.Repeat("x", 70000), Annotations: anns})
+	id, err := c.CreateCheckRun(ctx, r, ghapi.CheckRun{Name: "relgate/main", HeadSHA: sha1, Status: "in_progress", ExternalID: "pr-7",
+		Title: "evaluating", Summary: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.UpdateCheckRun(ctx, r, id, ghapi.CheckRun{Name: "relgate/main", Status: "in_progress", Title: "again", Summary: "s"}); err != nil {
+	if err := c.UpdateCheckRun(ctx, r, id, ghapi.CheckRun{Name: "relgate/main", Status: "completed", Conclusion: "failure",
+		Title: "blocked", Summary: strings.Repeat("x", 70000), Annotations: anns}); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.CreateStatus(ctx, r, sha1, ghapi.Status{State: "pending", Context: "relgate/main", Description: strings.Repeat("说", 200)}); err != nil {
+	if err := c.CreateStatus(ctx, r, sha1, ghapi.Status{State: "pending", Context: "relgate/main", Description: strings.Repeat("说", 200),
+		TargetURL: "https://relgate.example.com/result?head=" + sha1}); err != nil {
 		t.Fatal(err)
 	}
 	if v := srv.Violations(); len(v) > 0 {
 		t.Errorf("shape violations: %v", v)
 	}
 	cr, _ := srv.LatestCheckRun(sha1, "relgate/main")
-	if cr.Status != "in_progress" || cr.Title != "again" {
+	if cr.Status != "completed" || cr.Conclusion != "failure" || cr.Title != "blocked" || cr.ExternalID != "pr-7" {
 		t.Errorf("check run after update: %+v", cr)
+	}
+	runs, err := c.ListCheckRuns(ctx, r, sha1, "relgate/main")
+	if err != nil || len(runs) != 1 || runs[0].ID != id || runs[0].ExternalID != "pr-7" || runs[0].Conclusion != "failure" {
+		t.Errorf("ListCheckRuns = %+v, %v", runs, err)
+	}
+	// GitHub does not reopen a completed run: the fake refuses it as GitHub does.
+	if err := c.UpdateCheckRun(ctx, r, id, ghapi.CheckRun{Name: "relgate/main", Status: "in_progress", Title: "again", Summary: "s"}); err == nil {
+		t.Error("reopening a completed check run was accepted")
+	}
+}
+
+func TestListPullsWithCommit(t *testing.T) {
+	srv, _, c := setup(t)
+	shaC := strings.Repeat("c", 40)
+	srv.SetPull("grid-it/releases", ghapitest.PR{Number: 1, Author: "zhangwei", HeadSHA: shaC, BaseRef: "main"})
+	srv.SetPull("grid-it/releases", ghapitest.PR{Number: 2, Author: "wangfang", HeadSHA: shaC, BaseRef: "main"})
+	srv.SetPull("grid-it/releases", ghapitest.PR{Number: 3, Author: "wangfang", HeadSHA: shaC, BaseRef: "main", State: "closed"})
+	srv.SetPull("grid-it/releases", ghapitest.PR{Number: 4, Author: "lisi", HeadSHA: strings.Repeat("b", 40), BaseRef: "main"})
+	prs, err := c.ListPullsWithCommit(context.Background(), ghapi.Repo{Owner: "grid-it", Name: "releases"}, shaC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for _, p := range prs {
+		got = append(got, p.Number)
+	}
+	if fmt.Sprint(got) != "[1 2]" {
+		t.Errorf("open pull requests with the head = %v, want [1 2]", got)
+	}
+	if v := srv.Violations(); len(v) > 0 {
+		t.Errorf("shape violations: %v", v)
 	}
 }
 

@@ -56,12 +56,14 @@ type CheckRun struct {
 	Conclusion  string
 	Title       string
 	Summary     string
+	ExternalID  string
+	DetailsURL  string
 	Annotations []map[string]any
 }
 
 // Status is a commit status as posted.
 type Status struct {
-	SHA, State, Context, Description string
+	SHA, State, Context, Description, TargetURL string
 }
 
 // Request is one recorded request.
@@ -237,6 +239,8 @@ var (
 	reCheckRuns = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/check-runs$`)
 	reCheckRun  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/check-runs/(\d+)$`)
 	reStatuses  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/statuses/([^/]+)$`)
+	reRefRuns   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/check-runs$`)
+	reSHAPulls  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/pulls$`)
 	reToken     = regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)
 	reSHA       = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
@@ -286,7 +290,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m := reToken.FindStringSubmatch(p); m != nil && r.Method == http.MethodPost {
-		s.installationToken(w, r, m[1])
+		s.installationToken(w, r, m[1], body)
 		return
 	}
 	if !s.authorised(r) {
@@ -319,6 +323,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		m := reCheckRun.FindStringSubmatch(p)
 		id, _ := strconv.ParseInt(m[3], 10, 64)
 		s.updateCheckRun(w, r, id, body)
+	case r.Method == http.MethodGet && reRefRuns.MatchString(p):
+		m := reRefRuns.FindStringSubmatch(p)
+		s.listCheckRuns(w, r, m[3])
+	case r.Method == http.MethodGet && reSHAPulls.MatchString(p):
+		m := reSHAPulls.FindStringSubmatch(p)
+		s.pullsWithCommit(w, r, m[1], m[2], m[3])
 	case r.Method == http.MethodPost && reStatuses.MatchString(p):
 		m := reStatuses.FindStringSubmatch(p)
 		s.createStatus(w, r, m[3], body)
@@ -338,12 +348,18 @@ func (s *Server) authorised(r *http.Request) bool {
 	return len(s.tokens) == 0 || slices.Contains(s.tokens, tok)
 }
 
-func (s *Server) installationToken(w http.ResponseWriter, r *http.Request, id string) {
+func (s *Server) installationToken(w http.ResponseWriter, r *http.Request, id string, body []byte) {
 	scheme, jwt, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 	if scheme != "Bearer" || strings.Count(jwt, ".") != 2 {
 		s.violate("POST /app/installations/%s/access_tokens: want a Bearer JWT signed by the App", id)
 		writeJSON(w, 401, map[string]any{"message": "A JSON web token could not be decoded"})
 		return
+	}
+	if len(body) > 0 {
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil || m == nil {
+			s.violate("POST /app/installations/%s/access_tokens: body %q is not a JSON object", id, body)
+		}
 	}
 	tok := "ghs_installation" + id
 	s.tokens = append(s.tokens, tok)
@@ -562,6 +578,12 @@ func (s *Server) applyCheckRun(c *CheckRun, m map[string]any) {
 	if v, ok := m["status"].(string); ok {
 		c.Status = v
 	}
+	if v, ok := m["external_id"].(string); ok {
+		c.ExternalID = v
+	}
+	if v, ok := m["details_url"].(string); ok {
+		c.DetailsURL = v
+	}
 	if v, ok := m["conclusion"].(string); ok {
 		c.Conclusion = v
 		c.Status = "completed"
@@ -614,6 +636,15 @@ func (s *Server) updateCheckRun(w http.ResponseWriter, r *http.Request, id int64
 	for i := range s.checkRuns {
 		if s.checkRuns[i].ID == id {
 			c := &s.checkRuns[i]
+			_, st := m["status"]
+			_, cl := m["conclusion"]
+			if c.Status == "completed" && (st || cl) {
+				// GitHub does not reopen or re-conclude a completed check run.
+				bad := fmt.Sprintf("PATCH check-runs: check run %d is completed (%s); its status and conclusion cannot change", id, c.Conclusion)
+				s.violations = append(s.violations, bad)
+				writeJSON(w, 422, map[string]any{"message": "Validation Failed", "errors": []string{bad}})
+				return
+			}
 			c.Annotations = nil
 			s.applyCheckRun(c, m)
 			writeJSON(w, 200, map[string]any{"id": c.ID, "name": c.Name, "head_sha": c.HeadSHA, "status": c.Status, "conclusion": nilIfEmpty(c.Conclusion)})
@@ -655,7 +686,8 @@ func (s *Server) createStatus(w http.ResponseWriter, r *http.Request, sha string
 	if ctx == "" {
 		ctx = "default"
 	}
-	s.statuses = append(s.statuses, Status{SHA: sha, State: state, Context: ctx, Description: desc})
+	target, _ := m["target_url"].(string)
+	s.statuses = append(s.statuses, Status{SHA: sha, State: state, Context: ctx, Description: desc, TargetURL: target})
 	s.nextID++
 	writeJSON(w, 201, map[string]any{"id": s.nextID, "state": state, "context": ctx, "description": desc})
 }
@@ -665,4 +697,59 @@ func nilIfEmpty(s string) any {
 		return nil
 	}
 	return s
+}
+
+func checkRunJSON(c CheckRun) map[string]any {
+	return map[string]any{"id": c.ID, "name": c.Name, "head_sha": c.HeadSHA, "status": c.Status, "conclusion": nilIfEmpty(c.Conclusion),
+		"external_id": c.ExternalID, "details_url": nilIfEmpty(c.DetailsURL), "output": map[string]any{"title": nilIfEmpty(c.Title), "summary": nilIfEmpty(c.Summary)}}
+}
+
+// listCheckRuns answers GET commits/{ref}/check-runs: check_name and
+// filter=latest|all as documented; latest keeps the newest run per name.
+func (s *Server) listCheckRuns(w http.ResponseWriter, r *http.Request, ref string) {
+	q := r.URL.Query()
+	filter := q.Get("filter")
+	if filter == "" {
+		filter = "latest"
+	}
+	if filter != "latest" && filter != "all" {
+		s.violate("GET check-runs: filter %q not one of latest, all", filter)
+	}
+	var runs []CheckRun
+	seen := map[string]bool{}
+	for i := len(s.checkRuns) - 1; i >= 0; i-- {
+		c := s.checkRuns[i]
+		if c.HeadSHA != ref || (q.Get("check_name") != "" && c.Name != q.Get("check_name")) {
+			continue
+		}
+		if filter == "latest" && seen[c.Name] {
+			continue
+		}
+		seen[c.Name] = true
+		runs = append(runs, c)
+	}
+	lo, hi := paginate(w, r, len(runs))
+	out := []any{}
+	for _, c := range runs[lo:hi] {
+		out = append(out, checkRunJSON(c))
+	}
+	writeJSON(w, 200, map[string]any{"total_count": len(runs), "check_runs": out})
+}
+
+// pullsWithCommit answers GET commits/{sha}/pulls: the pull requests whose
+// head is the commit.
+func (s *Server) pullsWithCommit(w http.ResponseWriter, r *http.Request, owner, name, sha string) {
+	var ns []int
+	for n, pr := range s.pulls[owner+"/"+name] {
+		if pr.HeadSHA == sha {
+			ns = append(ns, n)
+		}
+	}
+	sort.Ints(ns)
+	lo, hi := paginate(w, r, len(ns))
+	out := []any{}
+	for _, n := range ns[lo:hi] {
+		out = append(out, pullJSON(owner, name, s.pulls[owner+"/"+name][n]))
+	}
+	writeJSON(w, 200, out)
 }
