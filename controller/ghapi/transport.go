@@ -258,22 +258,132 @@ func resetIn(h http.Header) (time.Duration, bool) {
 	return max(time.Until(time.Unix(s, 0)), 0), true
 }
 
-// Route replaces the numbers and commit ids of an API path with placeholders.
+// Route templates an API path for metrics and messages, so that a label
+// names the endpoint and never an owner, repository, number, commit, ref or
+// file: "/api/v3/repos/acme/app/pulls/7" is "/repos/{owner}/{repo}/pulls/{number}".
+// A GitHub Enterprise root (anything up to /api/v3 or /api/uploads) is
+// dropped, so github.com and GHE share routes. A segment that is neither a
+// word of GitHub's REST paths nor a known parameter becomes {param}, so the
+// result takes few values whatever the input.
 func Route(p string) string {
-	parts := strings.Split(p, "/")
-	for i, s := range parts {
-		if s == "" {
-			continue
-		}
-		if _, err := strconv.ParseInt(s, 10, 64); err == nil {
-			parts[i] = ":n"
-		} else if len(s) == 40 && strings.Trim(s, "0123456789abcdef") == "" {
-			parts[i] = ":sha"
+	var in []string
+	for _, s := range strings.Split(p, "/") {
+		if s != "" {
+			in = append(in, s)
 		}
 	}
-	// /repos/OWNER/NAME/... → /repos/:owner/:repo/...
-	if len(parts) > 3 && parts[1] == "repos" {
-		parts[2], parts[3] = ":owner", ":repo"
+	// The root comes before the first word of the API proper.
+	for i := 0; i+1 < len(in) && !routeWords[in[i]]; i++ {
+		if in[i] == "api" && (in[i+1] == "v3" || in[i+1] == "uploads") {
+			in = in[i+2:]
+			break
+		}
 	}
-	return strings.Join(parts, "/")
+	var out []string
+	for i := 0; i < len(in); i++ {
+		if len(out) >= maxRouteSegments {
+			out = append(out, "{rest}")
+			break
+		}
+		s, prev := in[i], ""
+		if len(out) > 0 {
+			prev = out[len(out)-1]
+		}
+		switch {
+		case prev == "repos":
+			// Owner and repository are positional: a repository may be
+			// called "pulls".
+			out = append(out, "{owner}")
+			if i+1 < len(in) {
+				out = append(out, "{repo}")
+				i++
+			}
+		case routeRest[prev] != "":
+			// A ref, branch or file path may hold slashes: it runs to the
+			// end, less a known last word (commits/{ref}/status).
+			name := routeRest[prev]
+			if prev == "commits" && len(out) > 1 && out[len(out)-2] == "git" {
+				name = "{sha}" // git/commits/{sha}, not commits/{ref}
+			}
+			out = append(out, name)
+			if last := in[len(in)-1]; len(in)-1 > i && routeSuffix[prev+"/"+last] {
+				out = append(out, last)
+			}
+			i = len(in)
+		case routeWords[s]:
+			out = append(out, s)
+		case isDigits(s):
+			if n := routeNumber[prev]; n != "" {
+				out = append(out, n)
+			} else {
+				out = append(out, "{id}")
+			}
+		case (len(s) == 40 || len(s) == 64) && isHex(s):
+			out = append(out, "{sha}")
+		case routeParam[prev] != "":
+			out = append(out, routeParam[prev])
+		default:
+			out = append(out, "{param}")
+		}
+	}
+	return "/" + strings.Join(out, "/")
+}
+
+// maxRouteSegments bounds a route; GitHub's longest REST paths have about 12.
+const maxRouteSegments = 16
+
+func isDigits(s string) bool { return strings.Trim(s, "0123456789") == "" }
+
+func isHex(s string) bool { return strings.Trim(s, "0123456789abcdefABCDEF") == "" }
+
+// routeNumber names the number after a word.
+var routeNumber = map[string]string{
+	"pulls": "{number}", "issues": "{number}", "check-runs": "{check_run_id}",
+	"check-suites": "{check_suite_id}", "reviews": "{review_id}", "comments": "{comment_id}",
+	"installations": "{installation_id}", "hooks": "{hook_id}", "releases": "{release_id}",
+	"repositories": "{repository_id}", "runs": "{run_id}", "jobs": "{job_id}",
+	"deployments": "{deployment_id}", "milestones": "{milestone_id}", "teams": "{team_id}",
+}
+
+// routeParam names the other segment after a word.
+var routeParam = map[string]string{
+	"users": "{username}", "orgs": "{org}", "collaborators": "{username}", "members": "{username}",
+	"memberships": "{username}", "assignees": "{assignee}", "labels": "{name}", "tags": "{tag}",
+	"trees": "{sha}", "blobs": "{sha}", "environments": "{environment}", "workflows": "{workflow_id}",
+	"teams": "{team_slug}",
+}
+
+// routeRest names a parameter that runs to the end of the path.
+var routeRest = map[string]string{
+	"refs": "{ref}", "ref": "{ref}", "matching-refs": "{ref}", "commits": "{ref}",
+	"statuses": "{sha}", "branches": "{branch}", "contents": "{path}", "compare": "{basehead}",
+	"readme": "{dir}", "tarball": "{ref}", "zipball": "{ref}",
+}
+
+// routeSuffix is a word that may end a path after a parameter that runs to the end.
+var routeSuffix = map[string]bool{
+	"commits/status": true, "commits/statuses": true, "commits/check-runs": true,
+	"commits/check-suites": true, "commits/pulls": true, "commits/comments": true,
+	"commits/branches-where-head": true, "branches/protection": true, "branches/rename": true,
+}
+
+// routeWords are the fixed words of GitHub's REST paths.
+var routeWords = wordSet(`repos pulls issues reviews comments requested_reviewers files
+	commits merge merges check-runs check-suites annotations rerequest statuses status git refs
+	ref matching-refs trees blobs tags branches protection rename contents compare collaborators
+	permission hooks releases latest labels installation installations access_tokens app apps
+	user users orgs teams members memberships search rate_limit repositories events timeline
+	reactions lock readme dispatches deployments environments actions runs workflows jobs logs
+	pages assignees milestones keys topics languages contributors forks stargazers subscribers
+	notifications graphql meta dismissals codeowners errors rulesets rules required_status_checks
+	required_pull_request_reviews enforce_admins restrictions required_signatures contexts
+	update-branch tarball zipball preferences properties values commit-activity code-scanning
+	secret-scanning dependabot alerts permissions assets`)
+
+func wordSet(s string) map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(s) {
+		m[w] = true
+	}
+	return m
 }
