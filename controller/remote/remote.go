@@ -25,11 +25,11 @@ type Kind int
 
 // The kinds of remote relgate accepts.
 const (
-	HTTPS         Kind = iota + 1 // https://host/path
-	SSH                           // ssh://[user@]host[:port]/path
-	SCP                           // user@host:path (SSH)
-	Path                          // /abs/path, ./rel or ../rel (a local repository)
-	LoopbackHTTP                  // http:// to 127.0.0.0/8, ::1 or localhost
+	HTTPS        Kind = iota + 1 // https://host/path
+	SSH                          // ssh://[user@]host[:port]/path
+	SCP                          // user@host:path (SSH)
+	Path                         // /abs/path, ./rel or ../rel (a local repository)
+	LoopbackHTTP                 // http:// to 127.0.0.0/8, ::1 or localhost
 )
 
 func (k Kind) String() string {
