@@ -14,10 +14,14 @@ import (
 	"github.com/relgate/relgate/controller/webhook"
 )
 
-// httpServer is the HTTP server with its limits against slow or large senders.
+// httpServer is the HTTP server with its limits against slow or large
+// senders. Headers must come within 5 s and a whole request within 30 s; the
+// webhook receiver also cuts a body that arrives under its rate floor, and
+// admits bodies by bytes, so connections that trickle cannot hold up the
+// deliveries that arrive at once.
 func (s *Server) httpServer() *http.Server {
-	return &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	return &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10,
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
 }
 
@@ -47,6 +51,18 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, webhook.ErrNoSignature), errors.Is(err, webhook.ErrBadSignature):
 		s.log.Warn("webhook refused", "delivery", delivery, "reason", err.Error(), "remote", r.RemoteAddr)
 		result("unauthorized", http.StatusUnauthorized, "signature missing or invalid")
+		return
+	case errors.Is(err, webhook.ErrBusy):
+		// The bytes in flight are at their budget: say when to come back
+		// rather than make the sender wait without bound.
+		s.log.Warn("webhook refused", "delivery", delivery, "reason", "busy", "err", err, "remote", r.RemoteAddr)
+		w.Header().Set("Retry-After", "5")
+		result("busy", http.StatusServiceUnavailable, "busy: retry later / 繁忙：请稍后重试")
+		return
+	case errors.Is(err, webhook.ErrSlow):
+		s.log.Warn("webhook refused", "delivery", delivery, "reason", "slow", "err", err, "remote", r.RemoteAddr)
+		w.Header().Set("Connection", "close")
+		result("slow", http.StatusRequestTimeout, "body arrived too slowly / 请求体传输过慢")
 		return
 	case errors.Is(err, webhook.ErrDuplicate):
 		s.log.Info("duplicate delivery ignored", "delivery", delivery)

@@ -1,7 +1,9 @@
 // Package webhook receives GitHub webhook deliveries: it caps the body,
-// checks the X-Hub-Signature-256 HMAC in constant time before anything is
-// parsed, drops duplicate deliveries (same X-GitHub-Delivery) with bounded
-// memory, and parses the events relgate acts on into this package's own types.
+// streams the X-Hub-Signature-256 HMAC over it as it arrives and compares it
+// in constant time before anything is parsed, bounds what unauthenticated
+// senders can make it hold (memory, spool files, time), drops duplicate
+// deliveries (same X-GitHub-Delivery) with bounded memory, and parses the
+// events relgate acts on, JSON or form-encoded, into this package's own types.
 package webhook
 
 import (
@@ -11,8 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +25,12 @@ var (
 	ErrTooLarge     = errors.New("body over the size limit")
 	ErrDuplicate    = errors.New("delivery already received")
 	ErrMalformed    = errors.New("malformed event")
+	// ErrBusy: the bytes in flight are at their budget; the sender should
+	// retry later (503 with Retry-After).
+	ErrBusy = errors.New("too many webhook bytes in flight")
+	// ErrSlow: the body arrived slower than the floor or not within the
+	// body timeout (408).
+	ErrSlow = errors.New("webhook body arrived too slowly")
 )
 
 // DefaultMaxBody is GitHub's own cap on a webhook payload (25 MB).
@@ -32,32 +38,29 @@ const DefaultMaxBody = 25 << 20
 
 // Verify checks a body against its X-Hub-Signature-256 header value in constant time.
 func Verify(secret, body []byte, header string) error {
-	hexSig, ok := strings.CutPrefix(header, "sha256=")
-	if header == "" || !ok {
-		return ErrNoSignature
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil || len(got) != sha256.Size {
-		return ErrBadSignature
+	want, err := signature(header)
+	if err != nil {
+		return err
 	}
 	mac := hmac.New(sha256.New, secret)
 	mac.Write(body)
-	if !hmac.Equal(mac.Sum(nil), got) {
+	if !hmac.Equal(mac.Sum(nil), want) {
 		return ErrBadSignature
 	}
 	return nil
 }
 
-// wellFormed checks the shape of a signature header: sha256= and 64 hex digits.
-func wellFormed(header string) error {
+// signature decodes a signature header: sha256= and 64 hex digits.
+func signature(header string) ([]byte, error) {
 	hexSig, ok := strings.CutPrefix(header, "sha256=")
 	if header == "" || !ok {
-		return ErrNoSignature
+		return nil, ErrNoSignature
 	}
-	if got, err := hex.DecodeString(hexSig); err != nil || len(got) != sha256.Size {
-		return ErrBadSignature
+	got, err := hex.DecodeString(hexSig)
+	if err != nil || len(got) != sha256.Size {
+		return nil, ErrBadSignature
 	}
-	return nil
+	return got, nil
 }
 
 // Forget drops a delivery id, so that a redelivery of it is accepted (the
@@ -108,67 +111,6 @@ func (d *Dedupe) First(id string) bool {
 	d.next = (d.next + 1) % len(d.ring)
 	d.seen[id] = struct{}{}
 	return true
-}
-
-// Receiver reads deliveries.
-type Receiver struct {
-	secret  []byte
-	maxBody int64
-	dedupe  *Dedupe
-	reading chan struct{} // bounds the bodies read at once
-}
-
-// MaxReading is how many webhook bodies are read at once.
-const MaxReading = 16
-
-// NewReceiver makes a receiver. An empty secret is refused.
-func NewReceiver(secret []byte, maxBody int64, remember int) (*Receiver, error) {
-	if len(secret) == 0 {
-		return nil, errors.New("webhook secret is empty: set RELGATE_WEBHOOK_SECRET or --webhook-secret-file")
-	}
-	if maxBody <= 0 {
-		maxBody = DefaultMaxBody
-	}
-	return &Receiver{secret: secret, maxBody: maxBody, dedupe: NewDedupe(remember), reading: make(chan struct{}, MaxReading)}, nil
-}
-
-// Receive reads, authenticates, dedupes and parses one delivery. The body is
-// parsed only after its signature checked out. An event relgate does not act
-// on is returned with Kind set and nothing else parsed.
-func (r *Receiver) Receive(w http.ResponseWriter, req *http.Request) (*Event, error) {
-	// A header that cannot verify is refused before any of the body is read,
-	// and bodies are read a few at a time: an unauthenticated sender cannot
-	// make the server buffer megabytes per connection.
-	if err := wellFormed(req.Header.Get("X-Hub-Signature-256")); err != nil {
-		return nil, err
-	}
-	r.reading <- struct{}{}
-	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.maxBody))
-	<-r.reading
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, ErrTooLarge
-		}
-		return nil, fmt.Errorf("read body: %w", err)
-	}
-	if err := Verify(r.secret, body, req.Header.Get("X-Hub-Signature-256")); err != nil {
-		return nil, err
-	}
-	id := req.Header.Get("X-GitHub-Delivery")
-	name := req.Header.Get("X-GitHub-Event")
-	if id == "" || name == "" {
-		return nil, fmt.Errorf("%w: X-GitHub-Delivery and X-GitHub-Event are required", ErrMalformed)
-	}
-	ev, err := Parse(name, body)
-	if err != nil {
-		return nil, err
-	}
-	ev.Delivery = id
-	if !r.dedupe.First(id) {
-		return ev, ErrDuplicate
-	}
-	return ev, nil
 }
 
 // Event kinds relgate acts on.
