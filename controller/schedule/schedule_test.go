@@ -3,6 +3,9 @@ package schedule_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -133,7 +136,7 @@ func TestStillRunningIsSkippedAndStartRunsAtStart(t *testing.T) {
 }
 
 func TestStopCancelsAfterGrace(t *testing.T) {
-	s, _ := schedule.New(schedule.Config{}, []schedule.Job{{Name: "resync", Spec: "@every 1h", AtStart: true,
+	s, _ := schedule.New(schedule.Config{}, []schedule.Job{{Name: "resync", Spec: "@hourly", AtStart: true,
 		Run: func(ctx context.Context, _ time.Time) error { <-ctx.Done(); return ctx.Err() }}})
 	s.Start()
 	time.Sleep(10 * time.Millisecond)
@@ -158,5 +161,179 @@ func TestQuarters(t *testing.T) {
 		if q, p := schedule.Quarter(tc.t), schedule.PreviousQuarter(tc.t); q != tc.q || p != tc.previus {
 			t.Errorf("%s: %s %s, want %s %s", tc.t, q, p, tc.q, tc.previus)
 		}
+	}
+}
+
+// TestIssue11HostileSpecs: specs that panicked robfig/cron's parser or were
+// accepted though wrong are errors naming the job; the good jobs remain.
+func TestIssue11HostileSpecs(t *testing.T) {
+	for _, bad := range []string{"TZ=0", "TZ=", "CRON_TZ=UTC", "0 0 31 2 *", "0 0 30 2 *", "@every 0s", "*/5 * * * * *"} {
+		t.Run(bad, func(t *testing.T) {
+			specs, _, err := schedule.Specs(pol(t, document.Schedules{Resync: bad}, "UTC"))
+			var se *schedule.SpecError
+			if !errors.As(err, &se) || se.Job != schedule.JobResync || !strings.Contains(err.Error(), "schedules.resync") {
+				t.Fatalf("err %v, want a SpecError for resync", err)
+			}
+			if _, ok := specs[schedule.JobResync]; ok || len(specs) != 3 {
+				t.Errorf("specs %v, want the three good jobs only", specs)
+			}
+			_, err = schedule.New(schedule.Config{}, []schedule.Job{{Name: "resync", Spec: bad, Run: func(context.Context, time.Time) error { return nil }}})
+			if !errors.As(err, &se) {
+				t.Errorf("New: err %v, want a SpecError", err)
+			}
+		})
+	}
+}
+
+// TestSchedulerNextIsDSTCorrect: the scheduler runs cronspec's schedule in
+// the policy's timezone (robfig/cron's own skipped 2:30 on 2027-03-14 and
+// ran 1:30 twice on 2027-11-07 in New York).
+func TestSchedulerNextIsDSTCorrect(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noop := func(context.Context, time.Time) error { return nil }
+	s, err := schedule.New(schedule.Config{Location: ny}, []schedule.Job{{Name: "a", Spec: "30 2 * * *", Run: noop}, {Name: "b", Spec: "30 1 * * *", Run: noop}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		job        string
+		from, want time.Time
+	}{
+		{"a", time.Date(2027, 3, 13, 3, 0, 0, 0, ny), time.Date(2027, 3, 14, 7, 0, 0, 0, time.UTC)},  // 3:00 EDT
+		{"b", time.Date(2027, 11, 7, 0, 0, 0, 0, ny), time.Date(2027, 11, 7, 5, 30, 0, 0, time.UTC)}, // 1:30 EDT
+		{"b", time.Date(2027, 11, 7, 5, 30, 0, 0, time.UTC), time.Date(2027, 11, 8, 6, 30, 0, 0, time.UTC)},
+	} {
+		if got, _ := s.Next(tc.job, tc.from); !got.Equal(tc.want) {
+			t.Errorf("%s after %s: %s, want %s", tc.job, tc.from, got.UTC(), tc.want)
+		}
+	}
+}
+
+func writeState(t *testing.T, path string, last map[string]string) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString(`{"lastRun":{`)
+	i := 0
+	for k, v := range last {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%q:%q", k, v)
+		i++
+	}
+	b.WriteString("}}")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMissedRunsAreCaughtUpOnce: at start, a job whose time passed since its
+// last recorded run runs once; the quarterly report also runs at a first
+// start (no record), as before.
+func TestMissedRunsAreCaughtUpOnce(t *testing.T) {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	now := time.Date(2026, 11, 25, 18, 0, 0, 0, sh)
+	tests := []struct {
+		name    string
+		state   map[string]string // nil: no file
+		corrupt bool
+		want    []string
+	}{
+		{"first start: the quarterly report only (AtStart)", nil, false, []string{"quarterlyReport"}},
+		{"a quarter boundary passed while down", map[string]string{"quarterlyReport": "2026-09-20T08:00:00+08:00", "reminders": "2026-11-25T09:00:00+08:00"},
+			false, []string{"quarterlyReport"}},
+		{"nothing missed", map[string]string{"quarterlyReport": "2026-10-01T08:00:00+08:00", "reminders": "2026-11-25T09:00:00+08:00"}, false, nil},
+		{"a day's reminders missed", map[string]string{"quarterlyReport": "2026-10-01T08:00:00+08:00", "reminders": "2026-11-24T09:00:00+08:00"},
+			false, []string{"reminders"}},
+		{"many reminders missed: caught up once", map[string]string{"quarterlyReport": "2026-10-01T08:00:00+08:00", "reminders": "2026-10-01T09:00:00+08:00"},
+			false, []string{"reminders"}},
+		{"attack: a corrupt state file counts as no record", nil, true, []string{"quarterlyReport"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "schedule.json")
+			switch {
+			case tc.corrupt:
+				os.WriteFile(path, []byte("{not json"), 0o600)
+			case tc.state != nil:
+				writeState(t, path, tc.state)
+			}
+			var mu sync.Mutex
+			ran := map[string]int{}
+			job := func(name string, atStart bool, spec string) schedule.Job {
+				return schedule.Job{Name: name, Spec: spec, AtStart: atStart, Run: func(context.Context, time.Time) error {
+					mu.Lock()
+					ran[name]++
+					mu.Unlock()
+					return nil
+				}}
+			}
+			jobs := []schedule.Job{job("quarterlyReport", true, "0 8 1 1,4,7,10 *"), job("reminders", false, "0 9 * * 1-5")}
+			cfg := schedule.Config{Location: sh, Clock: func() time.Time { return now }, StatePath: path}
+			s, err := schedule.New(cfg, jobs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.Start()
+			s.Stop(time.Second)
+			want := map[string]int{}
+			for _, n := range tc.want {
+				want[n] = 1
+			}
+			if d := cmp.Diff(want, ran); d != "" {
+				t.Errorf("runs at start (-want +got):\n%s", d)
+			}
+			// The runs are recorded: a second start at the same time owes nothing.
+			s2, _ := schedule.New(cfg, jobs)
+			if m := s2.Missed(); len(m) != 0 {
+				t.Errorf("after catching up, a restart still owes %v", m)
+			}
+		})
+	}
+}
+
+// TestFailedRunIsCaughtUpAtNextStart: only a successful run is recorded.
+func TestFailedRunIsCaughtUpAtNextStart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "schedule.json")
+	now := time.Date(2027, 1, 1, 8, 0, 0, 0, time.UTC)
+	fail := errors.New("push rejected")
+	cfg := schedule.Config{Clock: func() time.Time { return now }, StatePath: path}
+	jobs := []schedule.Job{{Name: "quarterlyReport", Spec: "0 8 1 1,4,7,10 *", Run: func(context.Context, time.Time) error { return fail }}}
+	writeState(t, path, map[string]string{"quarterlyReport": "2026-10-01T08:00:00Z"})
+	s, _ := schedule.New(cfg, jobs)
+	if o, _ := s.RunNow("quarterlyReport"); o.Err == nil {
+		t.Fatal("want the failure")
+	}
+	now = now.Add(time.Hour)
+	s2, _ := schedule.New(cfg, jobs)
+	if m := s2.Missed(); len(m) != 1 {
+		t.Errorf("missed %v after a failed run, want [quarterlyReport]", m)
+	}
+	fail = nil
+	s2.RunNow("quarterlyReport")
+	s3, _ := schedule.New(cfg, jobs)
+	if m := s3.Missed(); len(m) != 0 {
+		t.Errorf("missed %v after a successful run", m)
+	}
+}
+
+// TestFirstStartCountsFromThen: a job not marked AtStart and never run is
+// not run at a first start, but a restart after its time passed runs it.
+func TestFirstStartCountsFromThen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "schedule.json")
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) // a Monday, after 09:00
+	cfg := schedule.Config{Clock: func() time.Time { return now }, StatePath: path}
+	jobs := []schedule.Job{{Name: "reminders", Spec: "0 9 * * 1-5", Run: func(context.Context, time.Time) error { return nil }}}
+	s, _ := schedule.New(cfg, jobs)
+	if m := s.Missed(); len(m) != 0 {
+		t.Errorf("first start owes %v", m)
+	}
+	now = now.Add(24 * time.Hour) // down over Tuesday 09:00
+	s2, _ := schedule.New(cfg, jobs)
+	if m := s2.Missed(); len(m) != 1 {
+		t.Errorf("restart owes %v, want [reminders]", m)
 	}
 }

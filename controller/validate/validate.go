@@ -13,9 +13,9 @@ import (
 	"strings"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/robfig/cron/v3"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/relgate/relgate/controller/cronspec"
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/finding"
 	"github.com/relgate/relgate/controller/loader"
@@ -166,8 +166,10 @@ func (c *checker) checkPolicy() {
 		if s.spec == "" {
 			continue
 		}
-		if _, err := cron.ParseStandard(s.spec); err != nil {
-			c.at(f, "", "policy", fmt.Sprintf("not a cron schedule (minute hour day month weekday): %v", err), "schedules", s.name)
+		// One grammar for validate, gate and serve (issue 11): robfig/cron's
+		// own parser panicked on TZ= and accepted specs that never run.
+		if _, err := cronspec.Parse(s.spec); err != nil {
+			c.at(f, "", "policy", err.Error(), "schedules", s.name)
 		}
 	}
 	if p.TrustCommitAuthor {
