@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -87,6 +88,7 @@ type Receiver struct {
 	dedupe  *Dedupe
 	mem     *budget
 	spool   *budget
+	spooled atomic.Int64 // bodies that went to a spool file, for tests
 }
 
 // NewReceiver makes a receiver with DefaultLimits. An empty secret is refused.
@@ -302,6 +304,7 @@ func (b *body) openSpool() error {
 	// Unlinked at once: the file lives while it is open, and a crash leaves nothing behind.
 	os.Remove(f.Name())
 	b.file = f
+	b.r.spooled.Add(1)
 	return nil
 }
 
