@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -178,36 +179,49 @@ type scheduler struct {
 
 func (sc *scheduler) stop(grace time.Duration) { sc.sched.Stop(grace) }
 
+// scheduleState names the file, in the mirror folder, where the scheduler
+// remembers each job's last run, so that a restart catches up what it missed.
+const scheduleState = "relgate-schedule.json"
+
 // reloadSchedule (re)starts the jobs when the branch's policy sets other
-// schedules or another timezone than those running. A policy whose
-// schedules do not parse leaves the running ones in place.
+// schedules or another timezone than those running. A policy with a
+// schedule relgate's grammar refuses leaves the running ones in place; at
+// start, when none run yet, the jobs with good schedules start and the
+// error names the others.
 func (s *Server) reloadSchedule(ctx context.Context) error {
 	st, err := s.branch()
 	if err != nil {
 		return err
 	}
 	specs, loc, err := schedule.Specs(st.policy)
-	if err != nil {
+	if loc == nil {
 		return err
 	}
 	s.mu.Lock()
 	cur := s.sched
 	s.mu.Unlock()
+	if err != nil {
+		if cur != nil {
+			return err
+		}
+		s.log.Error("jobs with a schedule relgate cannot run are not started; fix relgate.yaml (relgate validate names the field)", "err", err)
+	}
 	if cur != nil && maps.Equal(cur.specs, specs) && cur.loc == loc.String() {
 		return nil
 	}
-	sched, err := schedule.New(schedule.Config{Location: loc, Clock: s.cfg.Clock, Logger: s.log, Observe: func(o schedule.Outcome) {
-		res := "ok"
-		switch {
-		case o.Panicked:
-			res = "panic"
-		case o.Skipped:
-			res = "skipped"
-		case o.Err != nil:
-			res = "error"
-		}
-		s.metrics.Inc(mJobRuns, "job", o.Job, "result", res)
-	}}, s.Jobs(specs))
+	sched, err := schedule.New(schedule.Config{Location: loc, Clock: s.cfg.Clock, Logger: s.log,
+		StatePath: filepath.Join(s.cfg.MirrorDir, scheduleState), Observe: func(o schedule.Outcome) {
+			res := "ok"
+			switch {
+			case o.Panicked:
+				res = "panic"
+			case o.Skipped:
+				res = "skipped"
+			case o.Err != nil:
+				res = "error"
+			}
+			s.metrics.Inc(mJobRuns, "job", o.Job, "result", res)
+		}}, s.jobsFor(specs))
 	if err != nil {
 		return err
 	}
@@ -231,6 +245,17 @@ func (s *Server) reloadSchedule(ctx context.Context) error {
 	sort.Strings(names)
 	s.log.Info("schedule started", "timezone", loc.String(), "jobs", names)
 	return nil
+}
+
+// jobsFor are the Jobs that specs gives a specification.
+func (s *Server) jobsFor(specs map[string]string) []schedule.Job {
+	var out []schedule.Job
+	for _, j := range s.Jobs(specs) {
+		if j.Spec != "" {
+			out = append(out, j)
+		}
+	}
+	return out
 }
 
 // Jobs are the scheduled jobs with the given specifications.
@@ -266,8 +291,9 @@ func (s *Server) reconcileJob(ctx context.Context, _ time.Time) error {
 }
 
 // quarterlyJob writes the report of the quarter before now. It also runs at
-// start, so a quarter boundary crossed while the server was down is caught
-// up; the report's deterministic path makes a second run a no-op.
+// start when a quarter boundary passed since its last recorded run (or
+// there is no record), so a boundary crossed while the server was down is
+// caught up; the report's deterministic path makes a second run a no-op.
 func (s *Server) quarterlyJob(ctx context.Context, now time.Time) error {
 	qr, ok := s.cfg.Writer.(QuarterlyReporter)
 	if !ok {
