@@ -38,8 +38,9 @@ func TestFaults(t *testing.T) {
 		// wantFinal is the last conclusion on the head: "success" when the
 		// faults pass, "in_progress" (pending) when they do not, "" for none.
 		wantFinal string
-		// wantCalls bounds the requests to a path part.
-		callsPath string
+		// callsPath and callsMethod bound the requests to a path part.
+		callsPath   string
+		callsMethod string
 		maxCalls  int
 		wantWait  time.Duration
 		timeout   time.Duration
@@ -55,16 +56,16 @@ func TestFaults(t *testing.T) {
 			wantFinal: "success", wantWait: 2 * time.Second, callsPath: "/reviews", maxCalls: 2},
 		{name: "403 secondary rate limit on the check run is honoured",
 			faults:    []ghapitest.Fault{{Method: http.MethodPost, Path: "/check-runs", Status: 403, Body: secondaryBody}},
-			wantFinal: "success", wantWait: time.Minute, callsPath: "/check-runs", maxCalls: 2},
+			wantFinal: "success", wantWait: time.Minute, callsPath: "/check-runs", callsMethod: http.MethodPost, maxCalls: 2},
 		{name: "403 secondary rate limit with Retry-After on the pull request",
 			faults:    []ghapitest.Fault{{Path: "/pulls/5", Status: 403, Header: map[string]string{"Retry-After": "30"}, Body: secondaryBody}},
 			wantFinal: "success", wantWait: 30 * time.Second},
 		{name: "check run creation failing throughout: nothing posted, retries bounded",
 			faults:    []ghapitest.Fault{{Method: http.MethodPost, Path: "/check-runs", Status: 502, Times: 1000}},
-			wantFinal: "", callsPath: "/check-runs", maxCalls: 3 * 3},
-		{name: "pull request unreadable throughout: nothing posted",
+			wantFinal: "", callsPath: "/check-runs", callsMethod: http.MethodPost, maxCalls: 3 * 3},
+		{name: "pull request unreadable throughout: pending on the head the event named, never success",
 			faults:    []ghapitest.Fault{{Path: "/pulls/5", Status: 503, Times: 1000}},
-			wantFinal: "", callsPath: "/pulls/5", maxCalls: 3 * 3},
+			wantFinal: "in_progress", callsPath: "/pulls/5", maxCalls: 3 * 3},
 		{name: "slow reviews past the call timeout: pending, then success on retry",
 			faults:    []ghapitest.Fault{{Path: "/reviews", Delay: 400 * time.Millisecond}},
 			timeout:   150 * time.Millisecond,
@@ -101,7 +102,7 @@ func TestFaults(t *testing.T) {
 				t.Errorf("success posted while GitHub failed: %+v", runs)
 			}
 			if tc.callsPath != "" {
-				if n := countRequests(e, "", tc.callsPath); n > tc.maxCalls {
+				if n := countRequests(e, tc.callsMethod, tc.callsPath); n > tc.maxCalls {
 					t.Errorf("%d requests to %s, want at most %d (retries must stay bounded)", n, tc.callsPath, tc.maxCalls)
 				}
 			}
@@ -118,19 +119,28 @@ func TestFaults(t *testing.T) {
 	}
 }
 
-// TestTokenCannotCreateCheckRuns: GitHub refuses check runs to a personal
-// access token; relgate falls back to commit statuses.
-func TestTokenCannotCreateCheckRuns(t *testing.T) {
+// TestCheckRunRefusedIsRetriedNotSwitched: a 403 on check runs is an
+// error to retry and to show in /readyz, not a reason to switch to commit
+// statuses until restart; once GitHub accepts again, the check run appears.
+func TestCheckRunRefusedIsRetriedNotSwitched(t *testing.T) {
 	e := newEnv(t, envOptions{checkRuns: true})
 	head := approvedPR(t, e, 5)
-	e.gh.Inject(ghapitest.Fault{Method: http.MethodPost, Path: "/check-runs", Status: 403,
+	e.gh.Inject(ghapitest.Fault{Method: http.MethodPost, Path: "/check-runs", Status: 403, Times: 2,
 		Body: `{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/checks/runs#create-a-check-run"}`})
 	e.deliver("pull_request", prEvent(t, "opened", 5, head))
-	e.eventually("a status", func() bool {
-		st, ok := e.gh.LatestStatus(head, "relgate/main")
-		return ok && st.State == "success"
-	})
-	if n := countRequests(e, http.MethodPost, "/check-runs"); n != 1 {
-		t.Errorf("%d check run attempts, want 1 (a permission error is not retried)", n)
+	if cr := e.checkRun(head); cr.Conclusion != "success" {
+		t.Fatalf("after the refusal passed: %+v", cr)
+	}
+	e.settle()
+	if st := e.gh.Statuses(); len(st) > 0 {
+		t.Errorf("commit statuses posted after a check-run refusal: %+v", st)
+	}
+	if n := countRequests(e, http.MethodPost, "/check-runs"); n != 3 {
+		t.Errorf("%d check run attempts, want 3 (two refused, one made)", n)
+	}
+	wantContains(t, "logs", e.logs.String(), "checks: write permission")
+	code, body := e.get("/readyz")
+	if code != http.StatusOK || !strings.Contains(body, "results: check runs") {
+		t.Errorf("/readyz after recovery: %d %s", code, body)
 	}
 }

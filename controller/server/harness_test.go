@@ -145,6 +145,8 @@ type envOptions struct {
 	checkRuns  bool
 	timeout    time.Duration
 	noGitHub   bool
+	// publicURL links statuses and check runs to the server's result page.
+	publicURL bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -191,16 +193,20 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		cfg.GitHub, cfg.Repo, cfg.CheckRuns = c, ghapi.Repo{Owner: "grid-it", Name: "releases"}, o.checkRuns
 	}
-	srv, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = srv
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.url = "http://" + ln.Addr().String()
+	if o.publicURL {
+		cfg.PublicURL = e.url
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	e.srv = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	e.cancel, e.done = cancel, make(chan error, 1)
 	go func() { e.done <- srv.Serve(ctx, ln) }()
@@ -305,7 +311,10 @@ func prEvent(t testing.TB, action string, n int, head string) []byte {
 
 func reviewEvent(t testing.TB, n int, login, state, commit string) []byte {
 	return payload(t, "pull_request_review.submitted.json", func(m map[string]any) {
-		m["pull_request"].(map[string]any)["number"] = n
+		pr := m["pull_request"].(map[string]any)
+		pr["number"] = n
+		pr["head"].(map[string]any)["sha"] = commit
+		pr["base"].(map[string]any)["ref"] = "main"
 		rv := m["review"].(map[string]any)
 		rv["user"].(map[string]any)["login"] = login
 		rv["state"] = strings.ToLower(state)
@@ -382,4 +391,16 @@ func (e *env) checkRun(head string) ghapitest.CheckRun {
 		return ok && cr.Status == "completed"
 	})
 	return cr
+}
+
+// get fetches a path of the server and returns the status code and body.
+func (e *env) get(path string) (int, string) {
+	e.t.Helper()
+	resp, err := http.Get(e.url + path)
+	if err != nil {
+		e.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }

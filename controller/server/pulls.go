@@ -138,7 +138,9 @@ func (s *Server) do(ctx context.Context, k workKey) {
 	})
 }
 
-// evaluatePull evaluates an open pull request as it is now and posts the result.
+// evaluatePull evaluates an open pull request as it is now, together with
+// every other open pull request that shares its head and base, and
+// publishes the strictest result on that head.
 func (s *Server) evaluatePull(ctx context.Context, n int) error {
 	gh := s.cfg.GitHub
 	if gh == nil {
@@ -147,24 +149,85 @@ func (s *Server) evaluatePull(ctx context.Context, n int) error {
 	pr, err := gh.GetPull(ctx, s.cfg.Repo, n)
 	if err != nil {
 		s.metrics.Inc(mAPIErrors, "op", "get-pull")
+		// Whatever stands on the head the event named, and on the head
+		// last evaluated, is withdrawn at once, not after the retries.
+		why := fmt.Sprintf("relgate could not read pull request #%d from GitHub; it will try again / relgate 无法从 GitHub 读取拉取请求 #%d，稍后重试", n, n)
+		for _, sub := range s.subjectsOf(n) {
+			if perr := s.markPending(ctx, sub, ghapi.PullRequest{Number: n}, why); perr != nil {
+				s.log.Error("posting pending failed", "pr", n, "head", sub.head, "err", perr)
+			}
+		}
 		return transient(err)
 	}
 	if pr.State != "open" {
 		return nil
 	}
-	reviews, err := gh.ListReviews(ctx, s.cfg.Repo, n)
+	sub := subject{head: pr.HeadSHA, base: pr.BaseRef}
+	s.setHint(n, sub)
+	members, err := gh.ListPullsWithCommit(ctx, s.cfg.Repo, pr.HeadSHA)
+	if err != nil {
+		s.metrics.Inc(mAPIErrors, "op", "list-pulls-with-commit")
+		why := "relgate could not list the pull requests of this commit; it will try again / relgate 无法列出此提交的拉取请求，稍后重试"
+		if perr := s.markPending(ctx, sub, pr, why); perr != nil {
+			s.log.Error("posting pending failed", "pr", n, "err", perr)
+		}
+		return transient(err)
+	}
+	group := []ghapi.PullRequest{pr}
+	for _, m := range members {
+		if m.Number != pr.Number && m.BaseRef == pr.BaseRef && m.HeadSHA == pr.HeadSHA {
+			group = append(group, m)
+		}
+	}
+	slices.SortFunc(group, func(a, b ghapi.PullRequest) int { return a.Number - b.Number })
+	var numbers []int
+	var rs []prResult
+	var errs []error
+	for i, m := range group {
+		numbers = append(numbers, m.Number)
+		if i >= maxGroup {
+			rs = append(rs, prResult{pr: m, out: outcomeError, at: s.cfg.Clock(),
+				title:   fmt.Sprintf("more than %d open pull requests share this commit; relgate does not evaluate them all", maxGroup),
+				summary: fmt.Sprintf("## relgate: ⛔ not evaluated\n\nMore than %d open pull requests share this head commit. Close the duplicates. / 超过 %d 个拉取请求共用此提交，请关闭重复的拉取请求。\n", maxGroup, maxGroup)})
+			continue
+		}
+		r, err := s.evaluateOne(ctx, m)
+		rs = append(rs, r)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	s.keepOnly(sub, numbers)
+	s.store(sub, rs)
+	if err := s.publish(ctx, sub); err != nil {
+		errs = append(errs, err)
+	}
+	for _, err := range errs {
+		if isTransient(err) {
+			return transient(errors.Join(errs...))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// evaluateOne evaluates one open pull request. A failure gives a pending
+// (transient) or error result and the error; never a success.
+func (s *Server) evaluateOne(ctx context.Context, pr ghapi.PullRequest) (prResult, error) {
+	n := pr.Number
+	now := s.cfg.Clock()
+	reviews, err := s.cfg.GitHub.ListReviews(ctx, s.cfg.Repo, n)
 	if err != nil {
 		s.metrics.Inc(mAPIErrors, "op", "list-reviews")
-		s.postPending(ctx, pr, "relgate could not read the reviews from GitHub; it will try again")
-		return transient(err)
+		s.metrics.Inc(mEvaluations, "result", string(outcomePending))
+		return pendingResult(pr, "relgate could not read the reviews from GitHub; it will try again / relgate 无法从 GitHub 读取评审，稍后重试", now), transient(err)
 	}
 	var res *evalResult
 	err = s.mirror.Do(func(r *gitrepo.Repo) error {
-		if err := s.mirror.fetch(ctx, r, []string{pr.BaseRef}, []int{pr.Number}); err != nil {
-			s.metrics.Inc(mFetches, "result", "error")
+		err := s.mirror.fetch(ctx, r, []string{pr.BaseRef}, []int{pr.Number})
+		s.noteFetch(err)
+		if err != nil {
 			return transient(err)
 		}
-		s.metrics.Inc(mFetches, "result", "ok")
 		ref, err := r.Git.Reference(BranchRef(pr.BaseRef), true)
 		if err != nil {
 			return fmt.Errorf("base branch %s: %w", pr.BaseRef, err)
@@ -178,14 +241,15 @@ func (s *Server) evaluatePull(ctx context.Context, n int) error {
 	})
 	switch {
 	case isTransient(err):
-		s.metrics.Inc(mEvaluations, "result", "pending")
-		s.postPending(ctx, pr, "relgate could not fetch the change yet; it will try again")
-		return err
+		s.metrics.Inc(mEvaluations, "result", string(outcomePending))
+		s.log.Warn("evaluation pending", "pr", n, "head", pr.HeadSHA, "err", err)
+		return pendingResult(pr, "relgate could not fetch the change yet; it will try again / relgate 尚未取得此变更，稍后重试", now), err
 	case err != nil:
-		s.metrics.Inc(mEvaluations, "result", "error")
+		s.metrics.Inc(mEvaluations, "result", string(outcomeError))
 		s.log.Error("evaluation failed", "pr", n, "head", pr.HeadSHA, "err", err)
-		return s.post(ctx, pr, outcomeError, "relgate could not evaluate this change",
-			"## relgate: ⛔ could not evaluate\n\n"+err.Error()+"\n\nFix the cause (usually the base branch's relgate.yaml), then push or re-run the check.\n", nil)
+		return prResult{pr: pr, out: outcomeError, at: now, title: "relgate could not evaluate this change / relgate 无法评估此变更",
+			summary: "## relgate: ⛔ could not evaluate / 无法评估\n\n" + err.Error() +
+				"\n\nFix the cause (usually the base branch's relgate.yaml), then push or re-run the check. / 请修正原因（通常是目标分支的 relgate.yaml），然后推送或重新运行检查。\n"}, err
 	}
 	s.mu.Lock()
 	s.lastEval[n] = evalMemo{head: pr.HeadSHA, base: res.base}
@@ -196,7 +260,48 @@ func (s *Server) evaluatePull(ctx context.Context, n int) error {
 	}
 	s.metrics.Inc(mEvaluations, "result", string(out))
 	s.log.Info("evaluated", "pr", n, "head", pr.HeadSHA, "base", pr.BaseRef, "passed", res.report.Passed, "reviews", len(reviews))
-	return s.post(ctx, pr, out, title(res.report), s.summary(res), s.annotations(res.report))
+	return prResult{pr: pr, out: out, at: now, title: title(res.report), summary: s.summary(res), anns: s.annotations(res.report),
+		missing: missingItems(res.report)}, nil
+}
+
+// missingItems lists everything a blocked change waits for, in the order
+// the summary shows them.
+func missingItems(rep *evaluate.GateReport) []string {
+	if rep.Passed {
+		return nil
+	}
+	var out []string
+	out = append(out, rep.Problems...)
+	if rep.Policy != nil && !rep.Policy.Passed {
+		for _, m := range rep.Policy.Missing() {
+			out = append(out, "relgate.yaml policy-change: "+m)
+		}
+	}
+	for _, g := range rep.Repository {
+		if !g.Passed {
+			for _, m := range g.Missing() {
+				out = append(out, g.Gate+": "+m)
+			}
+		}
+	}
+	for _, r := range rep.Releases {
+		for _, p := range r.Problems {
+			out = append(out, r.Release+": "+p)
+		}
+		for _, g := range r.Gates {
+			if g.Passed {
+				continue
+			}
+			m := g.Missing()
+			if len(m) == 0 {
+				out = append(out, r.Release+" "+g.Gate)
+			}
+			for _, x := range m {
+				out = append(out, r.Release+" "+g.Gate+": "+x)
+			}
+		}
+	}
+	return out
 }
 
 // evaluateAt evaluates base..head with the reviews as forge votes. The
@@ -295,62 +400,6 @@ const (
 	outcomeError   outcome = "error"
 	outcomePending outcome = "pending"
 )
-
-// contextName is the check run's name and the status's context: it names the
-// base branch, so retargeting a pull request asks for a new result.
-func (s *Server) contextName(pr ghapi.PullRequest) string { return "relgate/" + pr.BaseRef }
-
-func (s *Server) postPending(ctx context.Context, pr ghapi.PullRequest, why string) {
-	if err := s.post(ctx, pr, outcomePending, why, "## relgate: ⏳ pending\n\n"+why+"\n", nil); err != nil {
-		s.log.Error("posting pending failed", "pr", pr.Number, "err", err)
-	}
-}
-
-// post publishes a result on the head commit. Only outcomePassed is ever
-// posted as success.
-func (s *Server) post(ctx context.Context, pr ghapi.PullRequest, out outcome, title, summary string, anns []ghapi.Annotation) error {
-	name := s.contextName(pr)
-	if s.cfg.CheckRuns && !s.noCheckRuns.Load() {
-		run := ghapi.CheckRun{Name: name, HeadSHA: pr.HeadSHA, Title: title, Summary: summary, Annotations: anns,
-			ExternalID: fmt.Sprintf("pr-%d", pr.Number), CompletedAt: s.cfg.Clock()}
-		switch out {
-		case outcomePassed:
-			run.Status, run.Conclusion = "completed", "success"
-		case outcomeBlocked, outcomeError:
-			run.Status, run.Conclusion = "completed", "failure"
-		default:
-			run.Status = "in_progress"
-		}
-		_, err := s.cfg.GitHub.CreateCheckRun(ctx, s.cfg.Repo, run)
-		if err == nil {
-			s.metrics.Inc(mPosts, "kind", "check-run", "state", string(out))
-			return nil
-		}
-		if !errors.Is(err, ghapi.ErrForbidden) {
-			s.metrics.Inc(mAPIErrors, "op", "create-check-run")
-			return transient(err)
-		}
-		s.log.Warn("GitHub refused a check run; posting commit statuses instead", "err", err)
-		s.noCheckRuns.Store(true)
-	}
-	st := ghapi.Status{Context: name, Description: title}
-	switch out {
-	case outcomePassed:
-		st.State = "success"
-	case outcomeBlocked:
-		st.State = "failure"
-	case outcomeError:
-		st.State = "error"
-	default:
-		st.State = "pending"
-	}
-	if err := s.cfg.GitHub.CreateStatus(ctx, s.cfg.Repo, pr.HeadSHA, st); err != nil {
-		s.metrics.Inc(mAPIErrors, "op", "create-status")
-		return transient(err)
-	}
-	s.metrics.Inc(mPosts, "kind", "status", "state", st.State)
-	return nil
-}
 
 // title is the one line GitHub shows: the verdict or the first thing missing.
 func title(rep *evaluate.GateReport) string {
@@ -504,7 +553,9 @@ func (s *Server) recordMerge(ctx context.Context, n int) error {
 	s.mu.Unlock()
 	var res *evalResult
 	err = s.mirror.Do(func(r *gitrepo.Repo) error {
-		if err := s.mirror.fetch(ctx, r, []string{pr.BaseRef}, []int{pr.Number}); err != nil {
+		err := s.mirror.fetch(ctx, r, []string{pr.BaseRef}, []int{pr.Number})
+		s.noteFetch(err)
+		if err != nil {
 			return transient(err)
 		}
 		head := plumbing.NewHash(pr.HeadSHA)
@@ -559,11 +610,11 @@ func (s *Server) recordMerge(ctx context.Context, n int) error {
 // the schedule if the policy changed it, and re-evaluate every open pull
 // request (a policy change can revoke approvals).
 func (s *Server) onPush(ctx context.Context) error {
-	if err := s.mirror.Fetch(ctx, []string{s.cfg.Branch}, nil); err != nil {
-		s.metrics.Inc(mFetches, "result", "error")
+	err := s.mirror.Fetch(ctx, []string{s.cfg.Branch}, nil)
+	s.noteFetch(err)
+	if err != nil {
 		return transient(err)
 	}
-	s.metrics.Inc(mFetches, "result", "ok")
 	s.ready.Store(true)
 	s.retryPendingMerges()
 	if !s.cfg.DisableSchedule {

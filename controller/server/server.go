@@ -27,6 +27,8 @@ import (
 type GitHub interface {
 	GetPull(ctx context.Context, r ghapi.Repo, n int) (ghapi.PullRequest, error)
 	ListOpenPulls(ctx context.Context, r ghapi.Repo, base string) ([]ghapi.PullRequest, error)
+	ListPullsWithCommit(ctx context.Context, r ghapi.Repo, sha string) ([]ghapi.PullRequest, error)
+	ListCheckRuns(ctx context.Context, r ghapi.Repo, sha, name string) ([]ghapi.CheckRunInfo, error)
 	ListReviews(ctx context.Context, r ghapi.Repo, n int) ([]ghapi.Review, error)
 	CreateCheckRun(ctx context.Context, r ghapi.Repo, run ghapi.CheckRun) (int64, error)
 	UpdateCheckRun(ctx context.Context, r ghapi.Repo, id int64, run ghapi.CheckRun) error
@@ -57,7 +59,13 @@ type Config struct {
 	// Repo is the GitHub repository served; events for others are ignored.
 	Repo ghapi.Repo
 	// CheckRuns posts check runs (a GitHub App); otherwise commit statuses.
+	// Chosen here, once: an error never switches it.
 	CheckRuns bool
+	// PublicURL is where GitHub's users reach this server; statuses and
+	// check runs link to the result page under it. Empty: no link.
+	PublicURL string
+	// ReadOnly evaluates and posts, and never writes to the branch.
+	ReadOnly bool
 	Writer    Writer
 	Metrics   *Metrics
 	Clock     func() time.Time
@@ -84,8 +92,10 @@ type Server struct {
 	queue    *queue
 	ready    atomic.Bool
 	stopping atomic.Bool
-	// statuses posted instead of check runs after GitHub refused a check run.
-	noCheckRuns atomic.Bool
+	health   *health
+	// pubMu serialises publishing, so two workers never race to create
+	// the same check run.
+	pubMu sync.Mutex
 
 	mu       sync.Mutex
 	retries  map[workKey]int
@@ -94,6 +104,7 @@ type Server struct {
 	// recorded within the retries; resync and every push try them again.
 	pendingMerges map[int]bool
 	status        *statusCache
+	res           *results
 	sched         *scheduler
 }
 
@@ -129,6 +140,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.RetryDelays == nil {
 		cfg.RetryDelays = []time.Duration{30 * time.Second, 2 * time.Minute, 5 * time.Minute}
 	}
+	if cfg.ReadOnly {
+		cfg.Writer = nil
+	}
+	h := newHealth()
+	if cfg.GitHub != nil {
+		cfg.GitHub = watchedGitHub{GitHub: cfg.GitHub, h: h}
+	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 20 * time.Second
 	}
@@ -141,7 +159,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, receiver: rc, mirror: m,
-		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}}
+		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}, res: newResults(), health: h}
 	return s, nil
 }
 
@@ -150,13 +168,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhook", s.handleWebhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !s.ready.Load() || s.stopping.Load() {
-			http.Error(w, "not ready: the mirror has not fetched "+s.cfg.Branch+" yet, or the server is stopping", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ready\n"))
-	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /result", s.handleResult)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		s.metrics.Set(mQueueDepth, float64(s.queue.len()))
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
@@ -182,7 +195,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := s.httpServer()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	s.log.Info("serving", "addr", ln.Addr().String(), "branch", s.cfg.Branch, "repo", s.cfg.Repo.String(), "github", s.cfg.GitHub != nil)
+	attrs := []any{"addr", ln.Addr().String(), "remote", ghapi.Redact(s.cfg.Remote), "branch", s.cfg.Branch, "results", s.reportMode(),
+		"write_back", s.cfg.Writer != nil}
+	if s.cfg.GitHub != nil {
+		attrs = append(attrs, "github_repo", s.cfg.Repo.String())
+	}
+	if s.cfg.PublicURL != "" {
+		attrs = append(attrs, "public_url", s.cfg.PublicURL)
+	}
+	s.log.Info("serving", attrs...)
 	var serveErr error
 	select {
 	case <-ctx.Done():
@@ -226,11 +247,10 @@ func (s *Server) start(stop, ctx context.Context) {
 	delay := time.Second
 	for {
 		err := s.mirror.Fetch(ctx, []string{s.cfg.Branch}, nil)
+		s.noteFetch(err)
 		if err == nil {
-			s.metrics.Inc(mFetches, "result", "ok")
 			break
 		}
-		s.metrics.Inc(mFetches, "result", "error")
 		s.log.Error("initial fetch failed; retrying", "err", err, "retry_in", delay)
 		select {
 		case <-stop.Done():

@@ -16,6 +16,9 @@ func (s *Server) accept(ev *webhook.Event, delivery string) (string, int, string
 		s.log.Warn("event for another repository ignored", "delivery", delivery, "repository", repo.String())
 		return "ignored", http.StatusOK, "not the repository this server gates"
 	}
+	if pr := ev.PullRequest; pr != nil {
+		s.setHint(pr.Number, subject{head: pr.HeadSHA, base: pr.BaseRef})
+	}
 	keys := s.workFor(ev)
 	for _, k := range keys {
 		if !s.queue.push(k) {
