@@ -41,9 +41,9 @@ func TestFaults(t *testing.T) {
 		// callsPath and callsMethod bound the requests to a path part.
 		callsPath   string
 		callsMethod string
-		maxCalls  int
-		wantWait  time.Duration
-		timeout   time.Duration
+		maxCalls    int
+		wantWait    time.Duration
+		timeout     time.Duration
 	}{
 		{name: "502 on reviews throughout: pending, never success, retries bounded",
 			faults:    []ghapitest.Fault{{Path: "/reviews", Status: 502, Times: 1000}},

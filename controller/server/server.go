@@ -66,9 +66,9 @@ type Config struct {
 	PublicURL string
 	// ReadOnly evaluates and posts, and never writes to the branch.
 	ReadOnly bool
-	Writer    Writer
-	Metrics   *Metrics
-	Clock     func() time.Time
+	Writer   Writer
+	Metrics  *Metrics
+	Clock    func() time.Time
 	// Workers evaluate in parallel (default 2); QueueLimit bounds the
 	// distinct work items waiting (default 10000).
 	Workers    int
