@@ -141,6 +141,12 @@ func TestReceiveFormsAndSpool(t *testing.T) {
 	}
 }
 
+// pingOf is a ping payload of exactly n bytes.
+func pingOf(n int) []byte {
+	const head, tail = `{"zen":"`, `"}`
+	return []byte(head + strings.Repeat("x", n-len(head)-len(tail)) + tail)
+}
+
 func TestReceiveRefusals(t *testing.T) {
 	js := readPayload(t, "ping.json")
 	big := bytes.Repeat([]byte("x"), 4<<10)
@@ -159,6 +165,8 @@ func TestReceiveRefusals(t *testing.T) {
 		{"attack: form with a broken escape", Limits{}, delivery{contentType: "application/x-www-form-urlencoded", body: []byte("payload=%7")}, ErrMalformed, false},
 		{"attack: spool full (length known: refused before reading)", Limits{PreAuthMemory: 1 << 10}, delivery{body: big}, ErrBusy, true},
 		{"attack: spool full (length unknown: refused as it arrives)", Limits{PreAuthMemory: 1 << 10}, delivery{body: big, unknownLength: true}, ErrBusy, true},
+		{"body of exactly the cap", Limits{PreAuthMemory: 1 << 10}, delivery{body: pingOf(64 << 10)}, nil, false},
+		{"attack: body one byte over the cap", Limits{}, delivery{body: pingOf(64<<10 + 1)}, ErrTooLarge, false},
 		{"attack: body over the cap, length unknown", Limits{}, delivery{body: make([]byte, 70<<10), unknownLength: true}, ErrTooLarge, false},
 		{"attack: bad signature on a spooled body", Limits{PreAuthMemory: 1 << 10}, delivery{body: big}, ErrBadSignature, false},
 	}
