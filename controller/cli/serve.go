@@ -46,6 +46,8 @@ type serveOptions struct {
 	logLevel          string
 	maxBody           int64
 	shutdownGraceSecs int
+	publicURL         string
+	readOnly          bool
 }
 
 // env reads the process environment; tests pass their own.
@@ -82,6 +84,8 @@ func parseServe(args []string, stderr io.Writer, getenv env) (*serveOptions, err
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL`: debug, info, warn, error")
 	fs.Int64Var(&o.maxBody, "max-body", 25<<20, "largest webhook body in `BYTES`")
 	fs.IntVar(&o.shutdownGraceSecs, "shutdown-grace", 20, "`SECONDS` work in flight may take to finish on SIGTERM")
+	fs.StringVar(&o.publicURL, "public-url", "", "`URL` where GitHub's users reach this server, e.g. https://relgate.example.com; statuses and check runs link to its result pages")
+	fs.BoolVar(&o.readOnly, "read-only", false, "evaluate and post results, never write to the branch (no approval records, CMDB updates or reports)")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return nil, err
@@ -91,6 +95,12 @@ func parseServe(args []string, stderr io.Writer, getenv env) (*serveOptions, err
 	}
 	if o.repo == "" {
 		return nil, usagef("serve needs --repo URL|PATH (the release repository)")
+	}
+	if o.publicURL != "" {
+		u, err := url.Parse(o.publicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, usagef("--public-url %q: want https://HOST[/PATH]", o.publicURL)
+		}
 	}
 	if err := oneOf("report", o.report, "auto", "checks", "statuses"); err != nil {
 		return nil, err
@@ -173,7 +183,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 		return err
 	}
 	cfg := server.Config{Logger: log, Secret: secret, MaxBody: o.maxBody, Remote: remote, Branch: o.branch, Prefix: o.prefix,
-		ShutdownGrace: time.Duration(o.shutdownGraceSecs) * time.Second}
+		ShutdownGrace: time.Duration(o.shutdownGraceSecs) * time.Second, PublicURL: o.publicURL, ReadOnly: o.readOnly}
 	cfg.MirrorDir = o.dataDir
 	if cfg.MirrorDir == "" {
 		cache, err := os.UserCacheDir()
@@ -220,18 +230,20 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 	} else {
 		log.Warn("no GitHub credentials (GITHUB_TOKEN or a GitHub App): pull requests are not gated; scheduled jobs and /api/releases run")
 	}
-	mirror, err := openMirror(remote, cfg.MirrorDir+"-writer")
-	if err != nil {
-		return err
-	}
-	defer mirror.Close()
-	wopts := reconcile.Options{Lang: o.lang}
-	if o.signKey != "" {
-		if wopts.SignKey, err = readSigningKey(o.signKey); err != nil {
+	if !o.readOnly {
+		mirror, err := openMirror(remote, cfg.MirrorDir+"-writer")
+		if err != nil {
 			return err
 		}
+		defer mirror.Close()
+		wopts := reconcile.Options{Lang: o.lang}
+		if o.signKey != "" {
+			if wopts.SignKey, err = readSigningKey(o.signKey); err != nil {
+				return err
+			}
+		}
+		cfg.Writer = server.WriteBack{Inner: &reconcile.Writer{Mirror: mirror, Prefix: o.prefix, Remote: remote, Auth: cfg.GitAuth, Options: wopts}, Log: log}
 	}
-	cfg.Writer = server.WriteBack{Inner: &reconcile.Writer{Mirror: mirror, Prefix: o.prefix, Remote: remote, Auth: cfg.GitAuth, Options: wopts}}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err

@@ -147,6 +147,7 @@ type envOptions struct {
 	noGitHub   bool
 	// publicURL links statuses and check runs to the server's result page.
 	publicURL bool
+	readOnly  bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -201,6 +202,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if o.publicURL {
 		cfg.PublicURL = e.url
 	}
+	cfg.ReadOnly = o.readOnly
 	srv, err := New(cfg)
 	if err != nil {
 		ln.Close()

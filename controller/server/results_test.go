@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -228,4 +229,36 @@ func TestReadyzSaysMode(t *testing.T) {
 			wantContains(t, "start log", e.logs.String(), `"results":"`+strings.TrimPrefix(tc.want, "results: "))
 		})
 	}
+}
+
+// TestReadOnlyNeverWrites: serve --read-only evaluates and posts, and a
+// merge writes nothing to the branch.
+func TestReadOnlyNeverWrites(t *testing.T) {
+	e := newEnv(t, envOptions{checkRuns: true, realWriter: true, readOnly: true})
+	head := approvedPR(t, e, 8)
+	e.deliver("pull_request", prEvent(t, "opened", 8, head))
+	if cr := e.checkRun(head); cr.Conclusion != "success" {
+		t.Fatalf("%s", cr.Conclusion)
+	}
+	e.work.Checkout("main", false)
+	e.work.GitCLI("-c", "user.name=GitHub", "-c", "user.email=noreply@github.com", "merge", "--no-ff", "-m", "Merge #8", "pr8")
+	merge := strings.TrimSpace(e.work.GitCLI("rev-parse", "HEAD"))
+	e.push("refs/heads/main:refs/heads/main")
+	pr, _ := e.gh.Pull(slug, 8)
+	pr.State, pr.Merged, pr.MergeCommitSHA = "closed", true, merge
+	e.gh.SetPull(slug, pr)
+	e.deliver("pull_request", prEvent(t, "closed", 8, head))
+	e.deliver("push", pushEvent(t, "refs/heads/main"))
+	e.settle()
+	out, err := exec.Command("git", "--git-dir", e.remote, "rev-parse", "refs/heads/main").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tip := strings.TrimSpace(string(out)); tip != merge {
+		t.Errorf("the branch moved from the merge %s to %s under --read-only", merge[:12], tip[:12])
+	}
+	if _, body := e.get("/readyz"); !strings.Contains(body, "write-back: off") {
+		t.Errorf("/readyz does not say write-back is off: %s", body)
+	}
+	wantContains(t, "start log", e.logs.String(), `"write_back":false`)
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/relgate/relgate/controller/document"
@@ -48,6 +49,8 @@ type QuarterlyReporter interface {
 
 // WriteBack adapts the write-back (reconcile.Writer) to the server's Writer.
 type WriteBack struct {
+	// Log gets a line for every commit the write-back pushes.
+	Log   *slog.Logger
 	Inner interface {
 		RecordApprovals(ctx context.Context, branch string, recs []writeback.ApprovalRecord) error
 		Reconcile(ctx context.Context, branch string) error
