@@ -166,6 +166,27 @@ func TestMetricsHandlerScrape(t *testing.T) {
 	}
 }
 
+// TestWriteLintsClean: Write, which server.go's /metrics calls until it
+// serves Handler, writes the same linted text format.
+func TestWriteLintsClean(t *testing.T) {
+	m := NewMetrics()
+	exercise(t, m)
+	var b strings.Builder
+	if err := m.Write(&b); err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.New(strings.NewReader(b.String())).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("lint of Write: %s: %s", p.Metric, p.Text)
+	}
+	if !strings.Contains(b.String(), "\nrelgate_webhook_ack_seconds_count 1\n") {
+		t.Error("Write lacks the ack histogram")
+	}
+}
+
 func TestBuildInfo(t *testing.T) {
 	m := NewMetrics()
 	mf := family(t, m, mBuildInfo)
