@@ -64,13 +64,13 @@ func bareRemote(t *testing.T) string {
 	return remote
 }
 
-// TestReconcilePushFile pushes to a bare remote over file:// and is idempotent.
+// TestReconcilePushFile pushes to a bare remote given as a path and is idempotent.
 func TestReconcilePushFile(t *testing.T) {
 	remote := bareRemote(t)
 	start := commitCount(t, remote)
 	mirror := filepath.Join(t.TempDir(), "mirror")
 	for i, want := range []string{"4 commit(s)", "nothing to do"} {
-		code, out := relgateProcess(t, nil, "reconcile", "--remote", "file://"+remote, "--branch", "main", "--mirror", mirror)
+		code, out := relgateProcess(t, nil, "reconcile", "--remote", remote, "--branch", "main", "--mirror", mirror)
 		if code != 0 || !strings.Contains(out, want) {
 			t.Fatalf("run %d: exit %d\n%s", i, code, out)
 		}
@@ -103,12 +103,20 @@ func TestReconcilePushHTTP(t *testing.T) {
 func TestReconcileRejectedPushStops(t *testing.T) {
 	remote := bareRemote(t)
 	hook := filepath.Join(remote, "hooks", "pre-receive")
-	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho 'protected branch: use a pull request' >&2\nexit 1\n"), 0o755); err != nil {
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho 'GH006: Protected branch update failed for refs/heads/main.' >&2\nexit 1\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	code, out := relgateProcess(t, nil, "reconcile", "--remote", "file://"+remote, "--branch", "main", "--mirror", filepath.Join(t.TempDir(), "m"))
+	start := commitCount(t, remote)
+	code, out := relgateProcess(t, nil, "reconcile", "--remote", remote, "--branch", "main", "--mirror", filepath.Join(t.TempDir(), "m"))
 	if code != 2 || !strings.Contains(out, "push rejected") || strings.Contains(out, "gave up after") {
 		t.Errorf("exit %d\n%s", code, out)
+	}
+	// The remote's reason survives, not only go-git's summary of it.
+	if !strings.Contains(out, "pre-receive hook declined") || !strings.Contains(out, "remote: GH006: Protected branch update failed for refs/heads/main.") {
+		t.Errorf("the hook's message is lost:\n%s", out)
+	}
+	if n := commitCount(t, remote); n != start {
+		t.Errorf("remote has %d commits, want %d", n, start)
 	}
 }
 
@@ -119,7 +127,7 @@ func TestReconcileCrash(t *testing.T) {
 		t.Run(fp, func(t *testing.T) {
 			remote := bareRemote(t)
 			mirror := filepath.Join(t.TempDir(), "m")
-			args := []string{"reconcile", "--remote", "file://" + remote, "--branch", "main", "--mirror", mirror}
+			args := []string{"reconcile", "--remote", remote, "--branch", "main", "--mirror", mirror}
 			code, out := relgateProcess(t, []string{"RELGATE_FAILPOINT=" + fp}, args...)
 			if code != 86 {
 				t.Fatalf("failpoint %s: exit %d\n%s", fp, code, out)
@@ -165,7 +173,7 @@ func TestReconcileConcurrent(t *testing.T) {
 		releases = 8
 	}
 	remote := bareRemote(t)
-	url := "file://" + remote
+	url := remote
 	writer := filepath.Join(t.TempDir(), "writer")
 	gitCmd(t, ".", "clone", "-q", remote, writer)
 	// The writer is lina, who approves none of these releases: whoever

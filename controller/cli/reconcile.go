@@ -15,6 +15,7 @@ import (
 
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/reconcile"
+	"github.com/relgate/relgate/controller/remote"
 )
 
 type reconcileOptions struct {
@@ -22,20 +23,22 @@ type reconcileOptions struct {
 	remote, branch, mirror, lang string
 	signKey, now                 string
 	push, dryRun                 bool
+	netTimeout                   time.Duration
 }
 
 func runReconcile(args []string, stdout, stderr io.Writer) error {
 	var o reconcileOptions
 	fs := flag.NewFlagSet("relgate reconcile", flag.ContinueOnError)
 	o.register(fs, false)
-	fs.StringVar(&o.remote, "remote", "", "work on this remote `URL` (or remote name with --push) instead of a local branch")
+	fs.StringVar(&o.remote, "remote", "", "work on this remote `URL` (https://, ssh://, user@host:path, or a path) instead of a local branch; or, with --push, a remote name")
 	fs.StringVar(&o.branch, "branch", "", "`BRANCH` to write (default: the current branch)")
 	fs.StringVar(&o.mirror, "mirror", "", "local mirror `DIR` for --remote URL (default: the user cache dir)")
 	fs.StringVar(&o.lang, "lang", "", "language of release reports: zh or en (default: the policy's)")
 	fs.BoolVar(&o.push, "push", false, "push the commits to the remote (never forced) instead of committing locally")
-	fs.BoolVar(&o.dryRun, "dry-run", false, "print the writes that are due without committing")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "print the commits that are due without making them")
 	fs.StringVar(&o.now, "now", "", "the time, RFC 3339, for commit dates and which quarters are complete (default: now)")
 	fs.StringVar(&o.signKey, "sign-key", "", "sign relgate's commits with the armored OpenPGP private key in `FILE`")
+	fs.DurationVar(&o.netTimeout, "net-timeout", gitrepo.DefaultNetTimeout, "give up on a fetch or push after this `DURATION`")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return err
@@ -45,9 +48,16 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if o.netTimeout <= 0 {
+		return usagef("--net-timeout must be positive")
+	}
 	var r *gitrepo.Repo
 	prefix := ""
-	if o.remote != "" && isURL(o.remote) {
+	if o.remote != "" && !reconcile.IsRemoteName(o.remote) {
+		// Refused before a mirror is made or anything connects.
+		if err := remote.Check(o.remote); err != nil {
+			return usagef("--remote: %v", err)
+		}
 		if len(pos) > 0 || o.repo != "" {
 			return usagef("give either DIR or --remote URL")
 		}
@@ -55,7 +65,7 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 			return usagef("--remote URL needs --branch")
 		}
 		o.push = true
-		if r, err = openMirror(o.remote, o.mirror); err != nil {
+		if r, err = openMirrorReport(o.remote, o.mirror, stderr); err != nil {
 			return err
 		}
 	} else {
@@ -72,7 +82,11 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	defer r.Close()
-	opts := reconcile.Options{Lang: o.lang, DryRun: o.dryRun, Push: o.push, Remote: o.remote, Branch: o.branch, Out: stdout}
+	opts := reconcile.Options{Lang: o.lang, DryRun: o.dryRun, Push: o.push, Remote: o.remote, Branch: o.branch, Out: stdout,
+		NetTimeout: o.netTimeout,
+		OnRepair: func(reason string) {
+			fmt.Fprintf(stderr, "relgate: the mirror %s was damaged (%s); moved it aside and fetched it again\n", r.GitDir(), reason)
+		}}
 	if o.now != "" {
 		t, err := parseNow(o.now)
 		if err != nil {
@@ -98,21 +112,17 @@ func runReconcile(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func isURL(s string) bool {
-	return filepath.IsAbs(s) || len(s) > 3 && (s[:3] == "../" || containsScheme(s))
-}
-
-func containsScheme(s string) bool {
-	for _, p := range []string{"file://", "http://", "https://", "ssh://", "git@"} {
-		if len(s) >= len(p) && s[:len(p)] == p {
-			return true
-		}
-	}
-	return false
-}
-
 // openMirror opens (creating it the first time) a bare mirror of a remote.
+// A mirror whose packs are damaged is moved aside and started again: all it
+// holds comes back with the next fetch.
 func openMirror(url, dir string) (*gitrepo.Repo, error) {
+	return openMirrorReport(url, dir, io.Discard)
+}
+
+func openMirrorReport(url, dir string, warn io.Writer) (*gitrepo.Repo, error) {
+	if err := remote.Check(url); err != nil {
+		return nil, err
+	}
 	if dir == "" {
 		cache, err := os.UserCacheDir()
 		if err != nil {
@@ -129,5 +139,16 @@ func openMirror(url, dir string) (*gitrepo.Repo, error) {
 			return nil, fmt.Errorf("create mirror %s: %w", dir, err)
 		}
 	}
-	return gitrepo.Open(dir)
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.CheckPacks(); err != nil {
+		aside, rerr := r.Rebuild(time.Now())
+		if rerr != nil {
+			return nil, fmt.Errorf("mirror %s is damaged (%v) and could not be rebuilt: %w", dir, err, rerr)
+		}
+		fmt.Fprintf(warn, "relgate: the mirror %s was damaged (%v); moved it to %s and starting again\n", dir, err, aside)
+	}
+	return r, nil
 }

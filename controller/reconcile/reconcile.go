@@ -30,6 +30,7 @@ import (
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/redact"
+	"github.com/relgate/relgate/controller/remote"
 	"github.com/relgate/relgate/controller/writeback"
 )
 
@@ -54,24 +55,67 @@ type Options struct {
 	Out io.Writer
 	// Auth authenticates fetch and push to an HTTPS remote.
 	Auth transport.AuthMethod
+	// NetTimeout bounds each fetch and each push (default
+	// gitrepo.DefaultNetTimeout), a remote that streams without end included.
+	NetTimeout time.Duration
 	// SignKey signs relgate's commits (recommended when the policy requires signatures).
 	SignKey *openpgp.Entity
+	// OnRepair is called when a damaged bare mirror was moved aside and
+	// fetched again (reason says what was damaged), for a log line or a metric.
+	OnRepair func(reason string)
 	// Extra adds writes beyond those the documents call for (approval records from the forge).
 	Extra func(*loader.Snapshot) ([]writeback.Write, error)
 }
 
-// Commit is one commit a run made.
+// Commit is one commit a run made (or, in a dry run, would make).
 type Commit struct {
-	Hash      string `json:"hash"`
+	// Hash is "" in a dry run.
+	Hash string `json:"hash,omitempty"`
+	// Subject is the write-back's reason ("REL-2026-0041: update the CMDB
+	// after the succeeded deployment").
 	Subject   string `json:"subject"`
 	Operation string `json:"operation"`
+	Kind      string `json:"kind"`
+	Release   string `json:"release,omitempty"`
+	// Files are the paths the commit writes or deletes, relative to the
+	// release repository.
+	Files []string `json:"files"`
+}
+
+// String is the commit as relgate prints and logs it: its short id (none in
+// a dry run), why (the subject) and the files it writes.
+func (c Commit) String() string {
+	s := c.Subject + " [" + strings.Join(c.Files, ", ") + "]"
+	if h := c.Hash; h != "" {
+		return h[:min(12, len(h))] + ": " + s
+	}
+	return s
 }
 
 // Result says what a run did.
 type Result struct {
-	Writes   []writeback.Write `json:"-"`
-	Commits  []Commit          `json:"commits"`
-	Attempts int               `json:"attempts"`
+	Writes []writeback.Write `json:"-"`
+	// Commits are the commits made (committed locally, or pushed).
+	Commits []Commit `json:"commits"`
+	// Planned are the commits a dry run would make, in order.
+	Planned  []Commit `json:"planned,omitempty"`
+	Attempts int      `json:"attempts"`
+}
+
+func planned(writes []writeback.Write) []Commit {
+	out := make([]Commit, len(writes))
+	for i, w := range writes {
+		out[i] = describe(w, "")
+	}
+	return out
+}
+
+func describe(w writeback.Write, hash string) Commit {
+	files := make([]string, len(w.Files))
+	for i, f := range w.Files {
+		files[i] = f.Path
+	}
+	return Commit{Hash: hash, Subject: w.Subject, Operation: w.OperationID(), Kind: w.Kind, Release: w.Release, Files: files}
 }
 
 // ErrRejected is a push the remote refused for a reason other than contention.
@@ -101,6 +145,42 @@ func Run(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Re
 	if opts.Remote == "" {
 		opts.Remote = "origin"
 	}
+	if r.WorkDir != "" {
+		return runPush(ctx, r, prefix, opts)
+	}
+	// A bare repository is a mirror: all it holds comes back with a fetch,
+	// so a damaged one is rebuilt rather than failing every run.
+	if err := r.CheckPacks(); err != nil {
+		if err := repair(r, opts, err); err != nil {
+			return nil, err
+		}
+	}
+	res, err := runPush(ctx, r, prefix, opts)
+	if err != nil && gitrepo.LooksCorrupt(err) {
+		if verr := r.Verify(); verr != nil {
+			if err := repair(r, opts, verr); err != nil {
+				return res, err
+			}
+			return runPush(ctx, r, prefix, opts)
+		}
+	}
+	return res, err
+}
+
+func repair(r *gitrepo.Repo, opts Options, damage error) error {
+	dir := r.GitDir()
+	if _, err := r.Rebuild(opts.Now()); err != nil {
+		return fmt.Errorf("mirror %s is damaged (%v) and could not be rebuilt: %w", dir, damage, err)
+	}
+	if opts.OnRepair != nil {
+		opts.OnRepair(damage.Error())
+	}
+	return nil
+}
+
+// runPush fetches, commits on top of the remote's tip and pushes, again
+// while another writer moved the branch.
+func runPush(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Result, error) {
 	res := &Result{}
 	for attempt := 1; ; attempt++ {
 		res.Attempts = attempt
@@ -113,7 +193,14 @@ func Run(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Re
 			return res, err
 		}
 		res.Writes = writes
-		if opts.DryRun || newTip == tip {
+		if opts.DryRun {
+			res.Planned = planned(writes)
+			for _, c := range res.Planned {
+				fmt.Fprintf(opts.Out, "would push: %s\n", c)
+			}
+			return res, nil
+		}
+		if newTip == tip {
 			return res, nil
 		}
 		failpoint("before-push")
@@ -122,9 +209,12 @@ func Run(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Re
 			failpoint("after-push")
 			res.Commits = commits
 			for _, c := range commits {
-				fmt.Fprintf(opts.Out, "%s %s\n", c.Hash[:12], c.Subject)
+				fmt.Fprintf(opts.Out, "pushed %s\n", c)
 			}
 			return res, nil
+		}
+		if errors.Is(err, gitrepo.ErrDeadline) {
+			return res, fmt.Errorf("push %s: %w", opts.Branch, err)
 		}
 		if !isContention(err) {
 			return res, fmt.Errorf("push %s to %s: %w: %v", opts.Branch, redactURL(opts.Remote), ErrRejected, err)
@@ -144,38 +234,77 @@ func Run(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Re
 
 // runLocal commits on the local branch and brings the work tree along.
 func runLocal(r *gitrepo.Repo, prefix string, opts Options) (*Result, error) {
+	if r.WorkDir != "" && !opts.DryRun {
+		if err := recoverSync(r); err != nil {
+			return nil, err
+		}
+	}
 	tip, err := r.Resolve("refs/heads/" + opts.Branch)
 	if err != nil {
 		return nil, err
 	}
 	writes, newTip, commits, err := commitWrites(r, prefix, tip, opts)
 	res := &Result{Writes: writes, Attempts: 1}
-	if err != nil || opts.DryRun || newTip == tip {
+	if err != nil {
 		return res, err
 	}
+	if opts.DryRun {
+		res.Planned = planned(writes)
+		for _, c := range res.Planned {
+			fmt.Fprintf(opts.Out, "would commit: %s\n", c)
+		}
+		return res, nil
+	}
+	if newTip == tip {
+		return res, nil
+	}
 	onBranch := false
-	if head, err := r.Git.Head(); err == nil && head.Name().Short() == opts.Branch {
+	if head, err := r.Git.Head(); err == nil && head.Name() == plumbing.NewBranchReferenceName(opts.Branch) {
 		onBranch = true
 	}
-	if onBranch && r.WorkDir != "" {
-		if err := checkClean(r, prefix, tip, writes); err != nil {
+	if !onBranch || r.WorkDir == "" {
+		if err := r.SetBranch(opts.Branch, tip, newTip); err != nil {
 			return res, err
 		}
+		return done(res, commits, opts), nil
+	}
+	if err := checkClean(r, prefix, tip, writes); err != nil {
+		return res, err
+	}
+	// Files and index beside their place, then the journal, then the branch:
+	// until the branch moves, nothing anyone sees has changed.
+	paths := syncPaths(prefix, commits)
+	unchanged := fmt.Sprintf("%s, the index and the work tree are unchanged (at %s)", opts.Branch, tip.String()[:12])
+	plan, err := prepareSync(r, newTip, paths)
+	if err != nil {
+		return res, fmt.Errorf("write the work tree: %w; %s: free space and run relgate reconcile again", err, unchanged)
+	}
+	if err := writeJournal(r, syncJournal{Branch: opts.Branch, Old: tip.String(), New: newTip.String(), Paths: paths}); err != nil {
+		plan.abort()
+		return res, fmt.Errorf("write %s: %w; %s: free space and run relgate reconcile again", journalPath(r), err, unchanged)
 	}
 	if err := r.SetBranch(opts.Branch, tip, newTip); err != nil {
+		plan.abort()
+		os.Remove(journalPath(r))
 		return res, err
 	}
 	failpoint("after-ref")
-	if onBranch && r.WorkDir != "" {
-		if err := syncWorkTree(r, prefix, writes); err != nil {
-			return res, fmt.Errorf("committed, but updating the work tree failed (run git checkout -- . to refresh it): %w", err)
-		}
+	if err := plan.apply(); err != nil {
+		return res, fmt.Errorf("%s moved to %s, but bringing the work tree along failed: %w; run relgate reconcile again to finish, or run: %s",
+			opts.Branch, newTip.String()[:12], err, restoreCommand(r, newTip, paths))
 	}
+	if err := os.Remove(journalPath(r)); err != nil {
+		return res, fmt.Errorf("remove %s: %w", journalPath(r), err)
+	}
+	return done(res, commits, opts), nil
+}
+
+func done(res *Result, commits []Commit, opts Options) *Result {
 	res.Commits = commits
 	for _, c := range commits {
-		fmt.Fprintf(opts.Out, "%s %s\n", c.Hash[:12], c.Subject)
+		fmt.Fprintf(opts.Out, "committed %s\n", c)
 	}
-	return res, nil
+	return res
 }
 
 // commitWrites plans on top of tip and writes one commit per write, chained.
@@ -216,12 +345,6 @@ func commitWrites(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Option
 		writes = append(more, writes...)
 	}
 	if opts.DryRun {
-		for _, w := range writes {
-			fmt.Fprintf(opts.Out, "would commit: %s\n", w.Subject)
-			for _, f := range w.Files {
-				fmt.Fprintf(opts.Out, "  %s\n", f.Path)
-			}
-		}
 		return writes, tip, nil, nil
 	}
 	who := gitrepo.Author{Name: pol.Bot.Name, Email: pol.Bot.Email, When: opts.Now().In(pol.Location), SignKey: opts.SignKey}
@@ -238,7 +361,7 @@ func commitWrites(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Option
 		}
 		failpoint("after-commit")
 		cur = h
-		commits = append(commits, Commit{Hash: h.String(), Subject: w.Subject, Operation: w.OperationID()})
+		commits = append(commits, describe(w, h.String()))
 	}
 	return writes, cur, commits, nil
 }
@@ -266,40 +389,6 @@ func join(prefix, p string) string {
 		return p
 	}
 	return prefix + "/" + p
-}
-
-// syncWorkTree writes the committed files to the work tree and the index, so
-// the work tree stays clean after relgate committed on the checked-out branch.
-func syncWorkTree(r *gitrepo.Repo, prefix string, writes []writeback.Write) error {
-	wt, err := r.Git.Worktree()
-	if err != nil {
-		return err
-	}
-	for _, w := range writes {
-		for _, f := range w.Files {
-			rel := join(prefix, f.Path)
-			full := filepath.Join(r.WorkDir, filepath.FromSlash(rel))
-			if err := confined(r.WorkDir, full); err != nil {
-				return err
-			}
-			if f.Content == nil {
-				if err := os.Remove(full); err != nil && !errors.Is(err, os.ErrNotExist) {
-					return err
-				}
-			} else {
-				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-					return err
-				}
-				if err := os.WriteFile(full, f.Content, 0o644); err != nil {
-					return err
-				}
-			}
-			if _, err := wt.Add(rel); err != nil && f.Content != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // confined refuses a path that would pass through a symlink.
@@ -330,49 +419,69 @@ func remoteRef(opts Options) plumbing.ReferenceName {
 	return plumbing.ReferenceName("refs/relgate/remotes/" + opts.Branch)
 }
 
-// remote returns the remote to talk to: a configured one by name, or an
-// anonymous one for a URL.
-func remote(r *gitrepo.Repo, opts Options) (*git.Remote, error) {
-	if strings.Contains(opts.Remote, "/") || strings.Contains(opts.Remote, ":") {
-		return git.NewRemote(r.Git.Storer, &config.RemoteConfig{Name: "relgate", URLs: []string{opts.Remote}}), nil
+// remoteURL returns the URL to talk to: opts.Remote itself, or the URL of
+// the repository's remote of that name. Either is checked against the
+// allow-list (package remote) before anything connects.
+func remoteURL(r *gitrepo.Repo, opts Options) (string, error) {
+	if !IsRemoteName(opts.Remote) {
+		return opts.Remote, remote.Check(opts.Remote)
 	}
 	rem, err := r.Git.Remote(opts.Remote)
 	if err != nil {
-		return nil, fmt.Errorf("remote %s: %w", opts.Remote, err)
+		return "", fmt.Errorf("remote %s: %w", opts.Remote, err)
 	}
-	return rem, nil
+	urls := rem.Config().URLs
+	if len(urls) == 0 {
+		return "", fmt.Errorf("remote %s has no URL", opts.Remote)
+	}
+	if err := remote.Check(urls[0]); err != nil {
+		return "", fmt.Errorf("remote %s: %w", opts.Remote, err)
+	}
+	return urls[0], nil
+}
+
+// IsRemoteName tells a configured remote's name ("origin") from a URL or path.
+func IsRemoteName(s string) bool {
+	if s == "" || s[0] == '-' || s[0] == '.' {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func (o Options) net(url string) gitrepo.Net {
+	return gitrepo.Net{URL: url, Auth: o.Auth, Timeout: o.NetTimeout}
 }
 
 // fetch brings the remote branch into a private ref and returns its tip.
 func fetch(ctx context.Context, r *gitrepo.Repo, opts Options) (plumbing.Hash, error) {
-	rem, err := remote(r, opts)
+	url, err := remoteURL(r, opts)
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
 	spec := config.RefSpec(fmt.Sprintf("+refs/heads/%s:%s", opts.Branch, remoteRef(opts)))
-	err = rem.FetchContext(ctx, &git.FetchOptions{RemoteName: rem.Config().Name, Auth: opts.Auth, RefSpecs: []config.RefSpec{spec}, Force: true, Tags: git.NoTags})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redactURL(opts.Remote), redact.Error(err, opts.Remote))
+	if err := r.Fetch(ctx, opts.net(url), []config.RefSpec{spec}); err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redactURL(url), err)
 	}
 	ref, err := r.Git.Reference(remoteRef(opts), true)
 	if err != nil {
-		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redactURL(opts.Remote), err)
+		return plumbing.ZeroHash, fmt.Errorf("fetch %s from %s: %w", opts.Branch, redactURL(url), err)
 	}
 	return ref.Hash(), nil
 }
 
 // push moves the remote branch from old to new, never forcing.
 func push(ctx context.Context, r *gitrepo.Repo, opts Options, old, new plumbing.Hash) error {
-	rem, err := remote(r, opts)
+	url, err := remoteURL(r, opts)
 	if err != nil {
 		return err
 	}
-	dst := "refs/heads/" + opts.Branch
-	err = rem.PushContext(ctx, &git.PushOptions{RemoteName: rem.Config().Name, Auth: opts.Auth,
-		RefSpecs:          []config.RefSpec{config.RefSpec(new.String() + ":" + dst)},
-		RequireRemoteRefs: []config.RefSpec{config.RefSpec(old.String() + ":" + dst)}})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return redact.Error(err, opts.Remote)
+	if err := r.Push(ctx, opts.net(url), new.String(), old.String(), "refs/heads/"+opts.Branch); err != nil {
+		return err
 	}
 	// Remember the new tip, so a crash now recomputes from it after the next fetch.
 	return r.Git.Storer.SetReference(plumbing.NewHashReference(remoteRef(opts), new))
@@ -382,6 +491,11 @@ func push(ctx context.Context, r *gitrepo.Repo, opts Options, old, new plumbing.
 func isContention(err error) bool {
 	if errors.Is(err, git.ErrNonFastForwardUpdate) {
 		return true
+	}
+	// What a hook printed is not the outcome: judge go-git's error alone.
+	var re *gitrepo.RemoteError
+	if errors.As(err, &re) {
+		err = re.Err
 	}
 	msg := err.Error()
 	for _, s := range []string{"non-fast-forward", "fetch first", "required to be", "cannot lock ref", "failed to lock", "failed to update ref", "stale info"} {
