@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -194,6 +195,15 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 		cfg.MirrorDir = filepath.Join(cache, "relgate", "mirror-"+hex.EncodeToString(sum[:8]))
 	} else {
 		cfg.MirrorDir = filepath.Join(o.dataDir, "mirror")
+	}
+	cfg.SpoolDir = filepath.Join(filepath.Dir(cfg.MirrorDir), "spool")
+	if err := os.MkdirAll(cfg.SpoolDir, 0o700); err != nil {
+		return fmt.Errorf("webhook spool folder: %w", err)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// Large valid deliveries leave garbage the collector frees late; a
+		// soft limit makes it collect before the process grows past it.
+		debug.SetMemoryLimit(512 << 20)
 	}
 	cfg.Metrics = server.NewMetrics()
 	client, token, err := o.github(getenv, cfg.Metrics)

@@ -44,6 +44,9 @@ type Config struct {
 	Secret []byte
 	// MaxBody caps a webhook body (default webhook.DefaultMaxBody).
 	MaxBody int64
+	// SpoolDir holds large webhook bodies while their signature is checked
+	// (default the system's temporary folder); it should be on disk.
+	SpoolDir string
 	// Remote is the release repository's git URL or local path; MirrorDir
 	// is where the mirror lives.
 	Remote    string
@@ -150,7 +153,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 20 * time.Second
 	}
-	rc, err := webhook.NewReceiver(cfg.Secret, cfg.MaxBody, 10000)
+	limits := webhook.DefaultLimits()
+	if cfg.SpoolDir != "" {
+		limits.SpoolDir = cfg.SpoolDir
+	}
+	rc, err := webhook.NewReceiverLimits(cfg.Secret, cfg.MaxBody, 10000, limits)
 	if err != nil {
 		return nil, err
 	}
