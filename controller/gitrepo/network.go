@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -126,6 +127,10 @@ const (
 	maxRemoteLineSize = 300
 )
 
+// progressLine is git's own progress ("Resolving deltas: 100% (3/3), done."),
+// which says nothing about a refusal.
+var progressLine = regexp.MustCompile(`^[A-Za-z ]+: +[0-9]+% \([0-9]+/[0-9]+\)`)
+
 // RemoteMessages collects the side-band messages of a remote, keeping the
 // last maxRemoteLines lines (progress lines, which end in "\r", are
 // dropped), each at most maxRemoteLineSize bytes, without control
@@ -166,7 +171,7 @@ func (m *RemoteMessages) endLine(keep bool) {
 	// Git's client prints what the remote sent after "remote: "; a hook
 	// that echoes it itself gets it once.
 	line = strings.TrimSpace(strings.TrimPrefix(line, "remote:"))
-	if !keep || line == "" {
+	if !keep || line == "" || progressLine.MatchString(line) {
 		return
 	}
 	m.lines = append(m.lines, line)

@@ -102,10 +102,10 @@ func (r *Repo) Verify() error {
 	if err != nil {
 		return fmt.Errorf("references: %w: %v", ErrCorrupt, err)
 	}
-	var tips []plumbing.Hash
+	var tips []*plumbing.Reference
 	err = refs.ForEach(func(ref *plumbing.Reference) error {
 		if ref.Type() == plumbing.HashReference {
-			tips = append(tips, ref.Hash())
+			tips = append(tips, ref)
 		}
 		return nil
 	})
@@ -119,12 +119,13 @@ func (r *Repo) Verify() error {
 		}
 	}
 	seen := map[plumbing.Hash]bool{}
-	for _, tip := range tips {
+	for _, ref := range tips {
+		tip := ref.Hash()
 		c, err := r.Git.CommitObject(tip)
 		if errors.Is(err, plumbing.ErrObjectNotFound) {
 			// A reference may name a tag or a tree; only what is missing is damage.
 			if _, err := r.Git.Storer.EncodedObject(plumbing.AnyObject, tip); err != nil {
-				return fmt.Errorf("object %s: %w: %v", tip, ErrCorrupt, err)
+				return fmt.Errorf("%s names %s, which is missing: %w: %v", ref.Name(), tip, ErrCorrupt, err)
 			}
 			continue
 		}
@@ -132,7 +133,7 @@ func (r *Repo) Verify() error {
 			if _, terr := r.Git.TagObject(tip); terr == nil {
 				continue
 			}
-			return fmt.Errorf("commit %s: %w: %v", tip, ErrCorrupt, err)
+			return fmt.Errorf("commit %s (%s): %w: %v", tip, ref.Name(), ErrCorrupt, err)
 		}
 		if err := r.verifyTree(c.TreeHash, map[plumbing.Hash]bool{}); err != nil {
 			return err

@@ -184,6 +184,11 @@ func (m *Mirror) fetch(ctx context.Context, r *gitrepo.Repo, branches []string, 
 		}
 	}
 	err := m.fetchOnce(ctx, r, branches, pulls)
+	if err == nil {
+		// A fetch that finds the remote where our refs are fetches nothing,
+		// even when what the refs name has gone.
+		err = fetchedPresent(r, branches, pulls)
+	}
 	if err == nil || errors.Is(err, context.DeadlineExceeded) || !gitrepo.LooksCorrupt(err) {
 		return err
 	}
@@ -195,6 +200,27 @@ func (m *Mirror) fetch(ctx context.Context, r *gitrepo.Repo, branches []string, 
 		return err
 	}
 	return m.fetchOnce(ctx, r, branches, pulls)
+}
+
+// fetchedPresent checks that the fetched refs name commits the mirror has.
+func fetchedPresent(r *gitrepo.Repo, branches []string, pulls []int) error {
+	names := make([]plumbing.ReferenceName, 0, len(branches)+len(pulls))
+	for _, b := range branches {
+		names = append(names, BranchRef(b))
+	}
+	for _, n := range pulls {
+		names = append(names, PullRef(n))
+	}
+	for _, n := range names {
+		ref, err := r.Git.Reference(n, true)
+		if err != nil {
+			continue // not on the remote: the caller finds out
+		}
+		if err := r.Git.Storer.HasEncodedObject(ref.Hash()); err != nil {
+			return fmt.Errorf("%s names %s: %w", n, ref.Hash(), err)
+		}
+	}
+	return nil
 }
 
 func (m *Mirror) fetchOnce(ctx context.Context, r *gitrepo.Repo, branches []string, pulls []int) error {
