@@ -28,8 +28,7 @@ func (s *Server) httpServer() *http.Server {
 func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	defer func() {
-		s.metrics.Add(mAckSeconds+"_sum", time.Since(start).Seconds())
-		s.metrics.Inc(mAckSeconds + "_count")
+		s.metrics.Observe(mAckSeconds, time.Since(start).Seconds())
 	}()
 	ev, err := s.receiver.Receive(w, r)
 	name := r.Header.Get("X-GitHub-Event")

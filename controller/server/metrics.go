@@ -225,15 +225,6 @@ func (m *Metrics) queueValue() float64 {
 
 // Add adds v to a counter or gauge with label pairs.
 func (m *Metrics) Add(name string, v float64, kv ...string) {
-	// Until ingress.go calls Observe: its _sum line carries the observation,
-	// and its _count line is the histogram's own count.
-	switch name {
-	case mAckSeconds + "_sum":
-		m.Observe(mAckSeconds, v, kv...)
-		return
-	case mAckSeconds + "_count":
-		return
-	}
 	// A counter panics on a decrease.
 	bad := func(k kind) bool { return k == counter && (v < 0 || math.IsNaN(v) || math.IsInf(v, 0)) }
 	mt, s := m.lookup(name, kv, bad, counter, gauge)

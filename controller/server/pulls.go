@@ -213,6 +213,7 @@ func (s *Server) evaluatePull(ctx context.Context, n int) error {
 // evaluateOne evaluates one open pull request. A failure gives a pending
 // (transient) or error result and the error; never a success.
 func (s *Server) evaluateOne(ctx context.Context, pr ghapi.PullRequest) (prResult, error) {
+	defer func(t0 time.Time) { s.metrics.Observe(mEvalSeconds, time.Since(t0).Seconds()) }(time.Now())
 	n := pr.Number
 	now := s.cfg.Clock()
 	reviews, err := s.cfg.GitHub.ListReviews(ctx, s.cfg.Repo, n)

@@ -167,22 +167,19 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, receiver: rc, mirror: m,
 		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}, res: newResults(), health: h}
+	s.metrics.SetQueueDepth(s.queue.len)
 	return s, nil
 }
 
 // Handler routes the server's endpoints.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /webhook", s.handleWebhook)
+	mux.Handle("POST /webhook", s.metrics.InstrumentHandler("/webhook", http.HandlerFunc(s.handleWebhook)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", s.handleReady)
-	mux.HandleFunc("GET /result", s.handleResult)
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		s.metrics.Set(mQueueDepth, float64(s.queue.len()))
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		s.metrics.Write(w)
-	})
-	mux.HandleFunc("GET /api/releases", s.handleReleases)
+	mux.Handle("GET /readyz", s.metrics.InstrumentHandler("/readyz", http.HandlerFunc(s.handleReady)))
+	mux.Handle("GET /result", s.metrics.InstrumentHandler("/result", http.HandlerFunc(s.handleResult)))
+	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.Handle("GET /api/releases", s.metrics.InstrumentHandler("/api/releases", http.HandlerFunc(s.handleReleases)))
 	return mux
 }
 
