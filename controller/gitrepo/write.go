@@ -3,7 +3,9 @@ package gitrepo
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -12,7 +14,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/go-git/go-git/v5/storage"
 )
 
 // Change is one file a commit writes. Paths are relative to the release
@@ -221,19 +222,64 @@ var ErrRefMoved = errors.New("branch moved")
 
 // SetBranch moves refs/heads/branch from old to new, failing with ErrRefMoved
 // when it no longer points at old (zero old: the branch must not exist).
+//
+// It updates the reference as git does: the new value goes to
+// <ref>.lock (created exclusively, so git and other writers wait), is
+// flushed, and is renamed over the reference. A full disk or a crash leaves
+// the old value, never an empty or half-written reference (go-git's own
+// update truncates the file before writing it).
 func (r *Repo) SetBranch(branch string, old, new plumbing.Hash) error {
 	name := plumbing.NewBranchReferenceName(branch)
-	var oldRef *plumbing.Reference
-	if !old.IsZero() {
-		oldRef = plumbing.NewHashReference(name, old)
-	} else if _, err := r.Git.Storer.Reference(name); err == nil {
-		return fmt.Errorf("create %s: %w", branch, ErrRefMoved)
+	if err := name.Validate(); err != nil || strings.Contains(branch, "..") {
+		return fmt.Errorf("branch %q: not a valid branch name", branch)
 	}
-	err := r.Git.Storer.CheckAndSetReference(plumbing.NewHashReference(name, new), oldRef)
-	if errors.Is(err, storage.ErrReferenceHasChanged) {
+	gd := r.GitDir()
+	if gd == "" {
+		return fmt.Errorf("update %s: the repository has no folder", branch)
+	}
+	file := filepath.Join(gd, filepath.FromSlash(name.String()))
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return fmt.Errorf("update %s: %w", branch, err)
+	}
+	lock := file + ".lock"
+	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("update %s: %s exists: another git command is updating the branch (remove the file if none is running)", branch, lock)
+	}
+	if err != nil {
+		return fmt.Errorf("update %s: %w", branch, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			f.Close()
+			os.Remove(lock)
+		}
+	}()
+	cur, err := r.Git.Storer.Reference(name)
+	switch {
+	case old.IsZero() && err == nil:
+		return fmt.Errorf("create %s: %w", branch, ErrRefMoved)
+	case old.IsZero() && !errors.Is(err, plumbing.ErrReferenceNotFound):
+		return fmt.Errorf("read %s: %w", branch, err)
+	case !old.IsZero() && (err != nil || cur.Hash() != old):
 		return fmt.Errorf("update %s: %w", branch, ErrRefMoved)
 	}
-	return err
+	if _, err := f.WriteString(new.String() + "\n"); err != nil {
+		return fmt.Errorf("update %s: %w", branch, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("update %s: %w", branch, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("update %s: %w", branch, err)
+	}
+	done = true
+	if err := os.Rename(lock, file); err != nil {
+		os.Remove(lock)
+		return fmt.Errorf("update %s: %w", branch, err)
+	}
+	return nil
 }
 
 // CommitMessage returns a commit's message.

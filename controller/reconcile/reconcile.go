@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
@@ -245,6 +246,9 @@ func runLocal(r *gitrepo.Repo, prefix string, opts Options) (*Result, error) {
 	}
 	writes, newTip, commits, err := commitWrites(r, prefix, tip, opts)
 	res := &Result{Writes: writes, Attempts: 1}
+	if errors.Is(err, syscall.ENOSPC) {
+		return res, fmt.Errorf("%w; %s, the index and the work tree are unchanged: free space and run relgate reconcile again", err, opts.Branch)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -286,7 +290,7 @@ func runLocal(r *gitrepo.Repo, prefix string, opts Options) (*Result, error) {
 	if err := r.SetBranch(opts.Branch, tip, newTip); err != nil {
 		plan.abort()
 		os.Remove(journalPath(r))
-		return res, err
+		return res, fmt.Errorf("%w; %s: run relgate reconcile again", err, unchanged)
 	}
 	failpoint("after-ref")
 	if err := plan.apply(); err != nil {
