@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -116,6 +117,7 @@ func describe(w writeback.Write, hash string) Commit {
 	for i, f := range w.Files {
 		files[i] = f.Path
 	}
+	sort.Strings(files)
 	return Commit{Hash: hash, Subject: w.Subject, Operation: w.OperationID(), Kind: w.Kind, Release: w.Release, Files: files}
 }
 
