@@ -4,15 +4,35 @@ package server
 // attack; it passes when the attack is stopped.
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relgate/relgate/controller/ghapi/ghapitest"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
+	"github.com/relgate/relgate/controller/remote"
 	"github.com/relgate/relgate/controller/webhook"
 )
+
+// twinPRs opens pull request 2 (wangfang) approved by maxiaodong and
+// zhangwei, and pull request 1 (lihua) with the same head and base and the
+// same approvals: both pass alone.
+func twinPRs(t *testing.T, e *env) string {
+	t.Helper()
+	head := approvedPR(t, e, 2)
+	e.push("refs/heads/pr2:refs/pull/1/head")
+	e.gh.SetPull(slug, ghapitest.PR{Number: 1, Title: "same change", Author: "lihua", HeadSHA: head, HeadRef: "lh", BaseRef: "main"})
+	for _, w := range []string{"maxiaodong", "zhangwei"} {
+		e.gh.AddReview(slug, 1, ghapitest.Review{Login: w, State: "APPROVED", CommitID: head})
+	}
+	return head
+}
 
 // TestAdversaryResultPageNeedsItsToken (attack: read another commit's or
 // base's result, or guess the token). Only the exact link opens the page.
@@ -155,5 +175,149 @@ func TestAdversaryPolicyPRWithHostileSchedule(t *testing.T) {
 				t.Errorf("/healthz: %d", code)
 			}
 		})
+	}
+}
+
+// TestAdversaryRejectionOutlivesAnEdit (attack: edit the rejected documents
+// so the change request's digest no longer matches). A rejection stands
+// until its author changes it; editing the documents does not lift it.
+func TestAdversaryRejectionOutlivesAnEdit(t *testing.T) {
+	e := newEnv(t, envOptions{checkRuns: true})
+	h1 := e.openPR(5, "wangfang", addGoLive)
+	e.gh.AddReview(slug, 5, ghapitest.Review{Login: "hejun", State: "CHANGES_REQUESTED", CommitID: h1})
+	e.deliver("pull_request_review", reviewEvent(t, 5, "hejun", "changes_requested", h1))
+	if cr := e.checkRun(h1); cr.Conclusion != "failure" {
+		t.Fatalf("after the change request: %s", cr.Conclusion)
+	}
+	h2 := e.pushPR(5, "wangfang", func(r *gitrepotest.Repo) {
+		r.Write(rel43+"/communication.yaml", r.Read(rel43+"/communication.yaml")+"# reworded after review\n")
+	})
+	for _, w := range []string{"maxiaodong", "zhangwei"} {
+		e.gh.AddReview(slug, 5, ghapitest.Review{Login: w, State: "APPROVED", CommitID: h2})
+	}
+	e.deliver("pull_request", prEvent(t, "synchronize", 5, h2))
+	cr := e.checkRun(h2)
+	if cr.Conclusion == "success" {
+		t.Errorf("hejun's change request on %s was lifted by an edit: %q", h1[:12], cr.Title)
+	}
+	wantContains(t, "summary", cr.Summary, "rejected by hejun")
+}
+
+// TestAdversaryHostileRemotes (attack: a remote that runs a program or
+// reaches a transport nobody checked). New refuses each before any process
+// starts: the canary file is never made.
+func TestAdversaryHostileRemotes(t *testing.T) {
+	dir := t.TempDir()
+	canary := filepath.Join(dir, "canary")
+	for _, raw := range []string{
+		"ext::sh -c touch% " + canary, "ext::sh -c 'touch " + canary + "'", "fd::3", "fd::0,1",
+		"file://" + dir, "FILE://" + dir, "git://127.0.0.1/releases.git", "http://example.com/releases.git",
+		"-oProxyCommand=touch " + canary, "ssh://-oProxyCommand=touch%20" + canary + "/x",
+		"git@-oProxyCommand=touch:x", "--upload-pack=touch " + canary, "releases.git", "~/releases.git",
+		" /tmp/x", "https://example.com/x\nhttps://evil", "https://example.com/\u202ex", "sftp://example.com/x",
+		"ssh://git@example.com:22:path", "git@example.com:22:path",
+	} {
+		t.Run(fmt.Sprintf("%.40q", raw), func(t *testing.T) {
+			_, err := New(Config{Secret: testSecret, Remote: raw, MirrorDir: filepath.Join(t.TempDir(), "mirror")})
+			if !errors.Is(err, remote.ErrRefused) {
+				t.Errorf("New: %v, want a refusal", err)
+			}
+			if _, err := os.Stat(canary); err == nil {
+				t.Fatalf("the canary exists: a process ran")
+			}
+		})
+	}
+}
+
+// TestAdversarySiblingReviewsUnreadable (attack: a partial outage on the
+// other pull request of a shared head). #1's reviews cannot be read
+// throughout; the event names only #2. #2 alone would pass, but the head
+// must not show success while #1 is not evaluated.
+func TestAdversarySiblingReviewsUnreadable(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	head := twinPRs(t, e)
+	e.gh.Inject(ghapitest.Fault{Method: http.MethodGet, Path: "/pulls/1/reviews", Status: 502, Times: 1000})
+	e.deliver("pull_request", prEvent(t, "opened", 2, head))
+	e.settle()
+	time.Sleep(150 * time.Millisecond) // the retries, after 20 and 50 ms
+	e.settle()
+	for _, st := range e.gh.Statuses() {
+		if st.SHA == head && st.State == "success" {
+			t.Errorf("success posted while #1's reviews could not be read: %+v", st)
+		}
+	}
+	if got := e.latest(head, false); got != "pending" {
+		t.Errorf("the head shows %q, want pending", got)
+	}
+}
+
+// TestAdversaryRejectionOnALaterPage (attack: bury a change request under
+// a hundred comments, past the first page of reviews).
+func TestAdversaryRejectionOnALaterPage(t *testing.T) {
+	e := newEnv(t, envOptions{checkRuns: true})
+	head := approvedPR(t, e, 5)
+	for i := 0; i < 130; i++ {
+		e.gh.AddReview(slug, 5, ghapitest.Review{Login: "wangfang", State: "COMMENTED", CommitID: head})
+	}
+	e.gh.AddReview(slug, 5, ghapitest.Review{Login: "hejun", State: "CHANGES_REQUESTED", CommitID: head})
+	e.deliver("pull_request", prEvent(t, "opened", 5, head))
+	if cr := e.checkRun(head); cr.Conclusion != "failure" {
+		t.Errorf("a change request on the second page of reviews: %s %q", cr.Conclusion, cr.Title)
+	}
+	if n := countRequests(e, http.MethodGet, "/pulls/5/reviews"); n < 2 {
+		t.Errorf("%d review requests: the second page was not read", n)
+	}
+}
+
+// TestAdversarySameHeadOtherBase (attack: pass the head on a branch the
+// attacker controls and borrow it for main). #2 into dev passes; #1 into
+// main by zhangwei does not: relgate/main stays failure and only
+// relgate/dev shows the success.
+func TestAdversarySameHeadOtherBase(t *testing.T) {
+	e := newEnv(t, envOptions{checkRuns: true})
+	e.push("refs/heads/main:refs/heads/dev")
+	head := approvedPR(t, e, 2)
+	pr2, _ := e.gh.Pull(slug, 2)
+	pr2.BaseRef = "dev"
+	e.gh.SetPull(slug, pr2)
+	e.push("refs/heads/pr2:refs/pull/1/head")
+	e.gh.SetPull(slug, ghapitest.PR{Number: 1, Title: "same change", Author: "zhangwei", HeadSHA: head, HeadRef: "zw", BaseRef: "main"})
+	for _, w := range []string{"maxiaodong", "zhangwei"} {
+		e.gh.AddReview(slug, 1, ghapitest.Review{Login: w, State: "APPROVED", CommitID: head})
+	}
+	e.deliver("pull_request", prEvent(t, "opened", 1, head))
+	e.deliver("pull_request", payload(t, "pull_request.opened.json", func(m map[string]any) {
+		m["number"] = 2
+		p := m["pull_request"].(map[string]any)
+		p["number"] = 2
+		p["head"].(map[string]any)["sha"] = head
+		p["base"].(map[string]any)["ref"] = "dev"
+	}))
+	e.settle()
+	if got := e.latest(head, true); got != "failure" {
+		t.Errorf("relgate/main shows %q, want failure", got)
+	}
+	if cr, ok := e.gh.LatestCheckRun(head, "relgate/dev"); !ok || cr.Conclusion != "success" {
+		t.Errorf("relgate/dev: %+v", cr)
+	}
+}
+
+// TestAdversaryCheckRunVanishes (attack: GitHub answers 404 when relgate
+// completes its in-progress run). The result is not lost: a new run shows it.
+func TestAdversaryCheckRunVanishes(t *testing.T) {
+	e := newEnv(t, envOptions{checkRuns: true})
+	head := approvedPR(t, e, 5)
+	// The first evaluation cannot read the reviews (pending, in progress);
+	// the retry passes, and completing the run gets a 404 once.
+	e.gh.Inject(ghapitest.Fault{Method: http.MethodGet, Path: "/pulls/5/reviews", Status: 502, Times: 3})
+	e.gh.Inject(ghapitest.Fault{Method: http.MethodPatch, Path: "/check-runs/", Status: 404, Body: `{"message":"Not Found"}`})
+	e.deliver("pull_request", prEvent(t, "opened", 5, head))
+	e.eventually("success on a check run", func() bool { return e.latest(head, true) == "success" })
+	e.settle()
+	if n := countRequests(e, http.MethodPatch, "/check-runs/"); n == 0 {
+		t.Errorf("the in-progress run was never completed: the 404 was not exercised")
+	}
+	if v := e.gh.Violations(); len(v) > 0 {
+		t.Errorf("violations: %v", v)
 	}
 }
