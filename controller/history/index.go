@@ -8,7 +8,10 @@
 // release reads the root, the releases folder and nothing else. What a commit
 // touched is recorded as keys: "releases/<id>" for a release folder,
 // "<dir>/<file>" for the files of changes/, cmdb/, reviews/ and approvals/,
-// and the name of any other top-level entry (relgate.yaml, reports).
+// "reports/<dir>/<file>" for reports, and the name of any other top-level
+// entry (relgate.yaml). With each key the index keeps what it names after the
+// commit (a blob or tree id), so what a path holds at any commit is found
+// without reading the wide folders above it (Files).
 // A merge is compared with its first parent: the whole change it lands.
 //
 // The index is kept in a cache file under the git directory
@@ -23,10 +26,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -41,14 +46,55 @@ type Index struct {
 	pos     map[plumbing.Hash]int32
 	keys    []string
 	keyPos  map[string]int32
-	// byKey inverts commits' keys, built on first use.
+	// byKey inverts commits' keys, built on first use (under mu: an index
+	// may be shared by goroutines that only read it).
 	byKey [][]int32
+	mu    sync.Mutex
 }
 
 type entry struct {
 	hash    plumbing.Hash
 	parents []int32 // indexes of parents in commits; -1 for a parent not in the repository (shallow)
 	keys    []int32 // indexes into keys, sorted
+	vals    []Entry // what each key names in the commit's tree, parallel to keys
+}
+
+// Kind is what a tree entry is.
+type Kind uint8
+
+// The kinds of tree entries.
+const (
+	Absent Kind = iota // no entry
+	File               // a regular or executable file
+	Dir                // a folder
+	Other              // a symlink, a submodule, or a mode relgate does not read
+)
+
+// Entry is what a path names in a commit's tree.
+type Entry struct {
+	ID   plumbing.Hash
+	Kind Kind
+}
+
+func entryOf(e *rawEntry) Entry {
+	if e == nil {
+		return Entry{}
+	}
+	out := Entry{Kind: kindOf(e.mode)}
+	copy(out.ID[:], e.id)
+	return out
+}
+
+// kindOf classifies a tree entry's mode as gitrepo.Tree.Stat does: 100644
+// and 100755 are files, 40000 folders, anything else is not regular.
+func kindOf(mode []byte) Kind {
+	switch string(mode) {
+	case "100644", "100755":
+		return File
+	case "40000":
+		return Dir
+	}
+	return Other
 }
 
 // Stats say what opening the index did.
@@ -230,10 +276,7 @@ func (ix *Index) extend(rd *reader, tips []plumbing.Hash) (int, error) {
 				e.parents = append(e.parents, -1)
 			}
 		}
-		for _, k := range keys {
-			e.keys = append(e.keys, ix.key(k))
-		}
-		sort.Slice(e.keys, func(i, j int) bool { return e.keys[i] < e.keys[j] })
+		e.setKeys(ix, keys)
 		ix.pos[f.h] = int32(len(ix.commits))
 		ix.commits = append(ix.commits, e)
 	}
@@ -246,6 +289,32 @@ func (ix *Index) extend(rd *reader, tips []plumbing.Hash) (int, error) {
 // bulkCommits is the number of new commits from which a scan reads the pack
 // files whole instead of looking objects up one by one.
 var bulkCommits = 200
+
+// setKeys records what a commit touched, sorted by key index.
+func (e *entry) setKeys(ix *Index, keys []touch) {
+	type kv struct {
+		k int32
+		v Entry
+	}
+	kvs := make([]kv, len(keys))
+	for i, t := range keys {
+		kvs[i] = kv{ix.key(t.key), t.val}
+	}
+	sort.SliceStable(kvs, func(i, j int) bool { return kvs[i].k < kvs[j].k })
+	for i, x := range kvs {
+		if i > 0 && x.k == kvs[i-1].k {
+			// A file and a folder of one name sort apart in git trees, so a
+			// file replaced by a folder (or back) is two differences: what
+			// the name holds after the commit is the one that is there.
+			if x.v.Kind != Absent {
+				e.vals[len(e.vals)-1] = x.v
+			}
+			continue
+		}
+		e.keys = append(e.keys, x.k)
+		e.vals = append(e.vals, x.v)
+	}
+}
 
 func (ix *Index) key(k string) int32 {
 	if i, ok := ix.keyPos[k]; ok {
@@ -264,12 +333,22 @@ func splitPrefix(p string) []string {
 	return strings.Split(p, "/")
 }
 
-// descend lists the top-level folders whose changed entries are keys of their own.
-var descend = map[string]bool{document.ReleasesDir: true, document.ChangesDir: true, document.CMDBDir: true,
-	document.ReviewsDir: true, document.ApprovalsDir: true}
+// depth says how many levels below each top-level folder its entries are
+// keys of their own: one for the governed folders (a release folder, a
+// change, a CMDB item), two for reports/ (reports/releases/<id>.md: one
+// folder holds a report per release, so a coarser key would make every
+// report commit touch every report).
+var depth = map[string]int{document.ReleasesDir: 1, document.ChangesDir: 1, document.CMDBDir: 1,
+	document.ReviewsDir: 1, document.ApprovalsDir: 1, document.ReportsDir: 2}
+
+// touch is a key a commit changed and what the key names after it.
+type touch struct {
+	key string
+	val Entry
+}
 
 // touched compares two commits' trees at prefix and returns the keys that differ.
-func touched(rd *reader, parentRoot, root plumbing.Hash, prefix []string) ([]string, error) {
+func touched(rd *reader, parentRoot, root plumbing.Hash, prefix []string) ([]touch, error) {
 	a, err := subtreeOrZero(rd, parentRoot, prefix)
 	if err != nil {
 		return nil, err
@@ -289,27 +368,45 @@ func touched(rd *reader, parentRoot, root plumbing.Hash, prefix []string) ([]str
 	if err != nil {
 		return nil, err
 	}
-	var keys []string
+	var keys []touch
+	var record func(key string, ea, eb *rawEntry, depth int) error
+	record = func(key string, ea, eb *rawEntry, depth int) error {
+		if depth == 0 || !((ea != nil && ea.dir) || (eb != nil && eb.dir)) {
+			keys = append(keys, touch{key, entryOf(eb)})
+			return nil
+		}
+		if (ea != nil && !ea.dir) || (eb != nil && !eb.dir) {
+			// A file became the folder or the folder a file: the file
+			// changed too, under the folder's own name.
+			keys = append(keys, touch{key, entryOf(eb)})
+		}
+		ra, err := rd.ptree(dirID(ea))
+		if err != nil {
+			return err
+		}
+		rb, err := rd.ptree(dirID(eb))
+		if err != nil {
+			return err
+		}
+		var inner error
+		err = diffTrees(ra, rb, func(n []byte, xa, xb *rawEntry) {
+			if inner == nil {
+				inner = record(key+"/"+string(n), xa, xb, depth-1)
+			}
+		})
+		if err == nil {
+			err = inner
+		}
+		if err != nil {
+			return fmt.Errorf("tree %s: %w", key, err)
+		}
+		return nil
+	}
 	var inner error
 	err = diffTrees(ta, tb, func(name []byte, ea, eb *rawEntry) {
-		top := string(name)
-		if !descend[top] || !((ea != nil && ea.dir) || (eb != nil && eb.dir)) {
-			keys = append(keys, top)
-			return
-		}
-		sa, sb := dirID(ea), dirID(eb)
-		ra, err := rd.ptree(sa)
-		if err != nil {
-			inner = err
-			return
-		}
-		rb, err := rd.ptree(sb)
-		if err != nil {
-			inner = err
-			return
-		}
-		if err := diffTrees(ra, rb, func(n []byte, _, _ *rawEntry) { keys = append(keys, top+"/"+string(n)) }); err != nil {
-			inner = fmt.Errorf("tree %s: %w", top, err)
+		if inner == nil {
+			top := string(name)
+			inner = record(top, ea, eb, depth[top])
 		}
 	})
 	if err == nil {
@@ -459,18 +556,29 @@ func (ix *Index) FirstParents(tip, stop plumbing.Hash) ([]Commit, error) {
 // Len is the number of commits indexed.
 func (ix *Index) Len() int { return len(ix.commits) }
 
-// spotCheck re-diffs a few commits spread over the index and compares them
+// spotCheck re-diffs a few commits of the index and compares them
 // with what the file says: a cache that lies is not used.
 func (ix *Index) spotCheck(rd *reader) error {
 	n := len(ix.commits)
 	if n == 0 {
 		return nil
 	}
-	const samples = 8
+	// The first commit, the newest with its first parent and grandparent
+	// (each one's trees are the next one's parent trees: read once), and
+	// one chosen at random, which a forger cannot know in advance.
+	picks := []int{0, n - 1}
+	for i := n - 1; len(picks) < 4; {
+		ps := ix.commits[i].parents
+		if len(ps) == 0 || ps[0] < 0 {
+			break
+		}
+		i = int(ps[0])
+		picks = append(picks, i)
+	}
+	picks = append(picks, rand.IntN(n))
 	seen := map[int]bool{}
-	for s := 0; s < samples; s++ {
-		i := (n - 1) * s / max(samples-1, 1)
-		if seen[i] {
+	for _, i := range picks {
+		if i < 0 || seen[i] {
 			continue
 		}
 		seen[i] = true
@@ -497,9 +605,19 @@ func (ix *Index) spotCheck(rd *reader) error {
 		if err != nil {
 			return err
 		}
-		sort.Strings(keys)
-		if got := ix.commit(int32(i)).Keys; strings.Join(got, "\n") != strings.Join(keys, "\n") {
+		var fresh entry
+		fresh.setKeys(&Index{keyPos: map[string]int32{}}, keys)
+		if len(fresh.keys) != len(e.keys) {
 			return fmt.Errorf("commit %s: recorded keys differ from its diff", e.hash)
+		}
+		want := map[string]Entry{}
+		for _, k := range keys {
+			want[k.key] = k.val
+		}
+		for j, k := range e.keys {
+			if v, ok := want[ix.keys[k]]; !ok || v != e.vals[j] {
+				return fmt.Errorf("commit %s: recorded keys differ from its diff", e.hash)
+			}
 		}
 	}
 	return nil
@@ -507,7 +625,8 @@ func (ix *Index) spotCheck(rd *reader) error {
 
 // The cache file: magic, then uvarint-prefixed fields, then a SHA-256 of
 // everything before it.
-var magic = []byte("relgate-history-index/v1\n")
+// Version 2 records what each touched key names after the commit.
+var magic = []byte("relgate-history-index/v2\n")
 
 func (ix *Index) encode() []byte {
 	var b bytes.Buffer
@@ -530,8 +649,13 @@ func (ix *Index) encode() []byte {
 			uv(uint64(p + 1)) // 0 is a missing parent
 		}
 		uv(uint64(len(e.keys)))
-		for _, k := range e.keys {
+		for j, k := range e.keys {
 			uv(uint64(k))
+			v := e.vals[j]
+			b.WriteByte(byte(v.Kind))
+			if v.Kind != Absent {
+				b.Write(v.ID[:])
+			}
 		}
 	}
 	sum := sha256.Sum256(b.Bytes())
@@ -603,7 +727,21 @@ func decode(data []byte) (*Index, error) {
 				d.err = errors.New("key out of range")
 				break
 			}
-			e.keys = append(e.keys, int32(d.uv(nk-1)))
+			k := int32(d.uv(nk - 1))
+			if len(e.keys) > 0 && k <= e.keys[len(e.keys)-1] && d.err == nil {
+				d.err = errors.New("keys out of order")
+			}
+			var v Entry
+			kind := d.bytes(1)
+			if d.err == nil {
+				if v.Kind = Kind(kind[0]); v.Kind > Other {
+					d.err = errors.New("bad entry kind")
+				} else if v.Kind != Absent {
+					copy(v.ID[:], d.bytes(20))
+				}
+			}
+			e.keys = append(e.keys, k)
+			e.vals = append(e.vals, v)
 		}
 		if _, dup := ix.pos[e.hash]; dup && d.err == nil {
 			d.err = errors.New("duplicate commit")
@@ -735,14 +873,14 @@ func fileOnly(e *rawEntry) *rawEntry {
 // under: its release folder, its file in a governed folder, or its top-level
 // name.
 func KeyOf(p string) string {
-	parts := strings.SplitN(p, "/", 3)
-	switch {
-	case len(parts) >= 2 && parts[0] == document.ReleasesDir:
-		return parts[0] + "/" + parts[1]
-	case len(parts) >= 2 && descend[parts[0]]:
-		return parts[0] + "/" + parts[1]
+	top, rest, more := strings.Cut(p, "/")
+	key := top
+	for d := depth[top]; d > 0 && more; d-- {
+		var name string
+		name, rest, more = strings.Cut(rest, "/")
+		key += "/" + name
 	}
-	return parts[0]
+	return key
 }
 
 // Reach marks the commits reachable from any of tips.
@@ -803,6 +941,8 @@ func (r *Reach) Touching(key string) []plumbing.Hash {
 // postings returns the commits that touched key k, in index order; the
 // inverted lists are built once, on first use.
 func (ix *Index) postings(k int32) []int32 {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
 	if ix.byKey == nil {
 		ix.byKey = make([][]int32, len(ix.keys))
 		for i, e := range ix.commits {
@@ -825,17 +965,23 @@ func (ix *Index) IsAncestor(a, b plumbing.Hash) bool {
 	if !ok1 || !ok2 || ia > ib {
 		return false // parents come before children in the index
 	}
-	seen := map[int32]bool{ib: true}
+	if ia == ib {
+		return true
+	}
+	// Only commits between a and b in index order can lie on a path from b
+	// down to a, so the marks cover that window.
+	seen := make([]bool, ib-ia+1)
+	seen[ib-ia] = true
 	stack := []int32{ib}
 	for len(stack) > 0 {
 		i := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if i == ia {
-			return true
-		}
 		for _, p := range ix.commits[i].parents {
-			if p >= ia && !seen[p] {
-				seen[p] = true
+			if p == ia {
+				return true
+			}
+			if p > ia && !seen[p-ia] {
+				seen[p-ia] = true
 				stack = append(stack, p)
 			}
 		}

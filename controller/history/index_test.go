@@ -101,6 +101,8 @@ func gitKeys(t *testing.T, r *gitrepotest.Repo, commit, prefix string) []string 
 			if len(parts) > 1 {
 				k = parts[0] + "/" + parts[1]
 			}
+		case "reports": // a report per release in one folder: keys one level deeper
+			k = strings.Join(parts[:min(len(parts), 3)], "/")
 		}
 		seen[k] = true
 	}

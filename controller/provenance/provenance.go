@@ -8,9 +8,7 @@
 package provenance
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -76,7 +74,7 @@ type Ledger struct {
 	ix      *history.Index
 	reach   *history.Reach
 	tips    []plumbing.Hash
-	trees   map[plumbing.Hash]*gitrepo.Tree
+	files   *history.Files
 	commits map[plumbing.Hash]*object.Commit
 	changes map[string][]Change
 }
@@ -89,7 +87,7 @@ func New(r *gitrepo.Repo, ix *history.Index, tips ...plumbing.Hash) (*Ledger, er
 		return nil, err
 	}
 	return &Ledger{r: r, prefix: ix.Prefix(), ix: ix, reach: reach, tips: tips,
-		trees: map[plumbing.Hash]*gitrepo.Tree{}, commits: map[plumbing.Hash]*object.Commit{}, changes: map[string][]Change{}}, nil
+		files: ix.Files(r), commits: map[plumbing.Hash]*object.Commit{}, changes: map[string][]Change{}}, nil
 }
 
 // Open indexes the history of tips (through the index cache in the git
@@ -120,33 +118,20 @@ func (l *Ledger) commit(h plumbing.Hash) (*object.Commit, error) {
 	return c, nil
 }
 
-// blobAt returns the content id of p at commit h, and whether p exists there.
+// blobAt returns the content id of p at commit h, and whether p exists
+// there, as gitrepo.Tree.Stat would: a file, a link or a submodule exists
+// (with its id), a folder does not. The history index says what p's key
+// holds at h, so only the small trees below the key are read.
 func (l *Ledger) blobAt(h plumbing.Hash, p string) (source.BlobID, bool, error) {
-	t, ok := l.trees[h]
-	if !ok {
-		var err error
-		t, err = l.r.TreeAt(h, l.prefix)
-		if errors.Is(err, fs.ErrNotExist) {
-			t = nil // the release repository is not there at that commit
-		} else if err != nil {
-			return source.BlobID{}, false, err
-		}
-		if len(l.trees) > 4096 {
-			clear(l.trees) // bound what a long walk keeps
-		}
-		l.trees[h] = t
+	e, err := l.files.At(h, p)
+	if err != nil {
+		return source.BlobID{}, false, err
 	}
-	if t == nil {
-		return source.BlobID{}, false, nil
+	switch e.Kind {
+	case history.File, history.Other:
+		return source.BlobID(e.ID), true, nil
 	}
-	e, err := t.Stat(p)
-	switch {
-	case err == nil || errors.Is(err, source.ErrNotRegular):
-		return e.ID, true, nil
-	case errors.Is(err, fs.ErrNotExist):
-		return source.BlobID{}, false, nil
-	}
-	return source.BlobID{}, false, err
+	return source.BlobID{}, false, nil
 }
 
 // Changes returns every commit of the history that changed p, parents
