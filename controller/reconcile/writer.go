@@ -23,9 +23,13 @@ type Writer struct {
 	Remote string
 	// Auth returns credentials for each call (installation tokens expire).
 	Auth func(ctx context.Context) (transport.AuthMethod, error)
-	// Options carry the language, signing key and clock.
+	// Options carry the language, signing key, clock, network timeout and
+	// the repair hook (Options.OnRepair).
 	Options Options
-	mu      sync.Mutex
+	// Pushed, when set, is told each run's pushed commits (for the log:
+	// "pushed <sha> <files> <why>").
+	Pushed func(branch string, commits []Commit)
+	mu     sync.Mutex
 }
 
 func (w *Writer) run(ctx context.Context, branch string, extra func(*loader.Snapshot) ([]writeback.Write, error)) error {
@@ -40,8 +44,32 @@ func (w *Writer) run(ctx context.Context, branch string, extra func(*loader.Snap
 		}
 		opts.Auth = a
 	}
-	_, err := Run(ctx, w.Mirror, w.Prefix, opts)
+	res, err := Run(ctx, w.Mirror, w.Prefix, opts)
+	if res != nil && len(res.Commits) > 0 && w.Pushed != nil {
+		w.Pushed(branch, res.Commits)
+	}
 	return err
+}
+
+// Plan fetches branch and returns the commits a reconcile would push now,
+// without pushing: the plan a server logs before its first push.
+func (w *Writer) Plan(ctx context.Context, branch string) ([]Commit, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	opts := w.Options
+	opts.Push, opts.DryRun, opts.Remote, opts.Branch = true, true, w.Remote, branch
+	if w.Auth != nil {
+		a, err := w.Auth(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("credentials for %s: %w", redactURL(w.Remote), err)
+		}
+		opts.Auth = a
+	}
+	res, err := Run(ctx, w.Mirror, w.Prefix, opts)
+	if err != nil {
+		return nil, err
+	}
+	return res.Planned, nil
 }
 
 // Reconcile makes every write that is due on branch.
