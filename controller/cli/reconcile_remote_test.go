@@ -154,3 +154,32 @@ func TestReconcileLocalCrashAfterRef(t *testing.T) {
 		t.Errorf("journal left behind: %v", err)
 	}
 }
+
+// TestReconcileRemoteMirrorRepair: a mirror whose pack was truncated is
+// moved aside and fetched again; the run succeeds and says so.
+func TestReconcileRemoteMirrorRepair(t *testing.T) {
+	remote := bareRemote(t)
+	mirror := filepath.Join(t.TempDir(), "m")
+	args := []string{"reconcile", "--remote", remote, "--branch", "main", "--mirror", mirror}
+	if code, out := relgateProcess(t, nil, args...); code != 0 || !strings.Contains(out, "4 commit(s)") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	packs, _ := filepath.Glob(filepath.Join(mirror, "objects", "pack", "*.pack"))
+	if len(packs) == 0 {
+		t.Fatal("no pack in the mirror")
+	}
+	for _, p := range packs {
+		info, _ := os.Stat(p)
+		if err := os.Truncate(p, info.Size()/2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out := relgateProcess(t, nil, args...)
+	if code != 0 || !strings.Contains(out, "nothing to do") || !strings.Contains(out, "was damaged") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if copies, _ := filepath.Glob(mirror + ".broken-*"); len(copies) != 1 {
+		t.Errorf("moved-aside copies: %v", copies)
+	}
+	gitCmd(t, mirror, "fsck", "--strict")
+}

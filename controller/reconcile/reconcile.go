@@ -159,7 +159,7 @@ func Run(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Re
 		}
 	}
 	res, err := runPush(ctx, r, prefix, opts)
-	if err != nil && gitrepo.LooksCorrupt(err) {
+	if err != nil && gitrepo.LooksCorrupt(err) && !errors.Is(err, context.DeadlineExceeded) {
 		if verr := r.Verify(); verr != nil {
 			if err := repair(r, opts, verr); err != nil {
 				return res, err
@@ -172,7 +172,8 @@ func Run(ctx context.Context, r *gitrepo.Repo, prefix string, opts Options) (*Re
 
 func repair(r *gitrepo.Repo, opts Options, damage error) error {
 	dir := r.GitDir()
-	if _, err := r.Rebuild(opts.Now()); err != nil {
+	// The wall clock, not opts.Now (commit dates): it names a folder.
+	if _, err := r.Rebuild(time.Now()); err != nil {
 		return fmt.Errorf("mirror %s is damaged (%v) and could not be rebuilt: %w", dir, damage, err)
 	}
 	if opts.OnRepair != nil {
