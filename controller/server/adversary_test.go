@@ -321,3 +321,30 @@ func TestAdversaryCheckRunVanishes(t *testing.T) {
 		t.Errorf("violations: %v", v)
 	}
 }
+
+// TestAdversaryForcePushBetweenGetAndFetch (attack: force-push between
+// GitHub's answer and relgate's fetch). GitHub still names H1; the remote
+// already has H2 and no ref to H1. relgate evaluates only the head GitHub
+// named: H1 cannot be read, so it is pending, and nothing is posted on H2,
+// whose pull request GitHub has not shown yet.
+func TestAdversaryForcePushBetweenGetAndFetch(t *testing.T) {
+	e := newEnv(t, envOptions{checkRuns: true})
+	h1 := approvedPR(t, e, 5)
+	e.work.GitCLI("reset", "-q", "--hard", "main")
+	addGoLive(e.work)
+	h2 := e.work.Commit("change, force-pushed", who("wangfang"))
+	e.push("refs/heads/pr5:refs/pull/5/head", "refs/heads/pr5:refs/heads/pr5")
+	for _, w := range []string{"maxiaodong", "zhangwei"} {
+		e.gh.AddReview(slug, 5, ghapitest.Review{Login: w, State: "APPROVED", CommitID: h2})
+	}
+	e.deliver("pull_request", prEvent(t, "synchronize", 5, h1))
+	e.settle()
+	time.Sleep(150 * time.Millisecond) // the retries, after 20 and 50 ms
+	e.settle()
+	if got := e.latest(h1, true); got != "pending" {
+		t.Errorf("H1, named by GitHub but gone from the remote: %q, want pending", got)
+	}
+	if got := e.latest(h2, true); got != "" {
+		t.Errorf("H2 has a result (%q) though GitHub never named it", got)
+	}
+}
