@@ -348,3 +348,26 @@ func TestAdversaryForcePushBetweenGetAndFetch(t *testing.T) {
 		t.Errorf("H2 has a result (%q) though GitHub never named it", got)
 	}
 }
+
+// TestAdversaryOutageOnOneOfTwins (attack: a rejection on one pull request
+// of a shared head while GitHub cannot return that pull request). The head
+// goes pending at once for both, not success borrowed from the other one.
+func TestAdversaryOutageOnOneOfTwins(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	head := twinPRs(t, e)
+	e.deliver("pull_request", prEvent(t, "opened", 2, head))
+	e.settle()
+	if got := e.latest(head, false); got != "success" {
+		t.Fatalf("before the outage: %q", got)
+	}
+	e.gh.Inject(ghapitest.Fault{Method: http.MethodGet, Path: "/pulls/1", Status: 502, Times: 1000})
+	e.gh.AddReview(slug, 1, ghapitest.Review{Login: "hejun", State: "CHANGES_REQUESTED", CommitID: head})
+	e.deliver("pull_request_review", reviewEvent(t, 1, "hejun", "changes_requested", head))
+	e.eventually("the head to turn pending", func() bool { return e.latest(head, false) == "pending" })
+	e.settle()
+	time.Sleep(150 * time.Millisecond) // the retries, after 20 and 50 ms
+	e.settle()
+	if got := e.latest(head, false); got == "success" {
+		t.Errorf("after the retries the head shows success while #1 cannot be read and is rejected")
+	}
+}
