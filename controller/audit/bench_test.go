@@ -105,3 +105,42 @@ func BenchmarkAuditRelease(b *testing.B) {
 	b.ReportMetric(float64(events), "release-commits")
 	b.ReportMetric(float64(all), "timeline-commits")
 }
+
+// BenchmarkVerify walks the whole first-parent history of the generated
+// repository (audit verify with no earlier run), beside `git log
+// --name-only` over the same history, which also diffs every commit.
+func BenchmarkVerify(b *testing.B) {
+	dir := gen.BenchRepo(b)
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	head, err := r.Resolve("HEAD")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, _, err := history.Open(r, "", []plumbing.Hash{head}, history.Options{CachePath: filepath.Join(b.TempDir(), "index")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var relgate, gitLog time.Duration
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		rep, err := audit.Verify(r, ix, head, plumbing.ZeroHash)
+		if err != nil {
+			b.Fatal(err)
+		}
+		relgate += time.Since(start)
+		if !rep.Passed {
+			b.Fatalf("the generated history has violations: %+v", rep.Violations[0])
+		}
+		b.StopTimer()
+		start = time.Now()
+		git(b, dir, "log", "--name-only", "--format=%H", "HEAD")
+		gitLog += time.Since(start)
+		b.StartTimer()
+	}
+	b.ReportMetric(relgate.Seconds()/float64(b.N), "relgate-s/op")
+	b.ReportMetric(gitLog.Seconds()/float64(b.N), "git-log-name-only-s/op")
+}

@@ -190,6 +190,8 @@ type auditor struct {
 	states   map[plumbing.Hash]releaseState
 	// cache keeps decoded blobs across the commits verify evaluates.
 	cache *loader.Cache
+	// inForce remembers the policy in force at each commit asked about.
+	inForce *engine.Policies
 }
 
 type releaseState struct {
@@ -198,7 +200,9 @@ type releaseState struct {
 }
 
 func newAuditor(r *gitrepo.Repo, ix *history.Index) *auditor {
-	return &auditor{r: r, prefix: ix.Prefix(), ix: ix, policies: map[plumbing.Hash]*policy.Policy{}, states: map[plumbing.Hash]releaseState{}}
+	cache := loader.NewMemoryCache()
+	return &auditor{r: r, prefix: ix.Prefix(), ix: ix, policies: map[plumbing.Hash]*policy.Policy{}, states: map[plumbing.Hash]releaseState{},
+		cache: cache, inForce: engine.NewPolicies(r, ix.Prefix(), ix, cache)}
 }
 
 // ledger attributes what the repository holds at h to the commits that made it.
@@ -331,7 +335,7 @@ func (a *auditor) policy(h plumbing.Hash) (*policy.Policy, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := loader.LoadReleases(tree, nil)
+	snap, err := loader.LoadReleases(tree, nil, loader.Options{Cache: a.cache})
 	if err != nil {
 		return nil, fmt.Errorf("read %s at %s: %w", document.PolicyPath, h, err)
 	}
@@ -343,7 +347,7 @@ func (a *auditor) policy(h plumbing.Hash) (*policy.Policy, error) {
 	}
 	if pol != nil {
 		// The policy in force: one pushed past its gate vouches for nothing.
-		if inForce, _, err := engine.PolicyInForce(a.r, a.prefix, a.ix, h); err == nil {
+		if inForce, _, err := a.inForce.At(h); err == nil {
 			pol = inForce
 		} else if ioError(err) {
 			return nil, err

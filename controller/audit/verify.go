@@ -67,12 +67,20 @@ type VerifyReport struct {
 	// checked to be still on the branch.
 	Previous string `json:"previous,omitempty"`
 	// Commits is the first-parent chain walked; Checked the commits evaluated.
-	Commits    int         `json:"commits"`
-	Checked    int         `json:"checked"`
+	Commits int `json:"commits"`
+	Checked int `json:"checked"`
+	// Resumed is the commit an earlier walk had verified up to, when this
+	// one continued from it (VerifyOptions.Resume).
+	Resumed    string      `json:"-"`
 	Passed     bool        `json:"passed"`
 	Notes      []Note      `json:"notes"`
 	Violations []Violation `json:"violations"`
+	progress   *Progress
 }
+
+// Progress is what a later walk of the same branch can resume from (nil
+// when the chain is empty or starts with a merge).
+func (r *VerifyReport) Progress() *Progress { return r.progress }
 
 // Rule names of the history checks.
 const (
@@ -94,6 +102,11 @@ type VerifyOptions struct {
 	// where it was kept, for the message.
 	Previous plumbing.Hash
 	State    string
+	// Resume is what an earlier walk of the same branch verified (nil:
+	// none). It is used when it was made with the same Since, Baseline and
+	// folder and its last commit is on the chain; the walk then evaluates
+	// only the commits after it.
+	Resume *Progress
 }
 
 // Verify is VerifyWith with only a starting point.
@@ -164,8 +177,38 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 	}
 	lin := &lineage{ix: ix, r: r}
 	recorded := map[plumbing.Hash]bool{}
+	// What the walk adds after the notes and violations above: kept apart,
+	// for the progress a later walk resumes from.
+	done := &Progress{Prefix: ix.Prefix(), Since: rep.Since, Baseline: rep.Baseline, Notes: []Note{}, Violations: []Violation{}}
+	begin := start
+	if cp := opts.Resume; cp != nil && cp.Prefix == done.Prefix && cp.Since == done.Since && cp.Baseline == done.Baseline {
+		if u := slicesIndex(chain, plumbing.NewHash(cp.Upto)); u >= 0 && u+1 >= start {
+			// Nothing before a merge depends on what comes after it (the
+			// bot's records of a merge's reviews follow the merge, and a
+			// merge ends every earlier one's records), and the progress ends
+			// before the last merge it saw: its commits were evaluated as a
+			// full walk evaluates them.
+			begin = u + 1
+			done.Upto, done.Checked = cp.Upto, cp.Checked
+			done.Notes = append(done.Notes, cp.Notes...)
+			done.Violations = append(done.Violations, cp.Violations...)
+			rep.Resumed = cp.Upto
+		}
+	}
+	// The progress to keep ends before the last merge: the bot's records of
+	// its reviews may still come.
+	keep := len(chain)
+	for i := len(chain) - 1; i >= begin; i-- {
+		if len(chain[i].Parents) > 1 {
+			keep = i
+			break
+		}
+	}
 	for i, c := range chain {
-		if i < start {
+		if i == keep && i > 0 {
+			rep.progress = done.snapshot(chain[i-1].Hash)
+		}
+		if i < begin {
 			continue
 		}
 		if len(c.Keys) == 0 {
@@ -204,17 +247,45 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 		}
 		for _, h := range records {
 			recorded[h] = true
-			rep.Checked++
-			rep.Notes = append(rep.Notes, Note{Commit: h.String(), Message: "the bot's record of reviews of merge " + short(c.Hash.String()) + ": evaluated with the merge"})
+			done.Checked++
+			done.Notes = append(done.Notes, Note{Commit: h.String(), Message: "the bot's record of reviews of merge " + short(c.Hash.String()) + ": evaluated with the merge"})
 		}
-		rep.Checked++
+		done.Checked++
 		for _, n := range notes {
-			rep.Notes = append(rep.Notes, Note{Commit: c.Hash.String(), Message: n})
+			done.Notes = append(done.Notes, Note{Commit: c.Hash.String(), Message: n})
 		}
-		rep.Violations = append(rep.Violations, vs...)
+		done.Violations = append(done.Violations, vs...)
 	}
+	if keep == len(chain) && len(chain) > 0 {
+		rep.progress = done.snapshot(chain[len(chain)-1].Hash)
+	}
+	rep.Checked += done.Checked
+	rep.Notes = append(rep.Notes, done.Notes...)
+	rep.Violations = append(rep.Violations, done.Violations...)
 	rep.Passed = len(rep.Violations) == 0
 	return rep, nil
+}
+
+// Progress is what a walk of a first-parent chain found up to a commit
+// (Upto, included): the commits evaluated and their notes and violations,
+// without those of the run itself (a rewritten branch, the baseline).
+// A later walk of the same chain resumes after Upto.
+type Progress struct {
+	Upto       string      `json:"upto"`
+	Prefix     string      `json:"prefix"`
+	Since      string      `json:"since"`
+	Baseline   string      `json:"baseline"`
+	Checked    int         `json:"checked"`
+	Notes      []Note      `json:"notes"`
+	Violations []Violation `json:"violations"`
+}
+
+func (p *Progress) snapshot(upto plumbing.Hash) *Progress {
+	c := *p
+	c.Upto = upto.String()
+	c.Notes = slices.Clone(p.Notes)
+	c.Violations = slices.Clone(p.Violations)
+	return &c
 }
 
 func slicesIndex(chain []history.Commit, h plumbing.Hash) int {
@@ -288,14 +359,11 @@ func (a *auditor) evaluate(c history.Commit, parent plumbing.Hash, v func(rule, 
 		// The parent's policy is invalid: nothing this commit did can be checked.
 		return []Violation{v(RuleUnverifiable, "", "", fmt.Sprintf("the parent %s has an invalid %s: the commit cannot be evaluated", short(parent.String()), document.PolicyPath))}, nil
 	}
-	if a.cache == nil {
-		a.cache = loader.NewMemoryCache()
-	}
 	head := c.Hash
 	if !a.head.IsZero() {
 		head = a.head
 	}
-	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, head, engine.ChangeOptions{Cache: a.cache, Index: a.ix})
+	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, head, engine.ChangeOptions{Cache: a.cache, Index: a.ix, Policies: a.inForce})
 	if err != nil {
 		return nil, err
 	}
@@ -879,7 +947,7 @@ func (a *auditor) records(chain []history.Commit, i int) ([]plumbing.Hash, error
 // recordOf reports whether commit h changes approval files only, each
 // recorded from a review of one of heads.
 func (a *auditor) recordOf(h, parent plumbing.Hash, heads map[string]bool) (bool, error) {
-	paths, err := a.r.ChangedPaths(parent, h, a.prefix)
+	paths, err := history.ChangedPaths(a.r, a.prefix, parent, h)
 	if err != nil || len(paths) == 0 {
 		return false, err
 	}

@@ -121,15 +121,28 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	if state == "-" {
 		state = ""
 	}
+	build := ""
 	if state != "" {
 		if vo.Previous, err = audit.ReadState(state); err != nil {
 			return err
 		}
 		vo.State = state
+		// What the last run verified, so only the commits after it are
+		// evaluated (a rewritten branch no longer has it: all are).
+		build = audit.BuildID()
+		vo.Resume = audit.ReadProgress(audit.ProgressPath(state), build)
 	}
 	rep, err := audit.VerifyWith(r, ix, tip, vo)
 	if err != nil {
 		return err
+	}
+	if o.stats && rep.Resumed != "" {
+		fmt.Fprintf(stderr, "audit verify: resumed after %s\n", rep.Resumed)
+	}
+	if state != "" {
+		if err := audit.WriteProgress(audit.ProgressPath(state), build, rep.Progress()); err != nil {
+			fmt.Fprintf(stderr, "relgate: warning: %v\n", err)
+		}
 	}
 	// The record names the last tip verified, whatever the verdict: a branch
 	// rewritten after a failed run must still be found, and a failed run

@@ -33,6 +33,10 @@ type ChangeOptions struct {
 	// Index, when set, is the history index of the repository, holding base
 	// and head (a history walk opens it once); otherwise it is opened.
 	Index *history.Index
+	// Policies, when set, remembers the policies in force across
+	// evaluations (a history walk asks at every commit); it must be of the
+	// same repository, prefix and index.
+	Policies *Policies
 }
 
 // EvaluateChange evaluates the change from base to head of the release
@@ -60,7 +64,7 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	} else {
 		mb = bases[0]
 	}
-	changed, err := r.ChangedPaths(mb, head, prefix)
+	changed, err := history.ChangedPaths(r, prefix, mb, head)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +80,7 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	if mb != base {
 		// base moved on since the branch parted: judge the merge, so base's
 		// own later commits are neither charged to the change nor lost.
-		onBase, err := r.ChangedPaths(mb, base, prefix)
+		onBase, err := history.ChangedPaths(r, prefix, mb, base)
 		if err != nil {
 			return nil, err
 		}
@@ -134,7 +138,11 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	var pol *policy.Policy
 	var warnings []string
 	if baseSnap.Policy != nil {
-		if pol, warnings, err = PolicyInForce(r, prefix, ix, base); err != nil {
+		ps := opts.Policies
+		if ps == nil {
+			ps = NewPolicies(r, prefix, ix, opts.Cache)
+		}
+		if pol, warnings, err = ps.At(base); err != nil {
 			return nil, err
 		}
 	}

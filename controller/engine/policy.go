@@ -28,91 +28,129 @@ const maxPolicyChanges = 100
 // therefore vouches for nothing. The warnings say when the file at h is not
 // the policy in force.
 func PolicyInForce(r *gitrepo.Repo, prefix string, ix *history.Index, h plumbing.Hash) (*policy.Policy, []string, error) {
-	memo := map[plumbing.Hash]*policy.Policy{}
-	var warnings []string
-	pol, err := policyInForce(r, prefix, ix, h, memo, &warnings, 0)
-	return pol, warnings, err
+	return NewPolicies(r, prefix, ix, nil).At(h)
 }
 
-func policyInForce(r *gitrepo.Repo, prefix string, ix *history.Index, h plumbing.Hash, memo map[plumbing.Hash]*policy.Policy, warnings *[]string, depth int) (*policy.Policy, error) {
-	if p, ok := memo[h]; ok {
-		return p, nil
+// Policies answers PolicyInForce for many commits of one repository, as a
+// history walk asks: the answer at a commit depends on nothing but the
+// commit (its history and its objects, which its id names), so each is
+// computed once, and the documents are decoded through a decode cache.
+type Policies struct {
+	r      *gitrepo.Repo
+	prefix string
+	ix     *history.Index
+	cache  *loader.Cache
+	memo   map[plumbing.Hash]inForce
+}
+
+type inForce struct {
+	pol      *policy.Policy
+	warnings []string
+	// steps counts the changes of the policy followed back from the commit.
+	steps int
+}
+
+// NewPolicies returns an empty memo of the policies in force in the release
+// repository at prefix inside r, whose history ix indexes. cache may be nil.
+func NewPolicies(r *gitrepo.Repo, prefix string, ix *history.Index, cache *loader.Cache) *Policies {
+	return &Policies{r: r, prefix: prefix, ix: ix, cache: cache, memo: map[plumbing.Hash]inForce{}}
+}
+
+// At is PolicyInForce at h.
+func (ps *Policies) At(h plumbing.Hash) (*policy.Policy, []string, error) {
+	res, err := ps.at(h, 0)
+	if err != nil {
+		return nil, nil, err
 	}
+	return res.pol, append([]string(nil), res.warnings...), nil
+}
+
+func (ps *Policies) at(h plumbing.Hash, depth int) (inForce, error) {
+	if res, ok := ps.memo[h]; ok && depth+res.steps <= maxPolicyChanges {
+		// (Past the bound, it is computed again, so the walk fails where
+		// it would have without the memo.)
+		return res, nil
+	}
+	res, err := ps.compute(h, depth)
+	if err != nil {
+		return inForce{}, err
+	}
+	ps.memo[h] = res
+	return res, nil
+}
+
+func (ps *Policies) compute(h plumbing.Hash, depth int) (inForce, error) {
+	r, prefix, ix := ps.r, ps.prefix, ps.ix
 	if depth > maxPolicyChanges {
-		return nil, fmt.Errorf("more than %d changes of %s to follow back from %s", maxPolicyChanges, document.PolicyPath, h)
+		return inForce{}, fmt.Errorf("more than %d changes of %s to follow back from %s", maxPolicyChanges, document.PolicyPath, h)
 	}
 	tree, err := r.TreeAt(h, prefix)
 	if err != nil {
-		return nil, err
+		return inForce{}, err
 	}
-	snap, err := loader.LoadReleases(tree, nil)
+	snap, err := loader.LoadReleases(tree, nil, loader.Options{Cache: ps.cache})
 	if err != nil {
-		return nil, err
+		return inForce{}, err
 	}
 	if snap.Policy == nil {
-		return nil, fmt.Errorf("%s at %s is missing or invalid; run relgate validate", document.PolicyPath, tree.Name())
+		return inForce{}, fmt.Errorf("%s at %s is missing or invalid; run relgate validate", document.PolicyPath, tree.Name())
 	}
 	pol, err := policy.New(snap.Policy)
 	if err != nil {
-		return nil, fmt.Errorf("%s at %s: %w", document.PolicyPath, tree.Name(), err)
+		return inForce{}, fmt.Errorf("%s at %s: %w", document.PolicyPath, tree.Name(), err)
 	}
 	led, err := provenance.New(r, ix, h)
 	if err != nil {
-		return nil, err
+		return inForce{}, err
 	}
 	o, err := led.Origin(document.PolicyPath, snap.PolicyDoc.ID)
 	if err != nil {
-		return nil, err
+		return inForce{}, err
 	}
 	if o.Problem != "" {
-		return nil, fmt.Errorf("%s at %s cannot be attributed to the commit that made it: %s", document.PolicyPath, tree.Name(), o.Problem)
+		return inForce{}, fmt.Errorf("%s at %s cannot be attributed to the commit that made it: %s", document.PolicyPath, tree.Name(), o.Problem)
 	}
 	c := o.Commits[0]
 	if len(c.Parents) == 0 {
-		memo[h] = pol // the root commit brings the first policy in
-		return pol, nil
+		return inForce{pol: pol}, nil // the root commit brings the first policy in
 	}
 	parent := plumbing.NewHash(c.Parents[0])
 	pt, err := r.TreeAt(parent, prefix)
 	if errors.Is(err, fs.ErrNotExist) {
-		memo[h] = pol
-		return pol, nil
+		return inForce{pol: pol}, nil
 	}
 	if err != nil {
-		return nil, err
+		return inForce{}, err
 	}
 	if _, err := pt.Stat(document.PolicyPath); errors.Is(err, fs.ErrNotExist) {
-		memo[h] = pol // the commit that brings the policy in
-		return pol, nil
+		return inForce{pol: pol}, nil // the commit that brings the policy in
 	}
-	before, err := policyInForce(r, prefix, ix, parent, memo, warnings, depth+1)
+	before, err := ps.at(parent, depth+1)
 	if err != nil {
-		return nil, err
+		return inForce{}, err
 	}
 	root, err := tree.List(document.ApprovalsDir)
 	if err != nil {
-		return nil, err
+		return inForce{}, err
 	}
 	var paths []string
 	for _, e := range root {
 		paths = append(paths, e.Path)
 	}
 	if err := snap.Include(paths); err != nil {
-		return nil, err
+		return inForce{}, err
 	}
-	g, _ := before.Gate(policy.GatePolicyChange)
-	res, err := evaluate.RepositoryGate(before, snap, g, evaluate.Options{Provenance: led})
+	g, _ := before.pol.Gate(policy.GatePolicyChange)
+	res, err := evaluate.RepositoryGate(before.pol, snap, g, evaluate.Options{Provenance: led})
 	if err != nil {
-		return nil, err
+		return inForce{}, err
 	}
 	if res.Passed {
-		memo[h] = pol
-		return pol, nil
+		return inForce{pol: pol, warnings: before.warnings, steps: before.steps + 1}, nil
 	}
-	*warnings = append(*warnings, fmt.Sprintf("%s as commit %s has it was changed in commit %s without gate policy-change (R-7); the policy in force is the one before that change, as at %s",
-		document.PolicyPath, short(h.String()), c.Short(), short(parent.String())))
-	memo[h] = before
-	return before, nil
+	w := fmt.Sprintf("%s as commit %s has it was changed in commit %s without gate policy-change (R-7); the policy in force is the one before that change, as at %s",
+		document.PolicyPath, short(h.String()), c.Short(), short(parent.String()))
+	return inForce{pol: before.pol, warnings: append(append([]string(nil), before.warnings...), w), steps: before.steps + 1}, nil
 }
 
 func short(s string) string {

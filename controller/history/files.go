@@ -95,3 +95,91 @@ func (f *Files) At(h plumbing.Hash, p string) (Entry, error) {
 	}
 	return e, nil
 }
+
+// ChangedPaths lists the paths of the release repository at prefix whose
+// file (or link, or submodule) differs between two commits, sorted: what
+// gitrepo.Repo.ChangedPaths answers, with its errors, but compared as raw
+// tree bytes, so the wide releases folder costs the bytes that differ, not a
+// decoded entry per release.
+func ChangedPaths(r *gitrepo.Repo, prefix string, base, head plumbing.Hash) ([]string, error) {
+	// The same failures as gitrepo's (a commit or the folder missing).
+	if _, err := r.TreeAt(base, prefix); err != nil {
+		return nil, err
+	}
+	if _, err := r.TreeAt(head, prefix); err != nil {
+		return nil, err
+	}
+	rd := newReader(r)
+	defer rd.close()
+	path := splitPrefix(strings.Trim(prefix, "/"))
+	if len(path) == 1 && path[0] == "." {
+		path = nil
+	}
+	root := func(c plumbing.Hash) (plumbing.Hash, error) {
+		t, _, err := rd.commit(c)
+		if err != nil {
+			return t, err
+		}
+		return rd.subtree(t, path)
+	}
+	a, err := root(base)
+	if err != nil {
+		return nil, err
+	}
+	b, err := root(head)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	var walk func(a, b plumbing.Hash, p string) error
+	walk = func(a, b plumbing.Hash, p string) error {
+		if a == b {
+			return nil
+		}
+		ta, err := rd.ptree(a)
+		if err != nil {
+			return err
+		}
+		tb, err := rd.ptree(b)
+		if err != nil {
+			return err
+		}
+		var inner error
+		err = diffTrees(ta, tb, func(name []byte, ea, eb *rawEntry) {
+			full := string(name)
+			if p != "" {
+				full = p + "/" + full
+			}
+			if (ea != nil && ea.dir) || (eb != nil && eb.dir) {
+				if err := walk(dirID(ea), dirID(eb), full); err != nil && inner == nil {
+					inner = err
+				}
+				if fileOnly(ea) == nil && fileOnly(eb) == nil {
+					return
+				}
+			}
+			out = append(out, full)
+		})
+		if err == nil {
+			err = inner
+		}
+		return err
+	}
+	if err := walk(a, b, ""); err != nil {
+		return nil, fmt.Errorf("diff %s and %s: %w", base, head, err)
+	}
+	sort.Strings(out)
+	return slicesCompact(out), nil
+}
+
+// slicesCompact drops repeated paths: a file and a folder of one name are
+// two entries of a raw tree, one path.
+func slicesCompact(s []string) []string {
+	out := s[:0]
+	for i, x := range s {
+		if i == 0 || x != s[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}

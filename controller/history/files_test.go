@@ -146,3 +146,27 @@ func aboveKeys(p string) bool {
 	}
 	return false
 }
+
+// TestChangedPathsMatchesGitrepo: the raw-tree diff lists what go-git's
+// decoded-tree diff lists, between any two commits of the tricky history.
+func TestChangedPathsMatchesGitrepo(t *testing.T) {
+	for _, prefix := range []string{"", "ops/releases-repo"} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			r, commits := trickyHistory(t, prefix)
+			_, _, repo := open(t, r, prefix, "-")
+			for _, a := range commits {
+				for _, b := range commits {
+					ha, hb := plumbing.NewHash(a), plumbing.NewHash(b)
+					want, werr := repo.ChangedPaths(ha, hb, prefix)
+					got, gerr := history.ChangedPaths(repo, prefix, ha, hb)
+					if (werr == nil) != (gerr == nil) {
+						t.Fatalf("%s..%s: error %v, gitrepo %v", a[:8], b[:8], gerr, werr)
+					}
+					if strings.Join(got, ",") != strings.Join(want, ",") {
+						t.Errorf("%s..%s: %v, gitrepo %v", a[:8], b[:8], got, want)
+					}
+				}
+			}
+		})
+	}
+}
