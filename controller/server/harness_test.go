@@ -182,7 +182,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { m.Close() })
-		cfg.Writer = WriteBack{Inner: &reconcile.Writer{Mirror: m, Remote: e.remote,
+		cfg.Writer = &WriteBack{Log: cfg.Logger, Inner: &reconcile.Writer{Mirror: m, Remote: e.remote,
 			Options: reconcile.Options{Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }}}}
 	}
 	if !o.noGitHub {

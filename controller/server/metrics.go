@@ -405,3 +405,7 @@ func (m *Metrics) ObserveAPI(a ghapi.Attempt) {
 		m.Inc(mAPIRetries, "reason", a.Reason)
 	}
 }
+
+// IncMirrorRepair counts a damaged mirror rebuilt; which is a fixed name
+// ("evaluation-mirror", "writer-mirror"), never the damage itself.
+func (m *Metrics) IncMirrorRepair(which string) { m.Inc(mMirrorRepairs, "reason", which) }

@@ -161,7 +161,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := OpenMirror(cfg.MirrorDir, cfg.Remote, cfg.GitAuth)
+	metrics := cfg.Metrics
+	m, err := OpenMirrorWith(cfg.MirrorDir, cfg.Remote, MirrorOptions{Auth: cfg.GitAuth, Logger: cfg.Logger,
+		OnRepair: func(string) { metrics.Inc(mMirrorRepairs, "reason", "evaluation-mirror") }})
 	if err != nil {
 		return nil, err
 	}

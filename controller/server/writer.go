@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/reconcile"
 	"github.com/relgate/relgate/controller/writeback"
 )
 
@@ -48,17 +50,49 @@ type QuarterlyReporter interface {
 }
 
 // WriteBack adapts the write-back (reconcile.Writer) to the server's Writer.
+// Before its first write it logs what it is about to push, so an admin
+// reading the first start's log sees the commits before they land.
 type WriteBack struct {
-	// Log gets a line for every commit the write-back pushes.
+	// Log gets the plan before the first write (default: discarded).
 	Log   *slog.Logger
 	Inner interface {
 		RecordApprovals(ctx context.Context, branch string, recs []writeback.ApprovalRecord) error
 		Reconcile(ctx context.Context, branch string) error
 	}
+	planned sync.Once
+}
+
+// planner is a write-back that can say what it would push now.
+type planner interface {
+	Plan(ctx context.Context, branch string) ([]reconcile.Commit, error)
+}
+
+// plan logs, once, the commits due on branch before anything is pushed.
+func (w *WriteBack) plan(ctx context.Context, branch string) {
+	w.planned.Do(func() {
+		p, ok := w.Inner.(planner)
+		if !ok || w.Log == nil {
+			return
+		}
+		commits, err := p.Plan(ctx, branch)
+		if err != nil {
+			w.Log.Warn("write-back plan unavailable; pushing what is due", "branch", branch, "err", err)
+			return
+		}
+		if len(commits) == 0 {
+			w.Log.Info("write-back: nothing due on the branch", "branch", branch)
+			return
+		}
+		w.Log.Info("write-back will push what is due on the branch", "branch", branch, "commits", len(commits))
+		for i, c := range commits {
+			w.Log.Info("write-back will push", "branch", branch, "n", i+1, "why", c.Subject, "files", c.Files)
+		}
+	})
 }
 
 // RecordApprovals implements Writer.
-func (w WriteBack) RecordApprovals(ctx context.Context, branch string, approvals []ApprovalRecord) error {
+func (w *WriteBack) RecordApprovals(ctx context.Context, branch string, approvals []ApprovalRecord) error {
+	w.plan(ctx, branch)
 	recs := make([]writeback.ApprovalRecord, len(approvals))
 	for i, a := range approvals {
 		recs[i] = writeback.ApprovalRecord{Release: a.Release, Gate: a.Gate, Person: a.Person, Role: a.Role,
@@ -71,12 +105,14 @@ func (w WriteBack) RecordApprovals(ctx context.Context, branch string, approvals
 }
 
 // Reconcile implements Writer.
-func (w WriteBack) Reconcile(ctx context.Context, branch string) error {
+func (w *WriteBack) Reconcile(ctx context.Context, branch string) error {
+	w.plan(ctx, branch)
 	return w.Inner.Reconcile(ctx, branch)
 }
 
 // QuarterlyReport implements QuarterlyReporter when the inner writer does.
-func (w WriteBack) QuarterlyReport(ctx context.Context, branch, quarter string) error {
+func (w *WriteBack) QuarterlyReport(ctx context.Context, branch, quarter string) error {
+	w.plan(ctx, branch)
 	if q, ok := w.Inner.(QuarterlyReporter); ok {
 		return q.QuarterlyReport(ctx, branch, quarter)
 	}
