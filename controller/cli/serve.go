@@ -25,6 +25,7 @@ import (
 
 	"github.com/relgate/relgate/controller/ghapi"
 	"github.com/relgate/relgate/controller/reconcile"
+	"github.com/relgate/relgate/controller/remote"
 	"github.com/relgate/relgate/controller/server"
 )
 
@@ -49,6 +50,7 @@ type serveOptions struct {
 	shutdownGraceSecs int
 	publicURL         string
 	readOnly          bool
+	gitTimeout        time.Duration
 }
 
 // env reads the process environment; tests pass their own.
@@ -86,6 +88,7 @@ func parseServe(args []string, stderr io.Writer, getenv env) (*serveOptions, err
 	fs.Int64Var(&o.maxBody, "max-body", 25<<20, "largest webhook body in `BYTES`")
 	fs.IntVar(&o.shutdownGraceSecs, "shutdown-grace", 20, "`SECONDS` work in flight may take to finish on SIGTERM")
 	fs.StringVar(&o.publicURL, "public-url", "", "`URL` where GitHub's users reach this server, e.g. https://relgate.example.com; statuses and check runs link to its result pages")
+	fs.DurationVar(&o.gitTimeout, "git-timeout", 2*time.Minute, "`DURATION` a fetch or push may take before it is stopped")
 	fs.BoolVar(&o.readOnly, "read-only", false, "evaluate and post results, never write to the branch (no approval records, CMDB updates or reports)")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
@@ -148,7 +151,10 @@ func (o *serveOptions) logger(w io.Writer) *slog.Logger {
 
 // remote resolves --repo to a URL or an absolute path.
 func (o *serveOptions) remote() (string, error) {
-	if strings.Contains(o.repo, "://") || strings.HasPrefix(o.repo, "git@") {
+	if strings.Contains(o.repo, "://") || strings.Contains(o.repo, "@") || strings.Contains(o.repo, "::") {
+		if err := remote.Check(o.repo); err != nil {
+			return "", usagef("--repo: %v", err)
+		}
 		return o.repo, nil
 	}
 	abs, err := filepath.Abs(o.repo)
@@ -184,7 +190,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 		return err
 	}
 	cfg := server.Config{Logger: log, Secret: secret, MaxBody: o.maxBody, Remote: remote, Branch: o.branch, Prefix: o.prefix,
-		ShutdownGrace: time.Duration(o.shutdownGraceSecs) * time.Second, PublicURL: o.publicURL, ReadOnly: o.readOnly}
+		ShutdownGrace: time.Duration(o.shutdownGraceSecs) * time.Second, PublicURL: o.publicURL, ReadOnly: o.readOnly, GitTimeout: o.gitTimeout}
 	cfg.MirrorDir = o.dataDir
 	if cfg.MirrorDir == "" {
 		cache, err := os.UserCacheDir()
@@ -246,7 +252,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 			return err
 		}
 		defer mirror.Close()
-		wopts := reconcile.Options{Lang: o.lang}
+		wopts := reconcile.Options{Lang: o.lang, NetTimeout: o.gitTimeout}
 		if o.signKey != "" {
 			if wopts.SignKey, err = readSigningKey(o.signKey); err != nil {
 				return err

@@ -39,6 +39,10 @@ func TestServeUsageErrors(t *testing.T) {
 		{"half a GitHub App", []string{"--repo", dir, "--github-app-id", "12"}, map[string]string{"RELGATE_WEBHOOK_SECRET": "s"}, "needs all of"},
 		{"token without a repository to gate", []string{"--repo", dir, "--data-dir", dir}, map[string]string{"RELGATE_WEBHOOK_SECRET": "s", "GITHUB_TOKEN": "ghp_x"}, "--github-repo"},
 		{"arguments", []string{"--repo", dir, "extra"}, nil, "takes no arguments"},
+		{"attack: ext:: remote", []string{"--repo", "ext::sh -c touch% " + filepath.Join(dir, "pwned"), "--data-dir", dir}, map[string]string{"RELGATE_WEBHOOK_SECRET": "s"}, "--repo"},
+		{"attack: file:// remote", []string{"--repo", "file://" + dir, "--data-dir", dir}, map[string]string{"RELGATE_WEBHOOK_SECRET": "s"}, "--repo"},
+		{"plain http to another host", []string{"--repo", "http://git.example.com/r.git", "--data-dir", dir}, map[string]string{"RELGATE_WEBHOOK_SECRET": "s"}, "--repo"},
+		{"bad public URL", []string{"--repo", dir, "--public-url", "relgate.example.com"}, nil, "--public-url"},
 	}
 	os.WriteFile(filepath.Join(dir, "empty"), []byte("\n"), 0o600)
 	for _, tc := range tests {
@@ -50,6 +54,9 @@ func TestServeUsageErrors(t *testing.T) {
 			code := exitCode(runServe(tc.args, io.Discard, &stderr), &stderr)
 			if code != ExitProblem || !strings.Contains(stderr.String(), tc.want) {
 				t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "pwned")); err == nil {
+				t.Errorf("a remote ran a command")
 			}
 			if strings.Contains(stderr.String(), "ghp_x") {
 				t.Errorf("the token leaked: %s", stderr.String())

@@ -52,6 +52,8 @@ type Config struct {
 	Remote    string
 	MirrorDir string
 	GitAuth   func(ctx context.Context) (transport.AuthMethod, error)
+	// GitTimeout bounds each fetch of the mirror (default 2 minutes).
+	GitTimeout time.Duration
 	// Branch is the protected branch (default main); Prefix the release
 	// repository's folder inside the git repository.
 	Branch string
@@ -162,7 +164,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	metrics := cfg.Metrics
-	m, err := OpenMirrorWith(cfg.MirrorDir, cfg.Remote, MirrorOptions{Auth: cfg.GitAuth, Logger: cfg.Logger,
+	m, err := OpenMirrorWith(cfg.MirrorDir, cfg.Remote, MirrorOptions{Auth: cfg.GitAuth, Logger: cfg.Logger, Timeout: cfg.GitTimeout,
 		OnRepair: func(string) { metrics.Inc(mMirrorRepairs, "reason", "evaluation-mirror") }})
 	if err != nil {
 		return nil, err
