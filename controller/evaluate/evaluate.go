@@ -164,11 +164,12 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 	prov := opts.prov()
 	in := gate.Input{Policy: pol, Release: r, Digests: map[string]string{}, Votes: map[string][]gate.Vote{},
 		Lookup: snap, Authors: opts.Authors}
+	tree := memo(snap.Tree)
 	for _, g := range pol.Gates() {
 		if g.Repository {
 			continue
 		}
-		d, _, err := Digest(snap.Tree, id, g)
+		d, _, err := Digest(tree, id, g)
 		if err != nil {
 			return gate.Status{}, err
 		}
@@ -218,7 +219,7 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 			in.ClosureProblem = afterCommit("closure.yaml", r.Closure.ClosedAt, o.Commits[0])
 		}
 	}
-	rep, err := snap.Tree.Stat(gate.ReportPath(id))
+	rep, err := tree.Stat(gate.ReportPath(id))
 	switch {
 	case err == nil:
 		// The release report is the bot's: one written by anyone else is no

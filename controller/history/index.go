@@ -704,31 +704,51 @@ func decode(data []byte) (*Index, error) {
 	}
 	d := &decoder{b: body[len(magic):]}
 	limit := uint64(len(data))
-	ix := &Index{pos: map[plumbing.Hash]int32{}, keyPos: map[string]int32{}}
-	ix.prefix = string(d.bytes(d.uv(limit)))
+	// One string holds every key, and shared arrays every commit's parents,
+	// keys and entries: a load is a few allocations, not one per key.
+	all := string(body)
+	str := func(n uint64) string {
+		b := d.bytes(n)
+		if d.err != nil {
+			return ""
+		}
+		off := len(body) - len(d.b) - len(b)
+		return all[off : off+len(b)]
+	}
+	ix := &Index{}
+	ix.prefix = str(d.uv(limit))
 	nk := d.uv(limit)
+	ix.keys = make([]string, 0, min(nk, limit))
+	ix.keyPos = make(map[string]int32, min(nk, limit))
 	for i := uint64(0); i < nk && d.err == nil; i++ {
-		k := string(d.bytes(d.uv(limit)))
+		k := str(d.uv(limit))
 		ix.keyPos[k] = int32(len(ix.keys))
 		ix.keys = append(ix.keys, k)
 	}
 	nc := d.uv(limit)
+	ix.commits = make([]entry, 0, min(nc, limit/21))
+	ix.pos = make(map[plumbing.Hash]int32, min(nc, limit/21))
+	var parents, keys []int32
+	var vals []Entry
 	for i := uint64(0); i < nc && d.err == nil; i++ {
 		var e entry
 		copy(e.hash[:], d.bytes(20))
 		np := d.uv(limit)
+		start := len(parents)
 		for j := uint64(0); j < np && d.err == nil; j++ {
 			p := d.uv(i) // a parent precedes its child
-			e.parents = append(e.parents, int32(p)-1)
+			parents = append(parents, int32(p)-1)
 		}
+		e.parents = parents[start:len(parents):len(parents)]
 		nkeys := d.uv(nk)
+		start = len(keys)
 		for j := uint64(0); j < nkeys && d.err == nil; j++ {
 			if nk == 0 {
 				d.err = errors.New("key out of range")
 				break
 			}
 			k := int32(d.uv(nk - 1))
-			if len(e.keys) > 0 && k <= e.keys[len(e.keys)-1] && d.err == nil {
+			if len(keys) > start && k <= keys[len(keys)-1] && d.err == nil {
 				d.err = errors.New("keys out of order")
 			}
 			var v Entry
@@ -740,8 +760,12 @@ func decode(data []byte) (*Index, error) {
 					copy(v.ID[:], d.bytes(20))
 				}
 			}
-			e.keys = append(e.keys, k)
-			e.vals = append(e.vals, v)
+			keys = append(keys, k)
+			vals = append(vals, v)
+		}
+		if len(keys) > start {
+			e.keys = keys[start:len(keys):len(keys)]
+			e.vals = vals[start:len(vals):len(vals)]
 		}
 		if _, dup := ix.pos[e.hash]; dup && d.err == nil {
 			d.err = errors.New("duplicate commit")
