@@ -145,6 +145,47 @@ func mustReceiver(t *testing.T) *webhook.Receiver {
 	return rc
 }
 
+// TestAdversaryOversizedDeliveryID (attack: replay one captured delivery
+// under ever new, huge X-GitHub-Delivery ids). The id is not signed, and
+// the receiver remembers the last 10000 ids; GitHub's ids are GUIDs, so an
+// id of kilobytes is not GitHub's and must not be remembered (10000 ids of
+// 60 KiB would be 600 MiB).
+func TestAdversaryOversizedDeliveryID(t *testing.T) {
+	s := newAdvServer(t, mustReceiver(t))
+	body := payload(t, "ping.json")
+	id := strings.Repeat("a", 8<<10)
+	if _, err := s.send(t, advDelivery{event: webhook.KindPing, id: id, contentType: "application/json", body: body}); !errors.Is(err, webhook.ErrMalformed) {
+		t.Errorf("a replayed delivery with an 8 KiB id: err %v, want %v", err, webhook.ErrMalformed)
+	}
+}
+
+// TestAdversaryDedupeAfterForget (attack: a duplicate of a delivery that
+// was refused once and then redelivered). After Forget and a redelivery,
+// the id is among the last ones seen and its duplicate must be dropped.
+func TestAdversaryDedupeAfterForget(t *testing.T) {
+	d := webhook.NewDedupe(2)
+	steps := []struct {
+		id     string
+		forget bool
+		first  bool
+	}{
+		{id: "a", first: true},
+		{id: "a", forget: true},
+		{id: "a", first: true}, // GitHub's redelivery
+		{id: "b", first: true},
+		{id: "a", first: false}, // a duplicate of the redelivery: a and b are the last two
+	}
+	for i, st := range steps {
+		if st.forget {
+			d.Forget(st.id)
+			continue
+		}
+		if got := d.First(st.id); got != st.first {
+			t.Errorf("step %d: First(%q) = %v, want %v", i, st.id, got, st.first)
+		}
+	}
+}
+
 // TestAdversaryHeadersOnlyHoldersDoNotStarveDeliveries (attack: many
 // connections that declare a body the size of the pre-authentication
 // share, send their headers and then nothing, over and over, so that the
@@ -197,7 +238,8 @@ func TestAdversaryHeadersOnlyHoldersDoNotStarveDeliveries(t *testing.T) {
 		t.Fatalf("ping is %d bytes, want under %d", len(ping), share)
 	}
 	for i := 0; i < 3; i++ {
-		if _, err := s.send(t, advDelivery{event: webhook.KindPing, id: fmt.Sprintf("real-%d", i), contentType: "application/json", body: ping}); err != nil {
+		id := fmt.Sprintf("real-%d", i)
+		if _, err := s.send(t, advDelivery{event: webhook.KindPing, id: id, contentType: "application/json", body: tagged(ping, id)}); err != nil {
 			t.Errorf("delivery %d while the budget was held by unsigned bodies: %v", i, err)
 		}
 	}
@@ -211,5 +253,21 @@ func TestAdversaryHeadersOnlyHoldersDoNotStarveDeliveries(t *testing.T) {
 	}
 	if cut == 0 {
 		t.Errorf("no holder was cut: the attack did not run (errors %v)", s.errs)
+	}
+}
+
+// TestAdversaryReplayUnderNewID (attack: replay a captured delivery — its
+// body and signature — under a fresh X-GitHub-Delivery id, which is not
+// signed). GitHub's own redeliveries keep the id; two real deliveries never
+// have the same body, so a second body with the same signature among the
+// remembered ones is a replay.
+func TestAdversaryReplayUnderNewID(t *testing.T) {
+	s := newAdvServer(t, mustReceiver(t))
+	body := payload(t, "pull_request_review.submitted.json")
+	if _, err := s.send(t, advDelivery{event: webhook.KindPullRequestReview, id: "c0ffee00-0000-4000-8000-000000000001", contentType: "application/json", body: body}); err != nil {
+		t.Fatalf("the delivery: %v", err)
+	}
+	if _, err := s.send(t, advDelivery{event: webhook.KindPullRequestReview, id: "c0ffee00-0000-4000-8000-000000000002", contentType: "application/json", body: body}); !errors.Is(err, webhook.ErrDuplicate) {
+		t.Errorf("the replay under a new id: err %v, want %v", err, webhook.ErrDuplicate)
 	}
 }

@@ -120,11 +120,10 @@ func (r *Receiver) Receive(w http.ResponseWriter, req *http.Request) (*Event, er
 	if err != nil {
 		return nil, err
 	}
-	id := req.Header.Get("X-GitHub-Delivery")
-	name := req.Header.Get("X-GitHub-Event")
-	if id == "" || name == "" {
-		return nil, fmt.Errorf("%w: X-GitHub-Delivery and X-GitHub-Event are required", ErrMalformed)
+	if err := checkHeaders(req.Header); err != nil {
+		return nil, err
 	}
+	id, name := req.Header.Get("X-GitHub-Delivery"), req.Header.Get("X-GitHub-Event")
 	format, err := formatOf(req.Header.Get("Content-Type"))
 	if err != nil {
 		return nil, err
@@ -151,7 +150,9 @@ func (r *Receiver) Receive(w http.ResponseWriter, req *http.Request) (*Event, er
 		return nil, err
 	}
 	ev.Delivery = id
-	if !r.dedupe.First(id) {
+	// The signature stands for the body: a replay under a new id is a
+	// duplicate too.
+	if !r.dedupe.FirstDelivery(id, string(want)) {
 		return ev, ErrDuplicate
 	}
 	return ev, nil

@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -67,13 +68,6 @@ func signature(header string) ([]byte, error) {
 // server could not take the work).
 func (r *Receiver) Forget(id string) { r.dedupe.Forget(id) }
 
-// Forget removes id from the remembered deliveries.
-func (d *Dedupe) Forget(id string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	delete(d.seen, id)
-}
-
 // Sign returns the X-Hub-Signature-256 value of a body, as GitHub computes it.
 func Sign(secret, body []byte) string {
 	mac := hmac.New(sha256.New, secret)
@@ -81,35 +75,121 @@ func Sign(secret, body []byte) string {
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// Dedupe remembers the last N delivery ids.
+// Dedupe remembers the last N deliveries: their ids and, for a receiver,
+// their signatures. The id is not signed, so a captured body replayed under
+// a fresh id is caught by its signature; GitHub's own redelivery keeps the
+// id and the body, and distinct events have distinct bodies.
 type Dedupe struct {
-	mu   sync.Mutex
-	seen map[string]struct{}
-	ring []string
+	mu sync.Mutex
+	// ids and sigs map a key to the ring slot that recorded it: a slot
+	// evicts a key only if it still owns it (after Forget and a re-add,
+	// another slot does).
+	ids  map[string]int
+	sigs map[string]int
+	ring []seen
 	next int
 }
 
-// NewDedupe remembers up to n ids.
+type seen struct{ id, sig string }
+
+// NewDedupe remembers up to n deliveries.
 func NewDedupe(n int) *Dedupe {
 	if n <= 0 {
 		n = 10000
 	}
-	return &Dedupe{seen: make(map[string]struct{}, n), ring: make([]string, n)}
+	return &Dedupe{ids: make(map[string]int, n), sigs: make(map[string]int, n), ring: make([]seen, n)}
 }
 
 // First records id and reports whether it is new.
-func (d *Dedupe) First(id string) bool {
+func (d *Dedupe) First(id string) bool { return d.FirstDelivery(id, "") }
+
+// FirstDelivery records a delivery's id and signature (raw or hex; "" for
+// none) and reports whether neither was among the remembered ones. A
+// delivery that is not new records nothing.
+func (d *Dedupe) FirstDelivery(id, sig string) bool {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if _, ok := d.seen[id]; ok {
+	if _, ok := d.ids[id]; ok {
 		return false
 	}
-	if old := d.ring[d.next]; old != "" {
-		delete(d.seen, old)
+	if _, ok := d.sigs[sig]; ok && sig != "" {
+		return false
 	}
-	d.ring[d.next] = id
-	d.next = (d.next + 1) % len(d.ring)
-	d.seen[id] = struct{}{}
+	slot := d.next
+	old := d.ring[slot]
+	if s, ok := d.ids[old.id]; ok && s == slot {
+		delete(d.ids, old.id)
+	}
+	if s, ok := d.sigs[old.sig]; ok && s == slot {
+		delete(d.sigs, old.sig)
+	}
+	d.ring[slot] = seen{id: id, sig: sig}
+	d.ids[id] = slot
+	if sig != "" {
+		d.sigs[sig] = slot
+	}
+	d.next = (slot + 1) % len(d.ring)
+	return true
+}
+
+// Forget removes id, and the signature recorded with it, from the
+// remembered deliveries.
+func (d *Dedupe) Forget(id string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	slot, ok := d.ids[id]
+	if !ok {
+		return
+	}
+	delete(d.ids, id)
+	if sig := d.ring[slot].sig; sig != "" && d.sigs[sig] == slot {
+		delete(d.sigs, sig)
+	}
+	d.ring[slot] = seen{}
+}
+
+// Header bounds. GitHub's delivery ids are GUIDs and its event names are
+// short snake_case words; neither header is signed, and the id is
+// remembered, so anything else is refused before the body is read.
+const (
+	maxDeliveryID = 64
+	maxEventName  = 64
+)
+
+// checkHeaders refuses a delivery id or event name that is not GitHub's
+// shape. The value is not echoed: it is the sender's, and may be large.
+func checkHeaders(h http.Header) error {
+	ids, names := h.Values("X-GitHub-Delivery"), h.Values("X-GitHub-Event")
+	if len(ids) == 0 || len(names) == 0 || ids[0] == "" || names[0] == "" {
+		return fmt.Errorf("%w: X-GitHub-Delivery and X-GitHub-Event are required", ErrMalformed)
+	}
+	if len(ids) > 1 || len(names) > 1 {
+		return fmt.Errorf("%w: more than one X-GitHub-Delivery or X-GitHub-Event header", ErrMalformed)
+	}
+	if id := ids[0]; len(id) > maxDeliveryID || !all(id, deliveryIDByte) {
+		return fmt.Errorf("%w: X-GitHub-Delivery (%d bytes) is not a delivery id: at most %d printable ASCII characters (GitHub sends a GUID)",
+			ErrMalformed, len(id), maxDeliveryID)
+	}
+	if name := names[0]; len(name) > maxEventName || !all(name, eventNameByte) {
+		return fmt.Errorf("%w: X-GitHub-Event (%d bytes) is not an event name: at most %d characters of a-z and _",
+			ErrMalformed, len(name), maxEventName)
+	}
+	return nil
+}
+
+// deliveryIDByte admits printable ASCII. GitHub's ids are hex digits and
+// dashes; the wider set is what the server's tests send today, and the
+// length bound is what keeps the remembered ids small.
+func deliveryIDByte(c byte) bool { return c >= 0x20 && c <= 0x7e }
+
+func eventNameByte(c byte) bool { return c >= 'a' && c <= 'z' || c == '_' }
+
+func all(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
 	return true
 }
 
