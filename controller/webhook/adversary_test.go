@@ -271,3 +271,140 @@ func TestAdversaryReplayUnderNewID(t *testing.T) {
 		t.Errorf("the replay under a new id: err %v, want %v", err, webhook.ErrDuplicate)
 	}
 }
+
+// readCounter counts the body bytes Receive read.
+type readCounter struct {
+	r io.Reader
+	n int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	k, err := c.r.Read(p)
+	c.n += k
+	return k, err
+}
+
+// TestAdversaryHostileDeliveryHeaders (attack: X-GitHub-Delivery and
+// X-GitHub-Event are not signed, and the id is remembered; a replayed,
+// correctly signed body carries hostile values in them). Each is refused
+// with ErrMalformed before a byte of the body is read; GitHub's shapes are
+// accepted.
+func TestAdversaryHostileDeliveryHeaders(t *testing.T) {
+	const guid = "72d3162e-cc78-11e3-81ab-4c9367dc0958"
+	for _, tc := range []struct {
+		name   string
+		ids    []string // X-GitHub-Delivery values (none: header absent)
+		events []string
+		ok     bool
+	}{
+		{"GitHub's GUID", []string{guid}, []string{"ping"}, true},
+		{"64 hex digits", []string{strings.Repeat("f", 64)}, []string{"ping"}, true},
+		{"an event relgate does not act on, 64 letters", []string{guid}, []string{strings.Repeat("z", 64)}, true},
+		{"an event with underscores", []string{guid}, []string{"pull_request_review_thread"}, true},
+		{"attack: an 8 KiB id", []string{strings.Repeat("a", 8<<10)}, []string{"ping"}, false},
+		{"attack: a 65-character id", []string{strings.Repeat("a", 65)}, []string{"ping"}, false},
+		{"attack: an empty id", []string{""}, []string{"ping"}, false},
+		{"attack: no id", nil, []string{"ping"}, false},
+		{"attack: two ids", []string{guid, "72d3162e-cc78-11e3-81ab-4c9367dc0959"}, []string{"ping"}, false},
+		{"attack: a NUL in the id", []string{guid[:8] + "\x00"}, []string{"ping"}, false},
+		{"attack: a tab in the id", []string{guid[:8] + "\t"}, []string{"ping"}, false},
+		{"attack: an escape sequence in the id", []string{"\x1b[2J" + guid[:8]}, []string{"ping"}, false},
+		{"attack: non-ASCII bytes in the id", []string{"\xff\xfe" + guid[:8]}, []string{"ping"}, false},
+		{"attack: a 65-letter event", []string{guid}, []string{strings.Repeat("z", 65)}, false},
+		{"attack: an 8 KiB event", []string{guid}, []string{strings.Repeat("p", 8<<10)}, false},
+		{"attack: an empty event", []string{guid}, []string{""}, false},
+		{"attack: no event", []string{guid}, nil, false},
+		{"attack: two events", []string{guid}, []string{"ping", "push"}, false},
+		{"attack: an upper-case event", []string{guid}, []string{"Ping"}, false},
+		{"attack: a dashed event", []string{guid}, []string{"pull-request"}, false},
+		{"attack: a NUL after the event", []string{guid}, []string{"ping\x00"}, false},
+		{"attack: a space in the event", []string{guid}, []string{"ping push"}, false},
+		{"attack: a non-ASCII letter in the event", []string{guid}, []string{"pıng"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := mustReceiver(t)
+			body := payload(t, "ping.json")
+			rd := &readCounter{r: bytes.NewReader(body)}
+			req := httptest.NewRequest(http.MethodPost, "/webhook", rd)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Hub-Signature-256", webhook.Sign(secret, body))
+			for _, v := range tc.ids {
+				req.Header.Add("X-GitHub-Delivery", v)
+			}
+			for _, v := range tc.events {
+				req.Header.Add("X-GitHub-Event", v)
+			}
+			ev, err := rc.Receive(httptest.NewRecorder(), req)
+			if tc.ok {
+				if err != nil || ev == nil || ev.Delivery != tc.ids[0] || ev.Kind != tc.events[0] {
+					t.Errorf("refused: %v (event %+v)", err, ev)
+				}
+				return
+			}
+			if !errors.Is(err, webhook.ErrMalformed) {
+				t.Errorf("err %v, want %v", err, webhook.ErrMalformed)
+			}
+			if rd.n > 0 {
+				t.Errorf("read %d bytes of the body before refusing its headers", rd.n)
+			}
+			if err != nil && len(err.Error()) > 200 {
+				t.Errorf("the error echoes the sender's header: %d bytes", len(err.Error()))
+			}
+		})
+	}
+}
+
+// TestAdversaryDedupeRing (attack: replays under new ids, redeliveries
+// after Forget, and evictions that take a re-added key with them). Each
+// step is a delivery (id, signature) or a Forget, against a ring of 2.
+func TestAdversaryDedupeRing(t *testing.T) {
+	d := webhook.NewDedupe(2)
+	for i, st := range []struct {
+		why     string
+		id, sig string
+		forget  bool
+		first   bool
+	}{
+		{why: "a delivery", id: "a", sig: "s1", first: true},
+		{why: "GitHub's redelivery: same id, same body", id: "a", sig: "s1", first: false},
+		{why: "a replay of a's body under a new id", id: "x", sig: "s1", first: false},
+		{why: "a's id with another body", id: "a", sig: "s9", first: false},
+		{why: "the replay recorded nothing: x is still new", id: "x", sig: "s2", first: true},
+		{why: "c evicts a and its signature", id: "c", sig: "s3", first: true},
+		{why: "a's signature is no longer remembered", id: "y", sig: "s1", first: true},
+		{why: "v evicts c", id: "v", sig: "s4", first: true},
+		{why: "the server could not take v", id: "v", forget: true},
+		{why: "v's redelivery is accepted, into the other slot", id: "v", sig: "s4", first: true},
+		{why: "u takes v's old slot, not v", id: "u", sig: "s5", first: true},
+		{why: "a duplicate of v's redelivery", id: "v", sig: "s4", first: false},
+		{why: "a replay of v's body", id: "w", sig: "s4", first: false},
+		{why: "forgetting an unknown id changes nothing", id: "nope", forget: true},
+		{why: "u is still remembered", id: "u", sig: "s6", first: false},
+	} {
+		if st.forget {
+			d.Forget(st.id)
+			continue
+		}
+		if got := d.FirstDelivery(st.id, st.sig); got != st.first {
+			t.Errorf("step %d (%s): FirstDelivery(%q, %q) = %v, want %v", i, st.why, st.id, st.sig, got, st.first)
+		}
+	}
+}
+
+// TestAdversaryReplayUnderNewIDAsForm (attack: the replay of issue 11
+// through the form-encoded path, and under another event name). The
+// signature covers the body as sent, so both are caught.
+func TestAdversaryReplayUnderNewIDAsForm(t *testing.T) {
+	s := newAdvServer(t, mustReceiver(t))
+	body := formBody("payload=" + url.QueryEscape(string(payload(t, "pull_request.opened.json"))))
+	const form = "application/x-www-form-urlencoded"
+	if _, err := s.send(t, advDelivery{id: "c0ffee00-0000-4000-8000-000000000011", contentType: form, body: body}); err != nil {
+		t.Fatalf("the delivery: %v", err)
+	}
+	for i, event := range []string{webhook.KindPullRequest, webhook.KindPing} {
+		id := fmt.Sprintf("c0ffee00-0000-4000-8000-00000000002%d", i)
+		if _, err := s.send(t, advDelivery{event: event, id: id, contentType: form, body: body}); !errors.Is(err, webhook.ErrDuplicate) {
+			t.Errorf("the replay as %s under a new id: err %v, want %v", event, err, webhook.ErrDuplicate)
+		}
+	}
+}

@@ -145,7 +145,8 @@ func (d *Dedupe) Forget(id string) {
 	if sig := d.ring[slot].sig; sig != "" && d.sigs[sig] == slot {
 		delete(d.sigs, sig)
 	}
-	d.ring[slot] = seen{}
+	// The slot keeps its entry; it no longer owns the keys, so its
+	// eviction leaves a re-added id alone.
 }
 
 // Header bounds. GitHub's delivery ids are GUIDs and its event names are
