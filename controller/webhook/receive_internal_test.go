@@ -324,3 +324,69 @@ func FuzzReceive(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckHeaders: any delivery id and event name is refused or is
+// GitHub's shape, and never panics.
+func FuzzCheckHeaders(f *testing.F) {
+	f.Add("72d3162e-cc78-11e3-81ab-4c9367dc0958", "pull_request")
+	f.Add(strings.Repeat("a", 65), "ping")
+	f.Add("x", "Ping\x00")
+	f.Fuzz(func(t *testing.T, id, event string) {
+		h := http.Header{}
+		h.Set("X-GitHub-Delivery", id)
+		h.Set("X-GitHub-Event", event)
+		if err := checkHeaders(h); err == nil && (id == "" || len(id) > maxDeliveryID || event == "" || len(event) > maxEventName ||
+			strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r > 0x7e }) ||
+			strings.ContainsFunc(event, func(r rune) bool { return (r < 'a' || r > 'z') && r != '_' })) {
+			t.Fatalf("accepted id %q, event %q", id, event)
+		} else if err != nil && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("err %v, want ErrMalformed", err)
+		}
+	})
+}
+
+// FuzzDedupe checks the ring against a model: a key is remembered iff it
+// was recorded by one of the last n recordings and not forgotten since.
+// Each op byte: low 2 bits pick First/Forget, the rest pick id and sig.
+func FuzzDedupe(f *testing.F) {
+	f.Add(uint8(2), []byte{0x00, 0x01, 0x00, 0x11, 0x21, 0x04})
+	f.Fuzz(func(t *testing.T, n uint8, ops []byte) {
+		size := int(n%5) + 1
+		d := NewDedupe(size)
+		type rec struct {
+			id, sig   string
+			forgotten bool
+		}
+		var log []rec // every recording, oldest first
+		remembered := func(match func(rec) bool) bool {
+			for _, r := range log[max(0, len(log)-size):] {
+				if !r.forgotten && match(r) {
+					return true
+				}
+			}
+			return false
+		}
+		for i, op := range ops {
+			id, sig := string(rune('a'+op>>2&7)), string(rune('p'+op>>5))
+			if op&3 == 3 {
+				d.Forget(id)
+				for j := max(0, len(log)-size); j < len(log); j++ {
+					if log[j].id == id {
+						log[j].forgotten = true
+					}
+				}
+				continue
+			}
+			want := !remembered(func(r rec) bool { return r.id == id || r.sig == sig })
+			if got := d.FirstDelivery(id, sig); got != want {
+				t.Fatalf("op %d: FirstDelivery(%q, %q) = %v, want %v (ring of %d, log %+v)", i, id, sig, got, want, size, log)
+			}
+			if want {
+				log = append(log, rec{id: id, sig: sig})
+			}
+			if len(d.ids) > size || len(d.sigs) > size {
+				t.Fatalf("op %d: %d ids and %d signatures held by a ring of %d", i, len(d.ids), len(d.sigs), size)
+			}
+		}
+	})
+}
