@@ -109,6 +109,26 @@ type Review struct {
 	State       string
 	CommitID    string
 	SubmittedAt time.Time
+	// OriginalState and DismissedBy are set on a DISMISSED review from its
+	// dismissal (ListDismissals): the state it had and who dismissed it. The
+	// reviews API loses both.
+	OriginalState string
+	DismissedBy   string
+}
+
+// Dismissal is a review's dismissal as the pull request's timeline records it.
+type Dismissal struct {
+	ReviewID int64
+	// State is the review's state before it was dismissed, upper-case like
+	// Review.State: APPROVED, CHANGES_REQUESTED or COMMENTED.
+	State string
+	// Actor is the login that dismissed it (for a stale approval dismissed
+	// by a push, the pusher).
+	Actor string
+	// CommitID is the commit whose push dismissed it ("" for a manual dismissal).
+	CommitID string
+	Message  string
+	At       time.Time
 }
 
 // Annotation is a check run annotation on a file's lines.
@@ -291,6 +311,66 @@ func (c *Client) ListReviews(ctx context.Context, r Repo, n int) ([]Review, erro
 		opt.Page = resp.NextPage
 	}
 	return out, fmt.Errorf("list reviews of %s#%d: more than %d pages", r, n, maxPages)
+}
+
+// timelineEvent is the part of an issue timeline event relgate reads.
+// go-github v60's Timeline type lacks dismissed_review, so the timeline is
+// decoded into this instead (still through go-github's client).
+type timelineEvent struct {
+	Event           string            `json:"event"`
+	Actor           *github.User      `json:"actor"`
+	CreatedAt       *github.Timestamp `json:"created_at"`
+	DismissedReview *struct {
+		State             string `json:"state"`
+		ReviewID          int64  `json:"review_id"`
+		DismissalMessage  string `json:"dismissal_message"`
+		DismissalCommitID string `json:"dismissal_commit_id"`
+	} `json:"dismissed_review"`
+}
+
+// ListDismissals reads a pull request's review dismissals from its issue
+// timeline, by review id: the reviews API shows a dismissed review only as
+// DISMISSED, without the state it had or who dismissed it. A review
+// dismissed more than once keeps its latest dismissal.
+func (c *Client) ListDismissals(ctx context.Context, r Repo, n int) (map[int64]Dismissal, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	out := map[int64]Dismissal{}
+	next := 1
+	for i := 0; i < maxPages; i++ {
+		u := fmt.Sprintf("repos/%s/%s/issues/%d/timeline?per_page=100&page=%d", r.Owner, r.Name, n, next)
+		req, err := c.gh.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return nil, fmt.Errorf("list the timeline of %s#%d: %w", r, n, err)
+		}
+		var events []timelineEvent
+		resp, err := c.gh.Do(ctx, req, &events)
+		if err != nil {
+			return nil, fmt.Errorf("list the timeline of %s#%d: %w", r, n, classify(err))
+		}
+		for _, e := range events {
+			if e.Event != "review_dismissed" {
+				continue
+			}
+			dr := e.DismissedReview
+			if dr == nil || dr.ReviewID == 0 || dr.State == "" || e.Actor.GetLogin() == "" {
+				// Fail closed: a dismissal relgate cannot attribute must not
+				// read as a withdrawn rejection.
+				return nil, fmt.Errorf("list the timeline of %s#%d: a review_dismissed event lacks the review id, its state or the actor", r, n)
+			}
+			d := Dismissal{ReviewID: dr.ReviewID, State: strings.ToUpper(dr.State), Actor: e.Actor.GetLogin(),
+				CommitID: dr.DismissalCommitID, Message: dr.DismissalMessage}
+			if e.CreatedAt != nil {
+				d.At = e.CreatedAt.Time.UTC()
+			}
+			out[dr.ReviewID] = d
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		next = resp.NextPage
+	}
+	return nil, fmt.Errorf("list the timeline of %s#%d: more than %d pages", r, n, maxPages)
 }
 
 // CreateCheckRun creates a check run and returns its id.

@@ -317,3 +317,100 @@ func TestGitHubAppInstallationToken(t *testing.T) {
 		t.Errorf("bad key: %v", err)
 	}
 }
+
+func TestListDismissals(t *testing.T) {
+	r := ghapi.Repo{Owner: "grid-it", Name: "releases"}
+	shaB := strings.Repeat("b", 40)
+	tests := []struct {
+		name    string
+		setup   func(t *testing.T, srv *ghapitest.Server)
+		want    map[int64]ghapi.Dismissal
+		wantErr string
+	}{
+		{name: "none: reviews alone give no dismissals",
+			setup: func(t *testing.T, srv *ghapitest.Server) {
+				srv.AddReview(repo, 7, ghapitest.Review{Login: "hejun", State: "CHANGES_REQUESTED", CommitID: sha1})
+			},
+			want: map[int64]ghapi.Dismissal{}},
+		{name: "a change request dismissed by another, a stale approval dismissed by a push, across two pages",
+			setup: func(t *testing.T, srv *ghapitest.Server) {
+				for i := 0; i < 150; i++ {
+					srv.AddReview(repo, 7, ghapitest.Review{Login: fmt.Sprintf("u%d", i), State: "COMMENTED", CommitID: sha1})
+				}
+				cr := srv.AddReview(repo, 7, ghapitest.Review{Login: "hejun", State: "CHANGES_REQUESTED", CommitID: sha1})
+				ap := srv.AddReview(repo, 7, ghapitest.Review{Login: "zhangwei", State: "APPROVED", CommitID: sha1})
+				must(t, srv.DismissReview(repo, 7, cr, "wangfang"))
+				must(t, srv.DismissStaleReview(repo, 7, ap, "wangfang", shaB))
+			},
+			want: map[int64]ghapi.Dismissal{
+				1151: {ReviewID: 1151, State: "CHANGES_REQUESTED", Actor: "wangfang", Message: "not what we agreed",
+					At: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC).Add(1153 * time.Second)},
+				1152: {ReviewID: 1152, State: "APPROVED", Actor: "wangfang", CommitID: shaB,
+					At: time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC).Add(1154 * time.Second)}}},
+		{name: "attack: a dismissal without its actor fails closed",
+			setup: func(t *testing.T, srv *ghapitest.Server) {
+				srv.AddTimelineEvent(repo, 7, map[string]any{"event": "review_dismissed", "actor": nil,
+					"dismissed_review": map[string]any{"state": "changes_requested", "review_id": 9}})
+			},
+			wantErr: "lacks the review id, its state or the actor"},
+		{name: "attack: a dismissal without the review's state fails closed",
+			setup: func(t *testing.T, srv *ghapitest.Server) {
+				srv.AddTimelineEvent(repo, 7, map[string]any{"event": "review_dismissed", "actor": map[string]any{"login": "wangfang"},
+					"dismissed_review": map[string]any{"review_id": 9}})
+			},
+			wantErr: "lacks the review id, its state or the actor"},
+		{name: "other events, of any shape, are skipped",
+			setup: func(t *testing.T, srv *ghapitest.Server) {
+				srv.AddTimelineEvent(repo, 7, map[string]any{"event": "committed", "sha": sha1, "author": map[string]any{"name": "x"}})
+				srv.AddTimelineEvent(repo, 7, map[string]any{"event": "labeled", "actor": map[string]any{"login": "x"}, "label": map[string]any{"name": "cab"}})
+			},
+			want: map[int64]ghapi.Dismissal{}},
+		{name: "GitHub down: the error, never an empty answer",
+			setup: func(t *testing.T, srv *ghapitest.Server) {
+				srv.Inject(ghapitest.Fault{Path: "/timeline", Status: 503, Times: 10})
+			},
+			wantErr: "503"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _, c := setup(t)
+			tc.setup(t, srv)
+			got, err := c.ListDismissals(context.Background(), r, 7)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || got != nil {
+					t.Fatalf("ListDismissals = %v, %v; want an error containing %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("dismissals (-want +got):\n%s", d)
+			}
+			if v := srv.Violations(); len(v) > 0 {
+				t.Errorf("shape violations: %v", v)
+			}
+		})
+	}
+	t.Run("a missing pull request is ErrNotFound", func(t *testing.T) {
+		_, _, c := setup(t)
+		if _, err := c.ListDismissals(context.Background(), r, 8); !errors.Is(err, ghapi.ErrNotFound) {
+			t.Errorf("err = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("the fake refuses to dismiss a comment, as GitHub does", func(t *testing.T) {
+		srv, _, _ := setup(t)
+		id := srv.AddReview(repo, 7, ghapitest.Review{Login: "hejun", State: "COMMENTED", CommitID: sha1})
+		if err := srv.DismissReview(repo, 7, id, "wangfang"); err == nil {
+			t.Error("dismissed a comment")
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -94,6 +94,12 @@ func (w watchedGitHub) ListReviews(ctx context.Context, r ghapi.Repo, n int) ([]
 	return rs, err
 }
 
+func (w watchedGitHub) ListDismissals(ctx context.Context, r ghapi.Repo, n int) (map[int64]ghapi.Dismissal, error) {
+	ds, err := w.GitHub.ListDismissals(ctx, r, n)
+	w.note("list-dismissals", err)
+	return ds, err
+}
+
 func (w watchedGitHub) ListCheckRuns(ctx context.Context, r ghapi.Repo, sha, name string) ([]ghapi.CheckRunInfo, error) {
 	rs, err := w.GitHub.ListCheckRuns(ctx, r, sha, name)
 	w.note("list-check-runs", err)

@@ -29,6 +29,7 @@ type GitHub interface {
 	ListOpenPulls(ctx context.Context, r ghapi.Repo, base string) ([]ghapi.PullRequest, error)
 	ListPullsWithCommit(ctx context.Context, r ghapi.Repo, sha string) ([]ghapi.PullRequest, error)
 	ListCheckRuns(ctx context.Context, r ghapi.Repo, sha, name string) ([]ghapi.CheckRunInfo, error)
+	ListDismissals(ctx context.Context, r ghapi.Repo, n int) (map[int64]ghapi.Dismissal, error)
 	ListReviews(ctx context.Context, r ghapi.Repo, n int) ([]ghapi.Review, error)
 	CreateCheckRun(ctx context.Context, r ghapi.Repo, run ghapi.CheckRun) (int64, error)
 	UpdateCheckRun(ctx context.Context, r ghapi.Repo, id int64, run ghapi.CheckRun) error

@@ -160,7 +160,14 @@ func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review
 				d, err := digestAt(r.CommitID, t.release, t.g)
 				if err != nil {
 					missing = err
-					continue
+					if decision != document.DecisionReject {
+						// An approval binds to what was reviewed; unreadable, it counts for nothing.
+						continue
+					}
+					// A rejection binds to no content (the gate never compares its
+					// digest): a force-push that makes the reviewed commit
+					// unreachable must not shed it.
+					d = ""
 				}
 				votes = append(votes, forgeVote{Release: t.release, Gate: t.g.ID, Person: person.Login, Role: role, Decision: decision,
 					Digest: d, ReviewID: r.ID, Commit: r.CommitID, At: r.SubmittedAt})
@@ -168,6 +175,8 @@ func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review
 			}
 		}
 		switch {
+		case missing != nil && decision == document.DecisionReject && n.Voted:
+			n.Note = fmt.Sprintf("the reviewed commit cannot be read (%v); a change request blocks whatever the documents hold now", missing)
 		case missing != nil && !n.Voted:
 			n.Note = fmt.Sprintf("the reviewed commit cannot be read: %v", missing)
 		case !n.Voted:

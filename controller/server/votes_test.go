@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -56,6 +57,8 @@ func TestForgeVotes(t *testing.T) {
 		policyChg bool
 		want      []vote
 		notes     map[string]string
+		// voted: notes on reviews that became votes.
+		voted map[string]string
 	}{
 		{name: "an approval votes for every gate requiring a role the reviewer holds",
 			reviews: []ghapi.Review{{ID: 1, Login: "zhangwei", State: "APPROVED", CommitID: c2, SubmittedAt: at(1)}},
@@ -97,9 +100,14 @@ func TestForgeVotes(t *testing.T) {
 			want: []vote{{"REL-1", "go-live-approval", "liuzhiqiang", "process-approver", "approve", "sha256:same-go-live-approval"},
 				{"REL-1", "closed-release-change", "liuzhiqiang", "process-approver", "approve", "sha256:same-closed-release-change"},
 				{"", "policy-change", "liuzhiqiang", "process-approver", "approve", "sha256:same-policy-change"}}},
-		{name: "a reviewed commit the mirror lacks",
+		{name: "an approval of a commit the mirror lacks does not count",
 			reviews: []ghapi.Review{{ID: 1, Login: "zhangwei", State: "APPROVED", CommitID: "missing"}},
 			notes:   map[string]string{"zhangwei": "cannot be read"}},
+		{name: "attack: a change request on a force-pushed-away commit still rejects, bound to no digest",
+			reviews: []ghapi.Review{{ID: 1, Login: "zhangwei", State: "CHANGES_REQUESTED", CommitID: "missing"}},
+			want: []vote{{"REL-1", "plan-review", "zhangwei", "release-owner", "reject", ""},
+				{"REL-1", "go-live-approval", "zhangwei", "release-owner", "reject", ""}},
+			voted: map[string]string{"zhangwei": "blocks whatever the documents hold now"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,6 +128,11 @@ func TestForgeVotes(t *testing.T) {
 				}
 				if !found {
 					t.Errorf("no note for %s containing %q: %+v", login, want, notes)
+				}
+			}
+			for login, want := range tc.voted {
+				if !slices.ContainsFunc(notes, func(n reviewNote) bool { return n.Login == login && n.Voted && strings.Contains(n.Note, want) }) {
+					t.Errorf("no vote note for %s containing %q: %+v", login, want, notes)
 				}
 			}
 		})

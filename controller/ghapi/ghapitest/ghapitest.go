@@ -1,6 +1,7 @@
 // Package ghapitest is a fake GitHub REST API for tests: an httptest server
 // that implements the endpoints relgate calls (pull requests get and list,
-// reviews list, check runs create and update, commit statuses create, App
+// reviews list, an issue's timeline (reviews and their dismissals), check
+// runs create and update, commit statuses create, App
 // installation tokens), keeps their state, records every request, checks
 // request shapes against GitHub's documented ones and can inject faults: 5xx,
 // 429 with Retry-After, 403 secondary rate limits and slow responses.
@@ -95,6 +96,7 @@ type Server struct {
 	mu         sync.Mutex
 	pulls      map[string]map[int]*PR
 	reviews    map[string]map[int][]Review
+	timeline   map[string]map[int][]map[string]any
 	checkRuns  []CheckRun
 	statuses   []Status
 	requests   []Request
@@ -107,7 +109,8 @@ type Server struct {
 
 // New starts a fake. Close it when done (t.Cleanup(s.Close)).
 func New() *Server {
-	s := &Server{pulls: map[string]map[int]*PR{}, reviews: map[string]map[int][]Review{}, nextID: 1000}
+	s := &Server{pulls: map[string]map[int]*PR{}, reviews: map[string]map[int][]Review{},
+		timeline: map[string]map[int][]map[string]any{}, nextID: 1000}
 	s.Server = httptest.NewServer(http.HandlerFunc(s.serve))
 	return s
 }
@@ -167,6 +170,67 @@ func (s *Server) AddReview(repo string, n int, r Review) int64 {
 	}
 	s.reviews[repo][n] = append(s.reviews[repo][n], r)
 	return r.ID
+}
+
+// DismissReview dismisses a review as a person with write access does on
+// GitHub: the review's state becomes DISMISSED and the pull request's
+// timeline records a review_dismissed event with the state it had and the
+// actor. GitHub refuses to dismiss a review that is not an approval or a
+// change request, and so does this.
+func (s *Server) DismissReview(repo string, n int, reviewID int64, actor string) error {
+	return s.dismiss(repo, n, reviewID, actor, "", "not what we agreed")
+}
+
+// DismissStaleReview dismisses an approval the way branch protection's
+// "dismiss stale pull request approvals when new commits are pushed" does:
+// the actor is the pusher and the event names the pushed commit.
+func (s *Server) DismissStaleReview(repo string, n int, reviewID int64, pusher, commit string) error {
+	return s.dismiss(repo, n, reviewID, pusher, commit, "")
+}
+
+func (s *Server) dismiss(repo string, n int, reviewID int64, actor, commit, message string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rs := s.reviews[repo][n]
+	i := slices.IndexFunc(rs, func(r Review) bool { return r.ID == reviewID })
+	if i < 0 {
+		return fmt.Errorf("review %d of %s#%d: not found", reviewID, repo, n)
+	}
+	state := rs[i].State
+	if state != "APPROVED" && state != "CHANGES_REQUESTED" {
+		return fmt.Errorf("review %d of %s#%d: GitHub cannot dismiss a %s review", reviewID, repo, n, state)
+	}
+	rs[i].State = "DISMISSED"
+	s.nextID++
+	var msg, cid any
+	if message != "" {
+		msg = message
+	}
+	if commit != "" {
+		cid = commit
+	}
+	s.addEvent(repo, n, map[string]any{"id": s.nextID, "node_id": fmt.Sprintf("RDE_%d", s.nextID), "event": "review_dismissed",
+		"actor": user(actor, "User"), "commit_id": nil, "commit_url": nil, "performed_via_github_app": nil,
+		"created_at": time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC).Add(time.Duration(s.nextID) * time.Second).Format(time.RFC3339),
+		"url":        fmt.Sprintf("https://api.github.com/repos/%s/issues/events/%d", repo, s.nextID),
+		"dismissed_review": map[string]any{"state": strings.ToLower(state), "review_id": reviewID,
+			"dismissal_message": msg, "dismissal_commit_id": cid}})
+	return nil
+}
+
+// AddTimelineEvent appends a raw event to a pull request's timeline (for
+// events relgate must survive or refuse).
+func (s *Server) AddTimelineEvent(repo string, n int, ev map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.addEvent(repo, n, ev)
+}
+
+func (s *Server) addEvent(repo string, n int, ev map[string]any) {
+	if s.timeline[repo] == nil {
+		s.timeline[repo] = map[int][]map[string]any{}
+	}
+	s.timeline[repo][n] = append(s.timeline[repo][n], ev)
 }
 
 // Inject adds a fault.
@@ -236,6 +300,7 @@ var (
 	rePull      = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)$`)
 	rePulls     = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls$`)
 	reReviews   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)/reviews$`)
+	reTimeline  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/issues/(\d+)/timeline$`)
 	reCheckRuns = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/check-runs$`)
 	reCheckRun  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/check-runs/(\d+)$`)
 	reStatuses  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/statuses/([^/]+)$`)
@@ -317,6 +382,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		m := reReviews.FindStringSubmatch(p)
 		n, _ := strconv.Atoi(m[3])
 		s.listReviews(w, r, m[1]+"/"+m[2], n)
+	case r.Method == http.MethodGet && reTimeline.MatchString(p):
+		m := reTimeline.FindStringSubmatch(p)
+		n, _ := strconv.Atoi(m[3])
+		s.listTimeline(w, r, m[1]+"/"+m[2], n)
 	case r.Method == http.MethodPost && reCheckRuns.MatchString(p):
 		s.createCheckRun(w, r, body)
 	case r.Method == http.MethodPatch && reCheckRun.MatchString(p):
@@ -431,6 +500,44 @@ func (s *Server) listReviews(w http.ResponseWriter, r *http.Request, repo string
 			"user": user(rv.Login, rv.UserType), "body": "", "state": rv.State, "commit_id": rv.CommitID,
 			"submitted_at": rv.SubmittedAt.UTC().Format(time.RFC3339), "author_association": "MEMBER",
 			"html_url": fmt.Sprintf("https://github.com/%s/pull/%d#pullrequestreview-%d", repo, n, rv.ID)})
+	}
+	writeJSON(w, 200, out)
+}
+
+// listTimeline answers GET issues/{number}/timeline: a "reviewed" event
+// per review (as GitHub lists them, state lower-case) and the recorded
+// events (dismissals), oldest first, paginated.
+func (s *Server) listTimeline(w http.ResponseWriter, r *http.Request, repo string, n int) {
+	if s.pulls[repo][n] == nil {
+		writeJSON(w, 404, map[string]any{"message": "Not Found"})
+		return
+	}
+	for _, k := range []string{"per_page", "page"} {
+		if v := r.URL.Query().Get(k); v != "" {
+			if i, err := strconv.Atoi(v); err != nil || i < 1 || (k == "per_page" && i > 100) {
+				s.violate("GET timeline: %s=%q, want 1..100 (per_page) or ≥ 1 (page)", k, v)
+			}
+		}
+	}
+	var events []map[string]any
+	for _, rv := range s.reviews[repo][n] {
+		events = append(events, map[string]any{"event": "reviewed", "id": rv.ID, "node_id": "PRR_" + strconv.FormatInt(rv.ID, 10),
+			"user": user(rv.Login, rv.UserType), "state": strings.ToLower(rv.State), "commit_id": rv.CommitID,
+			"submitted_at": rv.SubmittedAt.UTC().Format(time.RFC3339), "author_association": "MEMBER"})
+	}
+	events = append(events, s.timeline[repo][n]...)
+	at := func(e map[string]any) string {
+		if v, ok := e["submitted_at"].(string); ok {
+			return v
+		}
+		v, _ := e["created_at"].(string)
+		return v
+	}
+	sort.SliceStable(events, func(i, j int) bool { return at(events[i]) < at(events[j]) })
+	lo, hi := paginate(w, r, len(events))
+	out := []any{}
+	for _, e := range events[lo:hi] {
+		out = append(out, e)
 	}
 	writeJSON(w, 200, out)
 }
