@@ -2,7 +2,8 @@
 // streams the X-Hub-Signature-256 HMAC over it as it arrives and compares it
 // in constant time before anything is parsed, bounds what unauthenticated
 // senders can make it hold (memory, spool files, time), drops duplicate
-// deliveries (same X-GitHub-Delivery) with bounded memory, and parses the
+// deliveries (same X-GitHub-Delivery, or a known body replayed under a new
+// one) with bounded memory, and parses the
 // events relgate acts on, JSON or form-encoded, into this package's own types.
 package webhook
 
@@ -64,8 +65,8 @@ func signature(header string) ([]byte, error) {
 	return got, nil
 }
 
-// Forget drops a delivery id, so that a redelivery of it is accepted (the
-// server could not take the work).
+// Forget drops a delivery id and its signature, so that a redelivery of it
+// is accepted (the server could not take the work).
 func (r *Receiver) Forget(id string) { r.dedupe.Forget(id) }
 
 // Sign returns the X-Hub-Signature-256 value of a body, as GitHub computes it.
