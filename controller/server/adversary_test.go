@@ -10,7 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +34,87 @@ func twinPRs(t *testing.T, e *env) string {
 		e.gh.AddReview(slug, 1, ghapitest.Review{Login: w, State: "APPROVED", CommitID: head})
 	}
 	return head
+}
+
+// TestAdversaryStaleGroupEvaluationOverwritesRejection (attack: a shared
+// head and two workers). Pull requests 1 and 2 share a head and both pass.
+// An evaluation started for #2 reads #1's reviews, then stalls on #2's
+// reviews (GitHub is slow). Meanwhile #1 is rejected and the event for #1
+// is evaluated on the other worker and posts failure. The stalled
+// evaluation then finishes: it must not bring back the success it computed
+// from #1's reviews before the rejection.
+func TestAdversaryStaleGroupEvaluationOverwritesRejection(t *testing.T) {
+	for _, checkRuns := range []bool{true, false} {
+		t.Run(map[bool]string{true: "check runs", false: "statuses"}[checkRuns], func(t *testing.T) {
+			e := newEnv(t, envOptions{checkRuns: checkRuns})
+			head := twinPRs(t, e)
+			e.deliver("pull_request", prEvent(t, "opened", 2, head))
+			e.settle()
+			if got := e.latest(head, checkRuns); got != "success" {
+				t.Fatalf("before the attack: %q, want success", got)
+			}
+			before := countRequests(e, http.MethodGet, "/pulls/2/reviews")
+			e.gh.Inject(ghapitest.Fault{Method: http.MethodGet, Path: "/pulls/2/reviews", Delay: 1500 * time.Millisecond})
+			e.deliver("pull_request", prEvent(t, "synchronize", 2, head))
+			// The evaluation for #2 has read #1's reviews and waits on #2's.
+			e.eventually("the evaluation of #2 to stall on its reviews", func() bool {
+				return countRequests(e, http.MethodGet, "/pulls/2/reviews") > before
+			})
+			e.gh.AddReview(slug, 1, ghapitest.Review{Login: "maxiaodong", State: "CHANGES_REQUESTED", CommitID: head})
+			e.deliver("pull_request_review", reviewEvent(t, 1, "maxiaodong", "changes_requested", head))
+			e.eventually("the rejection to show", func() bool { return e.latest(head, checkRuns) == "failure" })
+			e.settle()
+			if got := e.latest(head, checkRuns); got != "failure" {
+				t.Errorf("after the stalled evaluation finished the head shows %q, want failure: a success computed before #1's rejection was posted after it", got)
+			}
+		})
+	}
+}
+
+// TestAdversaryRetargetKeepsGreenOnOldBase (attack: move the pull request
+// to another base, collect a rejection there, move it back and merge at
+// once). After #5 passed on main it is retargeted to dev and rejected.
+// relgate/main on its head must not stay success: no evaluation backs it
+// any more, and retargeting back to main would show a green merge button
+// until relgate evaluates the edited event.
+func TestAdversaryRetargetKeepsGreenOnOldBase(t *testing.T) {
+	for _, checkRuns := range []bool{true, false} {
+		t.Run(map[bool]string{true: "check runs", false: "statuses"}[checkRuns], func(t *testing.T) {
+			e := newEnv(t, envOptions{checkRuns: checkRuns})
+			e.push("refs/heads/main:refs/heads/dev")
+			head := approvedPR(t, e, 5)
+			e.deliver("pull_request", prEvent(t, "opened", 5, head))
+			e.settle()
+			if got := e.latest(head, checkRuns); got != "success" {
+				t.Fatalf("before the attack: %q, want success", got)
+			}
+			pr, _ := e.gh.Pull(slug, 5)
+			pr.BaseRef = "dev"
+			e.gh.SetPull(slug, pr)
+			e.deliver("pull_request", payload(t, "pull_request.opened.json", func(m map[string]any) {
+				m["action"], m["number"] = "edited", 5
+				p := m["pull_request"].(map[string]any)
+				p["number"] = 5
+				p["head"].(map[string]any)["sha"] = head
+				p["base"].(map[string]any)["ref"] = "dev"
+				m["changes"] = map[string]any{"base": map[string]any{"ref": map[string]any{"from": "main"}, "sha": map[string]any{"from": head}}}
+			}))
+			e.gh.AddReview(slug, 5, ghapitest.Review{Login: "maxiaodong", State: "CHANGES_REQUESTED", CommitID: head})
+			e.deliver("pull_request_review", payload(t, "pull_request_review.submitted.json", func(m map[string]any) {
+				p := m["pull_request"].(map[string]any)
+				p["number"] = 5
+				p["head"].(map[string]any)["sha"] = head
+				p["base"].(map[string]any)["ref"] = "dev"
+				rv := m["review"].(map[string]any)
+				rv["user"].(map[string]any)["login"] = "maxiaodong"
+				rv["state"], rv["commit_id"] = "changes_requested", head
+			}))
+			e.settle()
+			if got := e.latest(head, checkRuns); got == "success" {
+				t.Errorf("relgate/main on the head still shows success after the pull request left main and was rejected")
+			}
+		})
+	}
 }
 
 // TestAdversaryResultPageNeedsItsToken (attack: read another commit's or
@@ -141,6 +224,40 @@ func TestAdversaryForgedAndReplayedDeliveries(t *testing.T) {
 }
 
 func sign(b []byte) string { return webhook.Sign(testSecret, b) }
+
+// TestAdversarySiblingMissingFromCommitPulls (attack: GitHub's lists of
+// pull requests do not always hold every open pull request of a head —
+// commits/{sha}/pulls returns none for a commit only in a fork, and the
+// list of open pull requests lags).
+// zhangwei's #1 is blocked (his own approval does not count); wangfang's
+// #2 has the same head and passes with it. An event for #2 while GitHub
+// lists no pull request for the commit must not post a success that #1
+// borrows: relgate already knows #1 shares the head.
+func TestAdversarySiblingMissingFromCommitPulls(t *testing.T) {
+	for _, checkRuns := range []bool{true, false} {
+		t.Run(map[bool]string{true: "check runs", false: "statuses"}[checkRuns], func(t *testing.T) {
+			e := newEnv(t, envOptions{checkRuns: checkRuns})
+			head := approvedPR(t, e, 2) // wangfang's
+			e.push("refs/heads/pr2:refs/pull/1/head")
+			e.gh.SetPull(slug, ghapitest.PR{Number: 1, Title: "same change", Author: "zhangwei", HeadSHA: head, HeadRef: "zw", BaseRef: "main"})
+			for _, w := range []string{"maxiaodong", "zhangwei"} {
+				e.gh.AddReview(slug, 1, ghapitest.Review{Login: w, State: "APPROVED", CommitID: head})
+			}
+			e.deliver("pull_request", prEvent(t, "opened", 1, head))
+			e.settle()
+			if got := e.latest(head, checkRuns); got != "failure" {
+				t.Fatalf("with both pull requests listed: %q, want failure", got)
+			}
+			// GitHub's list of open pull requests lags and leaves #1 out.
+			e.gh.Inject(ghapitest.Fault{Method: http.MethodGet, Path: "/pulls", Query: "state=open", Status: 200, Body: "[]", Times: 100})
+			e.deliver("pull_request", prEvent(t, "synchronize", 2, head))
+			e.settle()
+			if got := e.latest(head, checkRuns); got == "success" {
+				t.Errorf("the head shows success while zhangwei's #1, still open on it, is blocked")
+			}
+		})
+	}
+}
 
 // TestAdversaryPolicyPRWithHostileSchedule (attack: a policy change that
 // carries a schedule robfig/cron once panicked on, or one that never runs).
@@ -319,6 +436,63 @@ func TestAdversaryCheckRunVanishes(t *testing.T) {
 	}
 	if v := e.gh.Violations(); len(v) > 0 {
 		t.Errorf("violations: %v", v)
+	}
+}
+
+// TestAdversaryHugeChangeIsBounded (attack: a pull request that adds many
+// files just under the 1 MiB per-file limit). Nothing bounds what one
+// evaluation reads in total, and it runs under the mirror lock, so every
+// other evaluation waits for it. An evaluation must refuse a change past a
+// total bound instead of decoding it all: here 24 MiB of YAML must not grow
+// the heap by more than 64 MiB.
+func TestAdversaryHugeChangeIsBounded(t *testing.T) {
+	const files = 24
+	e := newEnv(t, envOptions{checkRuns: true})
+	head := e.openPR(5, "wangfang", func(r *gitrepotest.Repo) {
+		src := r.Read(rel43 + "/release.yaml")
+		for i := 0; i < files; i++ {
+			id := fmt.Sprintf("REL-2099-%04d", i)
+			var b strings.Builder
+			b.WriteString(strings.ReplaceAll(src, "REL-2026-0043", id))
+			b.WriteString("notes:\n")
+			for b.Len() < 1_000_000 {
+				fmt.Fprintf(&b, "  - n%07d\n", b.Len())
+			}
+			r.Write("releases/"+id+"/release.yaml", b.String())
+		}
+	})
+	runtime.GC()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	var peak atomic.Uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		var m runtime.MemStats
+		for {
+			runtime.ReadMemStats(&m)
+			if m.HeapInuse > peak.Load() {
+				peak.Store(m.HeapInuse)
+			}
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	e.deliver("pull_request", prEvent(t, "opened", 5, head))
+	cr := e.checkRun(head)
+	close(stop)
+	<-sampled
+	grew := int64(peak.Load()) - int64(before.HeapInuse)
+	t.Logf("%d MiB of YAML: %s %q; heap grew by %d MiB", files, cr.Conclusion, cr.Title, grew>>20)
+	if grew > 64<<20 {
+		t.Errorf("one evaluation of %d MiB of YAML grew the heap by %d MiB: no bound on what an evaluation reads", files, grew>>20)
+	}
+	if cr.Conclusion != "failure" || !strings.Contains(cr.Summary, "MiB") {
+		t.Errorf("an oversized change: %s %q, want failure naming the bound\n%s", cr.Conclusion, cr.Title, cr.Summary)
 	}
 }
 

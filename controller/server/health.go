@@ -82,12 +82,6 @@ func (w watchedGitHub) ListOpenPulls(ctx context.Context, r ghapi.Repo, base str
 	return prs, err
 }
 
-func (w watchedGitHub) ListPullsWithCommit(ctx context.Context, r ghapi.Repo, sha string) ([]ghapi.PullRequest, error) {
-	prs, err := w.GitHub.ListPullsWithCommit(ctx, r, sha)
-	w.note("list-pulls-with-commit", err)
-	return prs, err
-}
-
 func (w watchedGitHub) ListReviews(ctx context.Context, r ghapi.Repo, n int) ([]ghapi.Review, error) {
 	rs, err := w.GitHub.ListReviews(ctx, r, n)
 	w.note("list-reviews", err)

@@ -95,6 +95,14 @@ func (s *Server) do(ctx context.Context, k workKey) {
 			if r := recover(); r != nil {
 				err = fmt.Errorf("panic: %v", r)
 				s.log.Error("work panicked", "kind", k.kind, "pr", k.n, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+				if k.kind == kindPull {
+					// Whatever stood before the failed evaluation must not stay green.
+					for _, sub := range s.subjectsOf(k.n) {
+						if perr := s.markPending(ctx, sub, ghapi.PullRequest{Number: k.n}, "relgate failed while evaluating this pull request (its log says why) / relgate 评估此拉取请求时出错（见其日志）"); perr != nil {
+							s.log.Error("posting pending failed", "pr", k.n, "err", perr)
+						}
+					}
+				}
 			}
 		}()
 		switch k.kind {
@@ -164,22 +172,19 @@ func (s *Server) evaluatePull(ctx context.Context, n int) error {
 	}
 	sub := subject{head: pr.HeadSHA, base: pr.BaseRef}
 	s.setHint(n, sub)
-	members, err := gh.ListPullsWithCommit(ctx, s.cfg.Repo, pr.HeadSHA)
+	// One evaluation of a subject at a time: a slow one must not publish
+	// over a newer one's result (reviews read earlier, posted later).
+	unlock := s.lockSubject(sub)
+	defer unlock()
+	group, err := s.members(ctx, pr)
 	if err != nil {
-		s.metrics.Inc(mAPIErrors, "op", "list-pulls-with-commit")
+		s.metrics.Inc(mAPIErrors, "op", "list-pulls")
 		why := "relgate could not list the pull requests of this commit; it will try again / relgate 无法列出此提交的拉取请求，稍后重试"
-		if perr := s.markPending(ctx, sub, pr, why); perr != nil {
+		if perr := s.markPendingLocked(ctx, sub, pr, why); perr != nil {
 			s.log.Error("posting pending failed", "pr", n, "err", perr)
 		}
 		return transient(err)
 	}
-	group := []ghapi.PullRequest{pr}
-	for _, m := range members {
-		if m.Number != pr.Number && m.BaseRef == pr.BaseRef && m.HeadSHA == pr.HeadSHA {
-			group = append(group, m)
-		}
-	}
-	slices.SortFunc(group, func(a, b ghapi.PullRequest) int { return a.Number - b.Number })
 	var numbers []int
 	var rs []prResult
 	var errs []error
@@ -200,6 +205,10 @@ func (s *Server) evaluatePull(ctx context.Context, n int) error {
 	s.keepOnly(sub, numbers)
 	s.store(sub, rs)
 	if err := s.publish(ctx, sub); err != nil {
+		errs = append(errs, err)
+	}
+	unlock()
+	if err := s.leaveOtherBases(ctx, pr); err != nil {
 		errs = append(errs, err)
 	}
 	for _, err := range errs {
@@ -328,6 +337,9 @@ func (s *Server) evaluateAt(r *gitrepo.Repo, base, head plumbing.Hash, pr ghapi.
 	if err != nil {
 		return nil, err
 	}
+	if err := boundChange(r, head, prefix, changed); err != nil {
+		return nil, err
+	}
 	touched := evaluate.TouchedReleases(changed)
 	trees := map[string]source.Tree{}
 	digestAt := func(commit, release string, g policy.Gate) (string, error) {
@@ -361,6 +373,40 @@ func (s *Server) evaluateAt(r *gitrepo.Repo, base, head plumbing.Hash, pr ghapi.
 		}
 	}
 	return &evalResult{report: rep, base: base, votes: votes, notes: notes}, nil
+}
+
+// Bounds of one pull request's evaluation: it runs under the mirror's
+// lock, so a change of gigabytes must not hold every other evaluation.
+const (
+	maxChangedFiles = 2000
+	maxChangedBytes = 8 << 20
+)
+
+// boundChange refuses a change over the bounds before anything of it is
+// read: sizes come from the object headers.
+func boundChange(r *gitrepo.Repo, head plumbing.Hash, prefix string, changed []string) error {
+	if len(changed) > maxChangedFiles {
+		return fmt.Errorf("the change touches %d files; relgate evaluates at most %d in one pull request / 此变更涉及 %d 个文件，relgate 每个拉取请求最多评估 %d 个：请拆分", len(changed), maxChangedFiles, len(changed), maxChangedFiles)
+	}
+	t, err := r.TreeAt(head, prefix)
+	if err != nil {
+		return err
+	}
+	var total int64
+	for _, p := range changed {
+		e, err := t.Stat(p)
+		if err != nil {
+			continue // deleted, or not a regular file: nothing to read
+		}
+		n, err := r.Git.Storer.EncodedObjectSize(plumbing.Hash(e.ID))
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if total += n; total > maxChangedBytes {
+			return fmt.Errorf("the change adds more than %d MiB of files; relgate evaluates at most that in one pull request / 此变更的文件超过 %d MiB，超出 relgate 单个拉取请求的评估上限：请拆分", maxChangedBytes>>20, maxChangedBytes>>20)
+		}
+	}
+	return nil
 }
 
 // ignoredReasons says, per person, why a gate did not count their vote

@@ -25,6 +25,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/relgate/relgate/controller/ghapi"
@@ -187,9 +188,93 @@ func strictest(rs []prResult) prResult {
 	return worst
 }
 
+// lockSubject serialises the evaluations and posts of one subject. The
+// locks are striped (a fixed number, whatever the subjects), and nobody
+// holds two at once.
+func (s *Server) lockSubject(sub subject) (unlock func()) {
+	h := fnv.New32a()
+	h.Write([]byte(sub.head + "\x00" + sub.base))
+	mu := &s.subjectLocks[h.Sum32()%uint32(len(s.subjectLocks))]
+	mu.Lock()
+	var once sync.Once
+	return func() { once.Do(mu.Unlock) }
+}
+
+// members are the open pull requests with pr's head and base: those the
+// open pull requests into the base list, pr itself, and any pull request
+// known to share the subject that the list left out, read again (GitHub's
+// lists lag); one that cannot be read stays in as pending.
+func (s *Server) members(ctx context.Context, pr ghapi.PullRequest) ([]ghapi.PullRequest, error) {
+	open, err := s.cfg.GitHub.ListOpenPulls(ctx, s.cfg.Repo, pr.BaseRef)
+	if err != nil {
+		return nil, err
+	}
+	group := []ghapi.PullRequest{pr}
+	has := map[int]bool{pr.Number: true}
+	for _, m := range open {
+		if !has[m.Number] && m.BaseRef == pr.BaseRef && m.HeadSHA == pr.HeadSHA {
+			group, has[m.Number] = append(group, m), true
+		}
+	}
+	for _, known := range s.group(subject{pr.HeadSHA, pr.BaseRef}) {
+		if has[known.pr.Number] {
+			continue
+		}
+		m, err := s.cfg.GitHub.GetPull(ctx, s.cfg.Repo, known.pr.Number)
+		switch {
+		case errors.Is(err, ghapi.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, err
+		case m.State == "open" && m.HeadSHA == pr.HeadSHA && m.BaseRef == pr.BaseRef:
+			group, has[m.Number] = append(group, m), true
+		}
+	}
+	slices.SortFunc(group, func(a, b ghapi.PullRequest) int { return a.Number - b.Number })
+	return group, nil
+}
+
+// leaveOtherBases withdraws pull request pr from the subjects of its head
+// with another base (it was retargeted): what it showed there must not stay
+// green under relgate/<old base>.
+func (s *Server) leaveOtherBases(ctx context.Context, pr ghapi.PullRequest) error {
+	s.mu.Lock()
+	var old []subject
+	for sub, m := range s.res.bySubject {
+		if _, ok := m[pr.Number]; ok && sub.head == pr.HeadSHA && sub.base != pr.BaseRef {
+			old = append(old, sub)
+		}
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, sub := range old {
+		unlock := s.lockSubject(sub)
+		why := fmt.Sprintf("pull request #%d no longer targets %s / 拉取请求 #%d 已不再以 %s 为目标分支", pr.Number, sub.base, pr.Number, sub.base)
+		gone := pr
+		gone.BaseRef = sub.base
+		s.store(sub, []prResult{{pr: gone, out: outcomeBlocked, title: "blocked: " + why, at: s.cfg.Clock(),
+			summary: "## relgate: ⛔ " + why + "\n\nrelgate evaluates a pull request against the branch it targets; this result stands until it targets " + sub.base + " again. / relgate 按拉取请求的目标分支评估；在它重新以 " + sub.base + " 为目标之前，此结果保持不变。\n"}})
+		if err := s.publish(ctx, sub); err != nil {
+			errs = append(errs, err)
+		}
+		s.mu.Lock()
+		delete(s.res.bySubject[sub], pr.Number)
+		s.mu.Unlock()
+		unlock()
+	}
+	return errors.Join(errs...)
+}
+
 // markPending withdraws whatever stands on a subject: pull request n could
 // not be evaluated, so nothing on its head may stay green.
 func (s *Server) markPending(ctx context.Context, sub subject, pr ghapi.PullRequest, why string) error {
+	unlock := s.lockSubject(sub)
+	defer unlock()
+	return s.markPendingLocked(ctx, sub, pr, why)
+}
+
+// markPendingLocked is markPending for a caller that holds the subject's lock.
+func (s *Server) markPendingLocked(ctx context.Context, sub subject, pr ghapi.PullRequest, why string) error {
 	if pr.HeadSHA == "" {
 		pr.HeadSHA, pr.BaseRef = sub.head, sub.base
 	}

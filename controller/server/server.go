@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"golang.org/x/net/netutil"
 
 	"github.com/relgate/relgate/controller/ghapi"
 	"github.com/relgate/relgate/controller/webhook"
@@ -27,10 +28,9 @@ import (
 type GitHub interface {
 	GetPull(ctx context.Context, r ghapi.Repo, n int) (ghapi.PullRequest, error)
 	ListOpenPulls(ctx context.Context, r ghapi.Repo, base string) ([]ghapi.PullRequest, error)
-	ListPullsWithCommit(ctx context.Context, r ghapi.Repo, sha string) ([]ghapi.PullRequest, error)
 	ListCheckRuns(ctx context.Context, r ghapi.Repo, sha, name string) ([]ghapi.CheckRunInfo, error)
-	ListDismissals(ctx context.Context, r ghapi.Repo, n int) (map[int64]ghapi.Dismissal, error)
 	ListReviews(ctx context.Context, r ghapi.Repo, n int) ([]ghapi.Review, error)
+	ListDismissals(ctx context.Context, r ghapi.Repo, n int) (map[int64]ghapi.Dismissal, error)
 	CreateCheckRun(ctx context.Context, r ghapi.Repo, run ghapi.CheckRun) (int64, error)
 	UpdateCheckRun(ctx context.Context, r ghapi.Repo, id int64, run ghapi.CheckRun) error
 	CreateStatus(ctx context.Context, r ghapi.Repo, sha string, s ghapi.Status) error
@@ -88,6 +88,9 @@ type Config struct {
 	DisableSchedule bool
 }
 
+// maxConns bounds the connections the server holds open at once.
+const maxConns = 1024
+
 // Server is relgate serve.
 type Server struct {
 	cfg      Config
@@ -100,8 +103,10 @@ type Server struct {
 	stopping atomic.Bool
 	health   *health
 	// pubMu serialises publishing, so two workers never race to create
-	// the same check run.
-	pubMu sync.Mutex
+	// the same check run; subjectLocks serialise the evaluations of one
+	// head and base (see lockSubject).
+	pubMu        sync.Mutex
+	subjectLocks [64]sync.Mutex
 
 	mu       sync.Mutex
 	retries  map[workKey]int
@@ -202,6 +207,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); s.start(ctx, workCtx) }()
 	hs := s.httpServer()
+	// A bound on open connections: each costs a goroutine and buffers, and
+	// the read deadlines cut the slow ones.
+	ln = netutil.LimitListener(ln, maxConns)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	attrs := []any{"addr", ln.Addr().String(), "remote", ghapi.Redact(s.cfg.Remote), "branch", s.cfg.Branch, "results", s.reportMode(),

@@ -80,11 +80,13 @@ type Request struct {
 // instead of their answer, after Delay. Status 0 with a Delay only slows.
 type Fault struct {
 	Method, Path string
-	Status       int
-	Header       map[string]string
-	Body         string
-	Delay        time.Duration
-	Times        int
+	// Query, when set, must be a substring of the request's raw query.
+	Query  string
+	Status int
+	Header map[string]string
+	Body   string
+	Delay  time.Duration
+	Times  int
 }
 
 // Server is the fake.
@@ -321,7 +323,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		Header: r.Header.Clone(), At: time.Now()})
 	var fault *Fault
 	for _, f := range s.faults {
-		if f.Times > 0 && (f.Method == "" || f.Method == r.Method) && strings.Contains(r.URL.Path, f.Path) {
+		if f.Times > 0 && (f.Method == "" || f.Method == r.Method) && strings.Contains(r.URL.Path, f.Path) && strings.Contains(r.URL.RawQuery, f.Query) {
 			f.Times--
 			fault = f
 			break
