@@ -155,7 +155,7 @@ func Build(r *gitrepo.Repo, ix *history.Index, rel string, tip plumbing.Hash) (*
 
 // items are the configuration item ids release.yaml names at a commit.
 func (a *auditor) items(h plumbing.Hash, rel string) ([]string, error) {
-	tree, err := a.r.TreeAt(h, a.prefix)
+	tree, err := a.ix.TreeAt(a.r, h)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -327,7 +327,7 @@ func (a *auditor) policy(h plumbing.Hash) (*policy.Policy, error) {
 	if p, ok := a.policies[h]; ok {
 		return p, nil
 	}
-	tree, err := a.r.TreeAt(h, a.prefix)
+	tree, err := a.ix.TreeAt(a.r, h)
 	if errors.Is(err, fs.ErrNotExist) {
 		a.policies[h] = nil // the release repository's folder is not there yet
 		return nil, nil
@@ -366,7 +366,7 @@ func (a *auditor) state(h plumbing.Hash, rel string) (releaseState, error) {
 		return st, nil
 	}
 	out := releaseState{approvals: map[string]ApprovalState{}}
-	tree, err := a.r.TreeAt(h, a.prefix)
+	tree, err := a.ix.TreeAt(a.r, h)
 	if errors.Is(err, fs.ErrNotExist) {
 		a.states[h] = out
 		return out, nil

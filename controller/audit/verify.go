@@ -316,7 +316,7 @@ func (a *auditor) verifyCommit(c history.Commit, lin *lineage, baseline plumbing
 			short(c.Hash.String()), short(co.ParentHashes[0].String())))}, nil, nil
 	}
 	parent := c.Parents[0]
-	parentTree, err := a.r.TreeAt(parent, a.prefix)
+	parentTree, err := a.ix.TreeAt(a.r, parent)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, err
 	}
@@ -475,7 +475,7 @@ func (a *auditor) asserted(h, parent plumbing.Hash, pol *policy.Policy, rel stri
 			action[fc.Path] = "modified"
 		}
 	}
-	tree, err := a.r.TreeAt(h, a.prefix)
+	tree, err := a.ix.TreeAt(a.r, h)
 	if err != nil {
 		return "", err
 	}
@@ -524,7 +524,7 @@ func (a *auditor) asserted(h, parent plumbing.Hash, pol *policy.Policy, rel stri
 
 // passedAt lists the gates a release had passed at a commit, under pol.
 func (a *auditor) passedAt(h plumbing.Hash, pol *policy.Policy, rel string) ([]string, error) {
-	tree, err := a.r.TreeAt(h, a.prefix)
+	tree, err := a.ix.TreeAt(a.r, h)
 	if err != nil {
 		return nil, err
 	}
@@ -947,11 +947,11 @@ func (a *auditor) records(chain []history.Commit, i int) ([]plumbing.Hash, error
 // recordOf reports whether commit h changes approval files only, each
 // recorded from a review of one of heads.
 func (a *auditor) recordOf(h, parent plumbing.Hash, heads map[string]bool) (bool, error) {
-	paths, err := history.ChangedPaths(a.r, a.prefix, parent, h)
+	paths, err := a.ix.ChangedPaths(a.r, parent, h)
 	if err != nil || len(paths) == 0 {
 		return false, err
 	}
-	tree, err := a.r.TreeAt(h, a.prefix)
+	tree, err := a.ix.TreeAt(a.r, h)
 	if err != nil {
 		return false, err
 	}

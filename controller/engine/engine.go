@@ -64,15 +64,17 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	} else {
 		mb = bases[0]
 	}
-	changed, err := history.ChangedPaths(r, prefix, mb, head)
+	changed, err := ix.ChangedPaths(r, mb, head)
 	if err != nil {
 		return nil, err
 	}
-	baseTree, err := r.TreeAt(base, prefix)
+	// Trees that find a release's documents through the index: gitrepo's
+	// would decode the releases folder, an entry per release, at each.
+	baseTree, err := ix.TreeAt(r, base)
 	if err != nil {
 		return nil, err
 	}
-	headTree, err := r.TreeAt(head, prefix)
+	headTree, err := ix.TreeAt(r, head)
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +82,7 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	if mb != base {
 		// base moved on since the branch parted: judge the merge, so base's
 		// own later commits are neither charged to the change nor lost.
-		onBase, err := history.ChangedPaths(r, prefix, mb, base)
+		onBase, err := ix.ChangedPaths(r, mb, base)
 		if err != nil {
 			return nil, err
 		}

@@ -80,11 +80,11 @@ func (ps *Policies) at(h plumbing.Hash, depth int) (inForce, error) {
 }
 
 func (ps *Policies) compute(h plumbing.Hash, depth int) (inForce, error) {
-	r, prefix, ix := ps.r, ps.prefix, ps.ix
+	r, ix := ps.r, ps.ix
 	if depth > maxPolicyChanges {
 		return inForce{}, fmt.Errorf("more than %d changes of %s to follow back from %s", maxPolicyChanges, document.PolicyPath, h)
 	}
-	tree, err := r.TreeAt(h, prefix)
+	tree, err := ix.TreeAt(r, h)
 	if err != nil {
 		return inForce{}, err
 	}
@@ -115,7 +115,7 @@ func (ps *Policies) compute(h plumbing.Hash, depth int) (inForce, error) {
 		return inForce{pol: pol}, nil // the root commit brings the first policy in
 	}
 	parent := plumbing.NewHash(c.Parents[0])
-	pt, err := r.TreeAt(parent, prefix)
+	pt, err := ix.TreeAt(r, parent)
 	if errors.Is(err, fs.ErrNotExist) {
 		return inForce{pol: pol}, nil
 	}

@@ -13,29 +13,73 @@ import (
 // entryAt is what key k names at commit i. A commit that did not touch k
 // holds what its first parent holds there (that is what touching means), so
 // the answer is at the nearest commit of k's postings on i's first-parent
-// chain; none means k was never there.
+// chain: the one with the highest index, since parents come before their
+// children. None means k was never there.
 func (ix *Index) entryAt(i, k int32) Entry {
 	post := ix.postings(k)
-	for {
-		j := sort.Search(len(post), func(x int) bool { return post[x] > i }) - 1
-		if j < 0 {
-			return Entry{}
-		}
-		for i > post[j] {
-			ps := ix.commits[i].parents
-			if len(ps) == 0 || ps[0] < 0 {
-				// A root, or a first parent not in the repository: the
-				// commit was compared with the empty tree, so k was absent.
-				return Entry{}
-			}
-			i = ps[0]
-		}
-		if i == post[j] {
-			e := ix.commits[i]
+	up := ix.lifts()
+	for j := sort.Search(len(post), func(x int) bool { return post[x] > i }) - 1; j >= 0; j-- {
+		if p := post[j]; up.onChain(p, i) {
+			e := ix.commits[p]
 			x := sort.Search(len(e.keys), func(x int) bool { return e.keys[x] >= k })
 			return e.vals[x]
 		}
 	}
+	return Entry{}
+}
+
+// lifting answers "is p on i's first-parent chain" in O(log n): depth[i]
+// counts first parents back to a commit without one (a root, or a first
+// parent missing), and up[l][i] is the commit 2^l first parents back.
+type lifting struct {
+	depth []int32
+	up    [][]int32
+}
+
+func (ix *Index) lifts() *lifting {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.lift != nil && len(ix.lift.depth) == len(ix.commits) {
+		return ix.lift
+	}
+	n := len(ix.commits)
+	l := &lifting{depth: make([]int32, n)}
+	first := make([]int32, n)
+	for i, e := range ix.commits {
+		first[i] = -1
+		if len(e.parents) > 0 && e.parents[0] >= 0 {
+			first[i] = e.parents[0]
+			l.depth[i] = l.depth[e.parents[0]] + 1
+		}
+	}
+	l.up = append(l.up, first)
+	for lv := 1; 1<<lv <= n; lv++ {
+		prev, cur := l.up[lv-1], make([]int32, n)
+		for i := range cur {
+			cur[i] = -1
+			if prev[i] >= 0 {
+				cur[i] = prev[prev[i]]
+			}
+		}
+		l.up = append(l.up, cur)
+	}
+	ix.lift = l
+	return l
+}
+
+// onChain reports whether p is i or on i's first-parent chain.
+func (l *lifting) onChain(p, i int32) bool {
+	d := l.depth[i] - l.depth[p]
+	if d < 0 {
+		return false
+	}
+	for lv := 0; d > 0 && i >= 0; lv++ {
+		if d&1 == 1 {
+			i = l.up[lv][i]
+		}
+		d >>= 1
+	}
+	return i == p
 }
 
 // EntryAt returns what key (KeyOf of a path) names in the tree of commit h,
@@ -131,45 +175,116 @@ func ChangedPaths(r *gitrepo.Repo, prefix string, base, head plumbing.Hash) ([]s
 		return nil, err
 	}
 	var out []string
-	var walk func(a, b plumbing.Hash, p string) error
-	walk = func(a, b plumbing.Hash, p string) error {
-		if a == b {
-			return nil
-		}
-		ta, err := rd.ptree(a)
-		if err != nil {
-			return err
-		}
-		tb, err := rd.ptree(b)
-		if err != nil {
-			return err
-		}
-		var inner error
-		err = diffTrees(ta, tb, func(name []byte, ea, eb *rawEntry) {
-			full := string(name)
-			if p != "" {
-				full = p + "/" + full
-			}
-			if (ea != nil && ea.dir) || (eb != nil && eb.dir) {
-				if err := walk(dirID(ea), dirID(eb), full); err != nil && inner == nil {
-					inner = err
-				}
-				if fileOnly(ea) == nil && fileOnly(eb) == nil {
-					return
-				}
-			}
-			out = append(out, full)
-		})
-		if err == nil {
-			err = inner
-		}
-		return err
-	}
-	if err := walk(a, b, ""); err != nil {
+	if err := diffFiles(rd, a, b, "", &out); err != nil {
 		return nil, fmt.Errorf("diff %s and %s: %w", base, head, err)
 	}
 	sort.Strings(out)
 	return slicesCompact(out), nil
+}
+
+// diffFiles appends the paths of the files (links, submodules) that differ
+// between two trees, below p.
+func diffFiles(rd *reader, a, b plumbing.Hash, p string, out *[]string) error {
+	if a == b {
+		return nil
+	}
+	ta, err := rd.ptree(a)
+	if err != nil {
+		return err
+	}
+	tb, err := rd.ptree(b)
+	if err != nil {
+		return err
+	}
+	var inner error
+	err = diffTrees(ta, tb, func(name []byte, ea, eb *rawEntry) {
+		full := string(name)
+		if p != "" {
+			full = p + "/" + full
+		}
+		if (ea != nil && ea.dir) || (eb != nil && eb.dir) {
+			if err := diffFiles(rd, dirID(ea), dirID(eb), full, out); err != nil && inner == nil {
+				inner = err
+			}
+			if fileOnly(ea) == nil && fileOnly(eb) == nil {
+				return
+			}
+		}
+		*out = append(*out, full)
+	})
+	if err == nil {
+		err = inner
+	}
+	return err
+}
+
+// ChangedPaths is the package's ChangedPaths between two commits of the
+// index, found from the index when base is on head's first-parent chain (a
+// commit and its parent, a branch and where it forked): only the keys the
+// commits between them touched can differ, and only the small trees below
+// those that do are compared. Otherwise it compares the whole trees.
+func (ix *Index) ChangedPaths(r *gitrepo.Repo, base, head plumbing.Hash) ([]string, error) {
+	ib, okb := ix.pos[base]
+	ih, okh := ix.pos[head]
+	if !okb || !okh || !ix.lifts().onChain(ib, ih) {
+		return ChangedPaths(r, ix.prefix, base, head)
+	}
+	if _, err := r.TreeAt(base, ix.prefix); err != nil {
+		return nil, err
+	}
+	if _, err := r.TreeAt(head, ix.prefix); err != nil {
+		return nil, err
+	}
+	cand := map[int32]bool{}
+	for i := ih; i != ib; i = ix.commits[i].parents[0] {
+		for _, k := range ix.commits[i].keys {
+			cand[k] = true
+		}
+	}
+	rd := newReader(r)
+	defer rd.close()
+	var out []string
+	for k := range cand {
+		ea, eb := ix.entryAt(ib, k), ix.entryAt(ih, k)
+		if ea == eb {
+			continue
+		}
+		key := ix.keys[k]
+		if !keyed(key) {
+			// A folder above the keys (releases, reports/releases): its
+			// entries are keys of their own; it counts only as a file.
+			if fileEntry(ea) != fileEntry(eb) {
+				out = append(out, key)
+			}
+			continue
+		}
+		if ea.Kind == Dir || eb.Kind == Dir {
+			if err := diffFiles(rd, dirOf(ea), dirOf(eb), key, &out); err != nil {
+				return nil, fmt.Errorf("diff %s and %s: %w", base, head, err)
+			}
+			if fileEntry(ea) == (Entry{}) && fileEntry(eb) == (Entry{}) {
+				continue
+			}
+		}
+		out = append(out, key)
+	}
+	sort.Strings(out)
+	return slicesCompact(out), nil
+}
+
+// fileEntry is e when it is not a folder.
+func fileEntry(e Entry) Entry {
+	if e.Kind == Dir {
+		return Entry{}
+	}
+	return e
+}
+
+func dirOf(e Entry) plumbing.Hash {
+	if e.Kind == Dir {
+		return e.ID
+	}
+	return plumbing.ZeroHash
 }
 
 // slicesCompact drops repeated paths: a file and a folder of one name are

@@ -6,10 +6,15 @@ import (
 	"strings"
 	"testing"
 
+	"errors"
+	"io/fs"
+
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 	"github.com/relgate/relgate/controller/history"
+	"github.com/relgate/relgate/controller/source"
 )
 
 // trickyHistory makes a history where what a path holds is hard to follow:
@@ -45,6 +50,11 @@ func trickyHistory(t *testing.T, prefix string) (*gitrepotest.Repo, []string) {
 	if err := os.Symlink("release.yaml", filepath.Join(r.Dir, filepath.FromSlash(p("releases/REL-1/plan.yaml")))); err != nil {
 		t.Fatal(err)
 	}
+	r.Write(p("releases/REL-2/.notes/a.yaml"), "a dot folder: not listed\n")
+	r.Write(p("releases/REL-2/golive.yaml"), "executable\n")
+	if err := os.Chmod(filepath.Join(r.Dir, filepath.FromSlash(p("releases/REL-2/golive.yaml"))), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	commit("folders where files were, a symlink")
 	r.Remove(p("releases/REL-1"))
 	r.Write(p("reports/releases/REL-2.md"), "report two\n")
@@ -52,6 +62,13 @@ func trickyHistory(t *testing.T, prefix string) (*gitrepotest.Repo, []string) {
 	r.Write(p("releases/REL-1/release.yaml"), "one, edited\n")
 	r.Write(p("releases/REL-1/approvals/a.yaml"), "approval\n")
 	commit("restore it")
+	if err := os.Chmod(filepath.Join(r.Dir, filepath.FromSlash(p("releases/REL-2/golive.yaml"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(r.Dir, filepath.FromSlash(p("cmdb/a.yaml"))), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	commit("only modes change")
 	r.GitCLI("checkout", "-q", "-b", "side")
 	r.Write(p("releases/REL-2/release.yaml"), "two on the side\n")
 	r.Write(p("reports/releases/REL-2.md"), "report two, side\n")
@@ -153,7 +170,7 @@ func TestChangedPathsMatchesGitrepo(t *testing.T) {
 	for _, prefix := range []string{"", "ops/releases-repo"} {
 		t.Run("prefix="+prefix, func(t *testing.T) {
 			r, commits := trickyHistory(t, prefix)
-			_, _, repo := open(t, r, prefix, "-")
+			ix, _, repo := open(t, r, prefix, "-")
 			for _, a := range commits {
 				for _, b := range commits {
 					ha, hb := plumbing.NewHash(a), plumbing.NewHash(b)
@@ -164,6 +181,81 @@ func TestChangedPathsMatchesGitrepo(t *testing.T) {
 					}
 					if strings.Join(got, ",") != strings.Join(want, ",") {
 						t.Errorf("%s..%s: %v, gitrepo %v", a[:8], b[:8], got, want)
+					}
+					fromIndex, ierr := ix.ChangedPaths(repo, ha, hb)
+					if (werr == nil) != (ierr == nil) {
+						t.Fatalf("%s..%s: index error %v, gitrepo %v", a[:8], b[:8], ierr, werr)
+					}
+					if strings.Join(fromIndex, ",") != strings.Join(want, ",") {
+						t.Errorf("%s..%s from the index: %v, gitrepo %v", a[:8], b[:8], fromIndex, want)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestTreeMatchesGitrepo: the index-backed tree answers Stat, Read and List
+// as gitrepo.Tree does, for every commit and path of the tricky history
+// (files, folders, links, a dot folder, an executable, invalid paths).
+func TestTreeMatchesGitrepo(t *testing.T) {
+	for _, prefix := range []string{"", "ops/releases-repo"} {
+		t.Run("prefix="+prefix, func(t *testing.T) {
+			r, commits := trickyHistory(t, prefix)
+			ix, _, repo := open(t, r, prefix, "-")
+			paths := map[string]bool{"": true, ".": true, "../x": true, "releases/REL-1/release.yaml/x": true}
+			for _, c := range commits {
+				for _, line := range strings.Split(strings.TrimSpace(r.GitCLI("ls-tree", "-r", "-t", "--name-only", c)), "\n") {
+					if prefix != "" {
+						if !strings.HasPrefix(line, prefix+"/") {
+							continue
+						}
+						line = strings.TrimPrefix(line, prefix+"/")
+					}
+					paths[line] = true
+				}
+			}
+			class := func(err error) string {
+				switch {
+				case err == nil:
+					return "ok"
+				case errors.Is(err, fs.ErrNotExist):
+					return "not exist"
+				case errors.Is(err, source.ErrNotRegular):
+					return "not regular"
+				case errors.Is(err, fs.ErrInvalid):
+					return "invalid"
+				}
+				return "other: " + err.Error()
+			}
+			for _, c := range commits {
+				h := plumbing.NewHash(c)
+				want, err := repo.TreeAt(h, prefix)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := ix.TreeAt(repo, h)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := got.(*history.Tree); !ok {
+					t.Fatalf("commit %s: not the index's tree", c[:8])
+				}
+				for p := range paths {
+					we, werr := want.Stat(p)
+					ge, gerr := got.Stat(p)
+					if we != ge || class(werr) != class(gerr) {
+						t.Errorf("Stat %q at %s: %+v %v, gitrepo %+v %v", p, c[:8], ge, gerr, we, werr)
+					}
+					wd, werr := want.Read(p)
+					gd, gerr := got.Read(p)
+					if string(wd) != string(gd) || class(werr) != class(gerr) {
+						t.Errorf("Read %q at %s: %q %v, gitrepo %q %v", p, c[:8], gd, gerr, wd, werr)
+					}
+					wl, werr := want.List(p)
+					gl, gerr := got.List(p)
+					if diff := cmp.Diff(wl, gl); diff != "" || class(werr) != class(gerr) {
+						t.Errorf("List %q at %s (-gitrepo +index) %v %v:\n%s", p, c[:8], gerr, werr, diff)
 					}
 				}
 			}

@@ -30,6 +30,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -49,6 +50,7 @@ type Index struct {
 	// byKey inverts commits' keys, built on first use (under mu: an index
 	// may be shared by goroutines that only read it).
 	byKey [][]int32
+	lift  *lifting
 	mu    sync.Mutex
 }
 
@@ -74,24 +76,40 @@ const (
 type Entry struct {
 	ID   plumbing.Hash
 	Kind Kind
+	// Mode is the entry's git mode (0o100644, 0o40000, …); 0 when absent,
+	// badMode when it is not an octal number.
+	Mode uint32
 }
+
+const badMode = 1<<32 - 1
 
 func entryOf(e *rawEntry) Entry {
 	if e == nil {
 		return Entry{}
 	}
-	out := Entry{Kind: kindOf(e.mode)}
+	out := Entry{Mode: modeOf(e.mode)}
+	out.Kind = kindOfMode(out.Mode)
 	copy(out.ID[:], e.id)
 	return out
 }
 
-// kindOf classifies a tree entry's mode as gitrepo.Tree.Stat does: 100644
-// and 100755 are files, 40000 folders, anything else is not regular.
-func kindOf(mode []byte) Kind {
-	switch string(mode) {
-	case "100644", "100755":
+func modeOf(mode []byte) uint32 {
+	m, err := strconv.ParseUint(string(mode), 8, 32) // as go-git's filemode.New
+	if err != nil || m == 0 {
+		return badMode
+	}
+	return uint32(m)
+}
+
+// kindOfMode classifies a tree entry's mode as gitrepo.Tree.Stat does:
+// 100644 and 100755 are files, 40000 folders, anything else is not regular.
+func kindOfMode(m uint32) Kind {
+	switch m {
+	case 0:
+		return Absent
+	case 0o100644, 0o100755:
 		return File
-	case "40000":
+	case 0o40000:
 		return Dir
 	}
 	return Other
@@ -625,8 +643,9 @@ func (ix *Index) spotCheck(rd *reader) error {
 
 // The cache file: magic, then uvarint-prefixed fields, then a SHA-256 of
 // everything before it.
-// Version 2 records what each touched key names after the commit.
-var magic = []byte("relgate-history-index/v2\n")
+// Version 3 records what each touched key names after the commit (mode
+// and id).
+var magic = []byte("relgate-history-index/v3\n")
 
 func (ix *Index) encode() []byte {
 	var b bytes.Buffer
@@ -652,8 +671,8 @@ func (ix *Index) encode() []byte {
 		for j, k := range e.keys {
 			uv(uint64(k))
 			v := e.vals[j]
-			b.WriteByte(byte(v.Kind))
-			if v.Kind != Absent {
+			uv(uint64(v.Mode))
+			if v.Mode != 0 {
 				b.Write(v.ID[:])
 			}
 		}
@@ -752,13 +771,10 @@ func decode(data []byte) (*Index, error) {
 				d.err = errors.New("keys out of order")
 			}
 			var v Entry
-			kind := d.bytes(1)
-			if d.err == nil {
-				if v.Kind = Kind(kind[0]); v.Kind > Other {
-					d.err = errors.New("bad entry kind")
-				} else if v.Kind != Absent {
-					copy(v.ID[:], d.bytes(20))
-				}
+			v.Mode = uint32(d.uv(badMode))
+			v.Kind = kindOfMode(v.Mode)
+			if v.Mode != 0 {
+				copy(v.ID[:], d.bytes(20))
 			}
 			keys = append(keys, k)
 			vals = append(vals, v)
