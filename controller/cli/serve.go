@@ -260,12 +260,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 		}
 		metrics := cfg.Metrics
 		wopts.OnRepair = func(string) { metrics.IncMirrorRepair("writer-mirror") }
-		cfg.Writer = &server.WriteBack{Log: log, Inner: &reconcile.Writer{Mirror: mirror, Prefix: o.prefix, Remote: remote, Auth: cfg.GitAuth, Options: wopts,
-			Pushed: func(branch string, commits []reconcile.Commit) {
-				for _, c := range commits {
-					log.Info("write-back pushed", "branch", branch, "commit", c.Hash, "why", c.Subject, "files", c.Files)
-				}
-			}}}
+		cfg.Writer = server.NewWriteBack(log, &reconcile.Writer{Mirror: mirror, Prefix: o.prefix, Remote: remote, Auth: cfg.GitAuth, Options: wopts})
 	}
 	srv, err := server.New(cfg)
 	if err != nil {

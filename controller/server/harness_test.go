@@ -182,8 +182,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { m.Close() })
-		cfg.Writer = &WriteBack{Log: cfg.Logger, Inner: &reconcile.Writer{Mirror: m, Remote: e.remote,
-			Options: reconcile.Options{Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }}}}
+		cfg.Writer = NewWriteBack(cfg.Logger, &reconcile.Writer{Mirror: m, Remote: e.remote,
+			Options: reconcile.Options{Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }}})
 	}
 	if !o.noGitHub {
 		c, err := ghapi.New(ghapi.Config{BaseURL: e.gh.APIURL(), Token: "ghs_test_token", Timeout: o.timeout,

@@ -262,3 +262,41 @@ func TestReadOnlyNeverWrites(t *testing.T) {
 	}
 	wantContains(t, "start log", e.logs.String(), `"write_back":false`)
 }
+
+// TestFirstStartSaysWhatItWillPush: before the write-back's first push the
+// log lists what is due; every commit then pushed is logged with its id,
+// reason and files, and was in that list.
+func TestFirstStartSaysWhatItWillPush(t *testing.T) {
+	e := newEnv(t, envOptions{realWriter: true, noGitHub: true})
+	e.deliver("push", pushEvent(t, "refs/heads/main"))
+	e.settle()
+	e.eventually("the write-back's plan", func() bool {
+		return strings.Contains(e.logs.String(), "write-back will push") || strings.Contains(e.logs.String(), "write-back: nothing due")
+	})
+	logs := e.logs.String()
+	plan := strings.Index(logs, "write-back will push what is due")
+	pushed := strings.Index(logs, `"msg":"write-back pushed"`)
+	if pushed >= 0 && (plan < 0 || plan > pushed) {
+		t.Fatalf("a commit was pushed before the plan was logged:\n%s", logs)
+	}
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, `"msg":"write-back pushed"`) {
+			continue
+		}
+		var why string
+		if i := strings.Index(line, `"why":"`); i >= 0 {
+			why = line[i+7:]
+			why = why[:strings.Index(why, `"`)]
+		}
+		if why == "" || !strings.Contains(line, `"commit":"`) || !strings.Contains(line, `"files":[`) {
+			t.Errorf("a pushed commit's line lacks its id, reason or files: %s", line)
+		}
+		if !strings.Contains(logs[:max(plan, 0)+len(logs[max(plan, 0):pushed])], `"why":"`+why+`"`) {
+			t.Errorf("pushed %q, which the plan did not list", why)
+		}
+	}
+	if pushed < 0 {
+		t.Fatalf("nothing was pushed: the example's branch has due write-back (CMDB updates, reports):\n%s", logs)
+	}
+	t.Logf("%d commit(s) pushed after the plan", strings.Count(logs, `"msg":"write-back pushed"`))
+}

@@ -62,6 +62,17 @@ type WriteBack struct {
 	planned sync.Once
 }
 
+// NewWriteBack is the server's write-back through w: it logs the plan
+// before the first push and a line for every commit pushed.
+func NewWriteBack(log *slog.Logger, w *reconcile.Writer) *WriteBack {
+	w.Pushed = func(branch string, commits []reconcile.Commit) {
+		for _, c := range commits {
+			log.Info("write-back pushed", "branch", branch, "commit", c.Hash, "why", c.Subject, "files", c.Files)
+		}
+	}
+	return &WriteBack{Log: log, Inner: w}
+}
+
 // planner is a write-back that can say what it would push now.
 type planner interface {
 	Plan(ctx context.Context, branch string) ([]reconcile.Commit, error)
