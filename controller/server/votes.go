@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"sort"
@@ -131,9 +132,15 @@ func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review
 	for _, r := range latest {
 		n := reviewNote{Login: r.Login, ReviewID: r.ID, State: strings.ToUpper(r.State), Commit: r.CommitID}
 		person, known := personByLogin(pol, r.Login)
+		decision, standing := document.DecisionApprove, ""
+		switch n.State {
+		case stateChangesRequested:
+			decision = document.DecisionReject
+		case stateDismissed:
+			decision, standing, n.Note = dismissed(r)
+		}
 		switch {
-		case n.State == stateDismissed:
-			n.Note = "the review was dismissed"
+		case n.Note != "":
 		case r.IsBot:
 			n.Note = "a bot's review never counts"
 		case strings.EqualFold(r.Login, pr.Author):
@@ -146,10 +153,6 @@ func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review
 		if n.Note != "" {
 			notes = append(notes, n)
 			continue
-		}
-		decision := document.DecisionApprove
-		if n.State == stateChangesRequested {
-			decision = document.DecisionReject
 		}
 		var missing error
 		for _, t := range targets {
@@ -176,7 +179,10 @@ func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review
 		}
 		switch {
 		case missing != nil && decision == document.DecisionReject && n.Voted:
-			n.Note = fmt.Sprintf("the reviewed commit cannot be read (%v); a change request blocks whatever the documents hold now", missing)
+			n.Note = strings.TrimPrefix(standing+"; ", "; ") +
+				fmt.Sprintf("the reviewed commit cannot be read (%v); a change request blocks whatever the documents hold now", missing)
+		case standing != "" && n.Voted:
+			n.Note = standing
 		case missing != nil && !n.Voted:
 			n.Note = fmt.Sprintf("the reviewed commit cannot be read: %v", missing)
 		case !n.Voted:
@@ -185,6 +191,67 @@ func forgeVotes(pol *policy.Policy, pr ghapi.PullRequest, reviews []ghapi.Review
 		notes = append(notes, n)
 	}
 	return votes, notes
+}
+
+// dismissed decides what a dismissed review still says. A person's last
+// decision stands until that person changes it (README): a change request
+// dismissed by anyone else stays a rejection, one its reviewer dismissed is
+// withdrawn, and a dismissed approval counts for nothing (GitHub dismisses
+// stale approvals on push; that is no rejection). A dismissal whose origin
+// is unknown (the timeline was not applied) counts as a rejection: fail
+// closed. note is set when the review gives no vote; standing explains a
+// rejection that stands.
+func dismissed(r ghapi.Review) (decision, standing, note string) {
+	by := r.DismissedBy
+	switch orig := strings.ToUpper(r.OriginalState); {
+	case orig == "" || by == "":
+		return document.DecisionReject, "relgate could not learn what this dismissed review was or who dismissed it (the pull request's timeline); it counts as a change request", ""
+	case orig == stateChangesRequested && !strings.EqualFold(by, r.Login):
+		return document.DecisionReject, fmt.Sprintf("%s dismissed this change request; it stands until %s withdraws it (approve, or dismiss it themselves)", by, r.Login), ""
+	case orig == stateChangesRequested:
+		return "", "", r.Login + " withdrew their change request (dismissed it themselves)"
+	default:
+		return "", "", fmt.Sprintf("the %s review was dismissed by %s; a dismissed review never counts", strings.ToLower(orig), by)
+	}
+}
+
+// applyDismissals returns the reviews with OriginalState and DismissedBy
+// filled on each dismissed one from the timeline's dismissals (ghapi
+// ListDismissals). A dismissed review the timeline does not explain is an
+// error, never a guess: the caller reports pending and tries again.
+func applyDismissals(reviews []ghapi.Review, dismissals map[int64]ghapi.Dismissal) ([]ghapi.Review, error) {
+	out := slices.Clone(reviews)
+	for i := range out {
+		r := &out[i]
+		if !strings.EqualFold(r.State, stateDismissed) {
+			continue
+		}
+		d, ok := dismissals[r.ID]
+		if !ok || d.State == "" || d.Actor == "" {
+			return nil, fmt.Errorf("review %d by %s is dismissed, but the pull request's timeline does not say who dismissed it or what it was", r.ID, r.Login)
+		}
+		r.OriginalState, r.DismissedBy = strings.ToUpper(d.State), d.Actor
+	}
+	return out, nil
+}
+
+// reviewsOf reads a pull request's reviews with their dismissals applied
+// (applyDismissals): every caller that turns reviews into votes reads them
+// through this, so a dismissed change request is never read as withdrawn.
+// Any failure is the caller's to report as pending.
+func reviewsOf(ctx context.Context, gh GitHub, repo ghapi.Repo, n int) ([]ghapi.Review, error) {
+	reviews, err := gh.ListReviews(ctx, repo, n)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(reviews, func(r ghapi.Review) bool { return strings.EqualFold(r.State, stateDismissed) }) {
+		return reviews, nil // nothing to explain: spare the timeline call
+	}
+	ds, err := gh.ListDismissals(ctx, repo, n)
+	if err != nil {
+		return nil, err
+	}
+	return applyDismissals(reviews, ds)
 }
 
 // personByLogin finds a policy person by GitHub login; GitHub logins are

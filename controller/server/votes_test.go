@@ -79,9 +79,42 @@ func TestForgeVotes(t *testing.T) {
 			reviews: []ghapi.Review{{ID: 1, Login: "maxiaodong", State: "APPROVED", CommitID: c1, SubmittedAt: at(1)},
 				{ID: 2, Login: "maxiaodong", State: "CHANGES_REQUESTED", CommitID: c2, SubmittedAt: at(2)}},
 			want: []vote{{"REL-1", "plan-review", "maxiaodong", "department-head", "reject", "sha256:2222"}}},
-		{name: "a dismissed review never counts",
+		{name: "a dismissed approval never counts, and is no rejection (GitHub dismisses stale approvals on push)",
+			reviews: []ghapi.Review{{ID: 1, Login: "maxiaodong", State: "DISMISSED", CommitID: c2, SubmittedAt: at(1),
+				OriginalState: "APPROVED", DismissedBy: "wangfang"}},
+			notes: map[string]string{"maxiaodong": "approved review was dismissed by wangfang"}},
+		{name: "a change request, an approval, the approval dismissed on push: no vote, the change request does not come back",
+			reviews: []ghapi.Review{{ID: 1, Login: "maxiaodong", State: "CHANGES_REQUESTED", CommitID: c1, SubmittedAt: at(1)},
+				{ID: 2, Login: "maxiaodong", State: "DISMISSED", CommitID: c1, SubmittedAt: at(2), OriginalState: "APPROVED", DismissedBy: "wangfang"}},
+			notes: map[string]string{"maxiaodong": "dismissed"}},
+		{name: "attack: the author dismisses a change request; it stays a rejection",
+			reviews: []ghapi.Review{{ID: 1, Login: "maxiaodong", State: "DISMISSED", CommitID: c1, SubmittedAt: at(1),
+				OriginalState: "CHANGES_REQUESTED", DismissedBy: "wangfang"}},
+			want:  []vote{{"REL-1", "plan-review", "maxiaodong", "department-head", "reject", "sha256:1111"}},
+			voted: map[string]string{"maxiaodong": "wangfang dismissed this change request; it stands until maxiaodong withdraws it"}},
+		{name: "attack: a change request dismissed by another on a force-pushed-away commit stays a rejection",
+			reviews: []ghapi.Review{{ID: 1, Login: "zhangwei", State: "DISMISSED", CommitID: "missing", SubmittedAt: at(1),
+				OriginalState: "CHANGES_REQUESTED", DismissedBy: "liuzhiqiang"}},
+			want: []vote{{"REL-1", "plan-review", "zhangwei", "release-owner", "reject", ""},
+				{"REL-1", "go-live-approval", "zhangwei", "release-owner", "reject", ""}},
+			voted: map[string]string{"zhangwei": "liuzhiqiang dismissed this change request; it stands until zhangwei withdraws it (approve, or dismiss it themselves); the reviewed commit cannot be read"}},
+		{name: "the reviewer dismisses their own change request: withdrawn",
+			reviews: []ghapi.Review{{ID: 1, Login: "maxiaodong", State: "DISMISSED", CommitID: c1, SubmittedAt: at(1),
+				OriginalState: "CHANGES_REQUESTED", DismissedBy: "MaXiaoDong"}},
+			notes: map[string]string{"maxiaodong": "withdrew their change request"}},
+		{name: "a change request dismissed by another, then the reviewer approves: the approval counts",
+			reviews: []ghapi.Review{{ID: 1, Login: "maxiaodong", State: "DISMISSED", CommitID: c1, SubmittedAt: at(1),
+				OriginalState: "CHANGES_REQUESTED", DismissedBy: "wangfang"},
+				{ID: 2, Login: "maxiaodong", State: "APPROVED", CommitID: c2, SubmittedAt: at(2)}},
+			want: []vote{{"REL-1", "plan-review", "maxiaodong", "department-head", "approve", "sha256:2222"}}},
+		{name: "attack: a dismissal relgate knows nothing of (timeline not applied) fails closed as a rejection",
 			reviews: []ghapi.Review{{ID: 1, Login: "maxiaodong", State: "DISMISSED", CommitID: c2, SubmittedAt: at(1)}},
-			notes:   map[string]string{"maxiaodong": "dismissed"}},
+			want:    []vote{{"REL-1", "plan-review", "maxiaodong", "department-head", "reject", "sha256:2222"}},
+			voted:   map[string]string{"maxiaodong": "could not learn what this dismissed review was"}},
+		{name: "a dismissed review of the author or a bot still gives nothing",
+			reviews: []ghapi.Review{{ID: 1, Login: "wangfang", State: "DISMISSED", CommitID: c2, OriginalState: "CHANGES_REQUESTED", DismissedBy: "zhangwei"},
+				{ID: 2, Login: "dependabot[bot]", IsBot: true, State: "DISMISSED", CommitID: c2, OriginalState: "CHANGES_REQUESTED", DismissedBy: "zhangwei"}},
+			notes: map[string]string{"wangfang": "author", "dependabot[bot]": "bot's review"}},
 		{name: "attack: the author, a bot, a bot of the policy, a stranger",
 			reviews: []ghapi.Review{{ID: 1, Login: "wangfang", State: "APPROVED", CommitID: c2},
 				{ID: 2, Login: "dependabot[bot]", IsBot: true, State: "APPROVED", CommitID: c2},
@@ -144,4 +177,53 @@ func changedPaths(policyChanged bool) []string {
 		return []string{"relgate.yaml"}
 	}
 	return nil
+}
+
+func TestApplyDismissals(t *testing.T) {
+	reviews := []ghapi.Review{{ID: 1, Login: "hejun", State: "DISMISSED", CommitID: c1},
+		{ID: 2, Login: "zhangwei", State: "APPROVED", CommitID: c2},
+		{ID: 3, Login: "maxiaodong", State: "dismissed", CommitID: c1}}
+	tests := []struct {
+		name       string
+		dismissals map[int64]ghapi.Dismissal
+		want       []ghapi.Review
+		wantErr    string
+	}{
+		{name: "each dismissed review learns what it was and who dismissed it; the others are untouched",
+			dismissals: map[int64]ghapi.Dismissal{1: {ReviewID: 1, State: "CHANGES_REQUESTED", Actor: "wangfang"},
+				2: {ReviewID: 2, State: "APPROVED", Actor: "wangfang"}, // not dismissed in the reviews: left alone
+				3: {ReviewID: 3, State: "approved", Actor: "wangfang", CommitID: c2}},
+			want: []ghapi.Review{{ID: 1, Login: "hejun", State: "DISMISSED", CommitID: c1, OriginalState: "CHANGES_REQUESTED", DismissedBy: "wangfang"},
+				{ID: 2, Login: "zhangwei", State: "APPROVED", CommitID: c2},
+				{ID: 3, Login: "maxiaodong", State: "dismissed", CommitID: c1, OriginalState: "APPROVED", DismissedBy: "wangfang"}}},
+		{name: "attack: a dismissed review the timeline does not explain is an error, not a lifted rejection",
+			dismissals: map[int64]ghapi.Dismissal{1: {ReviewID: 1, State: "CHANGES_REQUESTED", Actor: "wangfang"}},
+			wantErr:    "review 3 by maxiaodong is dismissed"},
+		{name: "attack: a dismissal without its actor is an error",
+			dismissals: map[int64]ghapi.Dismissal{1: {ReviewID: 1, State: "CHANGES_REQUESTED"}, 3: {ReviewID: 3, State: "APPROVED", Actor: "x"}},
+			wantErr:    "review 1 by hejun is dismissed"},
+		{name: "no timeline at all is an error when a review is dismissed",
+			wantErr: "does not say who dismissed it"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := slices.Clone(reviews)
+			got, err := applyDismissals(reviews, tc.dismissals)
+			if d := cmp.Diff(before, reviews); d != "" {
+				t.Errorf("the input changed:\n%s", d)
+			}
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got); d != "" {
+				t.Errorf("reviews (-want +got):\n%s", d)
+			}
+		})
+	}
 }
