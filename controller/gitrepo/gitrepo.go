@@ -285,17 +285,51 @@ func (t *Tree) Read(p string) ([]byte, error) {
 // ReadBlob reads a blob of this tree's repository by id.
 func (t *Tree) ReadBlob(id source.BlobID) ([]byte, error) { return t.repo.ReadBlob(id) }
 
+// ReadBlobMax reads a blob of this tree's repository by id, refusing one over max bytes unread.
+func (t *Tree) ReadBlobMax(id source.BlobID, max int64) ([]byte, error) {
+	return t.repo.ReadBlobMax(id, max)
+}
+
 // MaxBlobSize is the largest blob relgate reads into memory.
 const MaxBlobSize = 4 << 20
 
-// ReadBlob returns a blob's content.
-func (r *Repo) ReadBlob(id source.BlobID) ([]byte, error) {
+// BlobSize returns a blob's size from its object header (loose or packed),
+// without inflating its content. It is -1 when the header cannot be found
+// in this repository's own objects (an object of an alternate).
+func (r *Repo) BlobSize(id source.BlobID) (int64, error) {
+	n, err := r.storage.EncodedObjectSize(plumbing.Hash(id))
+	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		// go-git's EncodedObjectSize does not look in alternates; the read
+		// that follows does, and checks the size it finds there.
+		return -1, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("size of blob %s: %w", id, err)
+	}
+	return n, nil
+}
+
+// ReadBlob returns a blob's content, at most MaxBlobSize bytes.
+func (r *Repo) ReadBlob(id source.BlobID) ([]byte, error) { return r.ReadBlobMax(id, MaxBlobSize) }
+
+// ReadBlobMax returns a blob's content. A blob over max bytes (or over
+// MaxBlobSize) is source.ErrTooLarge, known from its object header before
+// anything is inflated: a 50 MB blob costs a header read, not 50 MB.
+func (r *Repo) ReadBlobMax(id source.BlobID, max int64) ([]byte, error) {
+	max = min(max, MaxBlobSize)
+	size, err := r.BlobSize(id)
+	if err != nil {
+		return nil, err
+	}
+	if size > max {
+		return nil, tooLarge(id, size, max)
+	}
 	obj, err := r.storage.EncodedObject(plumbing.BlobObject, plumbing.Hash(id))
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", id, err)
 	}
-	if obj.Size() > MaxBlobSize {
-		return nil, fmt.Errorf("blob %s is %d bytes, relgate reads at most %d: %w", id, obj.Size(), MaxBlobSize, source.ErrTooLarge)
+	if obj.Size() > max {
+		return nil, tooLarge(id, obj.Size(), max)
 	}
 	rd, err := obj.Reader()
 	if err != nil {
@@ -310,10 +344,15 @@ func (r *Repo) ReadBlob(id source.BlobID) ([]byte, error) {
 	return buf, nil
 }
 
+func tooLarge(id source.BlobID, size, max int64) error {
+	return fmt.Errorf("blob %s is %d bytes, relgate reads at most %d: %w", id, size, max, source.ErrTooLarge)
+}
+
 // BlobReaders returns n readers of blobs by id, each over its own open
 // repository, so that n goroutines can read at once (a go-git repository is
-// not safe for concurrent use). close releases them.
-func (t *Tree) BlobReaders(n int) (readers []func(source.BlobID) ([]byte, error), close func(), err error) {
+// not safe for concurrent use). Each reader refuses, unread, a blob over max
+// bytes (see ReadBlobMax). close releases them.
+func (t *Tree) BlobReaders(n int, max int64) (readers []func(source.BlobID) ([]byte, error), close func(), err error) {
 	var opened []*Repo
 	close = func() {
 		for _, r := range opened {
@@ -328,7 +367,7 @@ func (t *Tree) BlobReaders(n int) (readers []func(source.BlobID) ([]byte, error)
 			return nil, nil, err
 		}
 		opened = append(opened, r)
-		readers = append(readers, r.ReadBlob)
+		readers = append(readers, func(id source.BlobID) ([]byte, error) { return r.ReadBlobMax(id, max) })
 	}
 	return readers, close, nil
 }

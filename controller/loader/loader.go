@@ -197,12 +197,14 @@ type parsed struct {
 
 // parallelReader opens one blob reader per worker.
 type parallelReader interface {
-	BlobReaders(n int) ([]func(source.BlobID) ([]byte, error), func(), error)
+	BlobReaders(n int, max int64) ([]func(source.BlobID) ([]byte, error), func(), error)
 }
 
 // blobReader reads a blob by id: a git tree can, which saves the path lookup.
+// A blob over max bytes is source.ErrTooLarge, refused from its object header
+// before it is inflated.
 type blobReader interface {
-	ReadBlob(id source.BlobID) ([]byte, error)
+	ReadBlobMax(id source.BlobID, max int64) ([]byte, error)
 }
 
 // readAll reads and parses entries. Blobs come from git in one goroutine
@@ -225,7 +227,7 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 	// reading is no longer one goroutine's bottleneck.
 	var perWorker []func(source.BlobID) ([]byte, error)
 	if fr, ok := s.Tree.(parallelReader); ok && len(entries) > 256 && workers > 1 {
-		readers, closeReaders, err := fr.BlobReaders(workers)
+		readers, closeReaders, err := fr.BlobReaders(workers, yamldoc.MaxFileSize)
 		if err == nil {
 			defer closeReaders()
 			perWorker = readers
@@ -295,7 +297,7 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 		var data []byte
 		var err error
 		if br != nil && !e.ID.IsZero() {
-			data, err = br.ReadBlob(e.ID)
+			data, err = br.ReadBlobMax(e.ID, yamldoc.MaxFileSize)
 		} else {
 			data, err = s.Tree.Read(e.Path)
 		}

@@ -281,3 +281,14 @@ func (o Overlay) ReadBlob(id BlobID) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("read blob %s: %w", id, errors.ErrUnsupported)
 }
+
+// ReadBlobMax reads a blob by id when both trees are of one git repository,
+// refusing one over max bytes before reading it.
+func (o Overlay) ReadBlobMax(id BlobID, max int64) ([]byte, error) {
+	if r, ok := o.Base.(interface {
+		ReadBlobMax(BlobID, int64) ([]byte, error)
+	}); ok {
+		return r.ReadBlobMax(id, max)
+	}
+	return nil, fmt.Errorf("read blob %s: %w", id, errors.ErrUnsupported)
+}
