@@ -225,7 +225,7 @@ func (s *Server) evaluateOne(ctx context.Context, pr ghapi.PullRequest) (prResul
 	defer func(t0 time.Time) { s.metrics.Observe(mEvalSeconds, time.Since(t0).Seconds()) }(time.Now())
 	n := pr.Number
 	now := s.cfg.Clock()
-	reviews, err := s.cfg.GitHub.ListReviews(ctx, s.cfg.Repo, n)
+	reviews, err := reviewsOf(ctx, s.cfg.GitHub, s.cfg.Repo, n)
 	if err != nil {
 		s.metrics.Inc(mAPIErrors, "op", "list-reviews")
 		s.metrics.Inc(mEvaluations, "result", string(outcomePending))
@@ -590,7 +590,7 @@ func (s *Server) recordMerge(ctx context.Context, n int) error {
 		s.log.Info("merged into another branch; nothing recorded", "pr", n, "base", pr.BaseRef)
 		return nil
 	}
-	reviews, err := gh.ListReviews(ctx, s.cfg.Repo, n)
+	reviews, err := reviewsOf(ctx, gh, s.cfg.Repo, n)
 	if err != nil {
 		s.metrics.Inc(mAPIErrors, "op", "list-reviews")
 		return transient(err)
