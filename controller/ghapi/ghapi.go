@@ -181,6 +181,7 @@ type Client struct {
 	timeout time.Duration
 	retry   *Transport
 	app     *ghinstallation.Transport
+	appID   int64
 }
 
 // New makes a client. It fails on a malformed base URL or App key.
@@ -217,7 +218,7 @@ func New(cfg Config) (*Client, error) {
 		// An empty object, not JSON null: GitHub's OpenAPI description of
 		// "create an installation access token" wants an object body.
 		itr.InstallationTokenOptions = &github.InstallationTokenOptions{}
-		c.app = itr
+		c.app, c.appID = itr, cfg.App.ID
 		inner = itr
 	}
 	c.retry = NewTransport(inner, cfg.Retry)
@@ -405,30 +406,6 @@ func (c *Client) UpdateCheckRun(ctx context.Context, r Repo, id int64, run Check
 	return nil
 }
 
-// ListPullsWithCommit lists the open pull requests whose head is sha.
-func (c *Client) ListPullsWithCommit(ctx context.Context, r Repo, sha string) ([]PullRequest, error) {
-	ctx, cancel := c.ctx(ctx)
-	defer cancel()
-	opt := &github.ListOptions{PerPage: 100}
-	var out []PullRequest
-	for page := 0; page < maxPages; page++ {
-		prs, resp, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, r.Owner, r.Name, sha, opt)
-		if err != nil {
-			return nil, fmt.Errorf("list pull requests of %s@%s: %w", r, short(sha), classify(err))
-		}
-		for _, pr := range prs {
-			if p := convertPull(pr); p.State == "open" && p.HeadSHA == sha {
-				out = append(out, p)
-			}
-		}
-		if resp.NextPage == 0 {
-			return out, nil
-		}
-		opt.Page = resp.NextPage
-	}
-	return out, fmt.Errorf("list pull requests of %s@%s: more than %d pages", r, short(sha), maxPages)
-}
-
 // CheckRunInfo is a check run as GitHub holds it.
 type CheckRunInfo struct {
 	ID         int64
@@ -446,6 +423,11 @@ func (c *Client) ListCheckRuns(ctx context.Context, r Repo, sha, name string) ([
 	ctx, cancel := c.ctx(ctx)
 	defer cancel()
 	opt := &github.ListCheckRunsOptions{CheckName: github.String(name), Filter: github.String("all"), ListOptions: github.ListOptions{PerPage: 100}}
+	if c.app != nil {
+		// Only this App's runs: a workflow could make one with the same
+		// name and external id to stall relgate's own.
+		opt.AppID = github.Int64(c.appID)
+	}
 	var out []CheckRunInfo
 	for page := 0; page < maxPages; page++ {
 		res, resp, err := c.gh.Checks.ListCheckRunsForRef(ctx, r.Owner, r.Name, sha, opt)

@@ -137,29 +137,6 @@ func TestCheckRunAndStatusShapes(t *testing.T) {
 	}
 }
 
-func TestListPullsWithCommit(t *testing.T) {
-	srv, _, c := setup(t)
-	shaC := strings.Repeat("c", 40)
-	srv.SetPull("grid-it/releases", ghapitest.PR{Number: 1, Author: "zhangwei", HeadSHA: shaC, BaseRef: "main"})
-	srv.SetPull("grid-it/releases", ghapitest.PR{Number: 2, Author: "wangfang", HeadSHA: shaC, BaseRef: "main"})
-	srv.SetPull("grid-it/releases", ghapitest.PR{Number: 3, Author: "wangfang", HeadSHA: shaC, BaseRef: "main", State: "closed"})
-	srv.SetPull("grid-it/releases", ghapitest.PR{Number: 4, Author: "lisi", HeadSHA: strings.Repeat("b", 40), BaseRef: "main"})
-	prs, err := c.ListPullsWithCommit(context.Background(), ghapi.Repo{Owner: "grid-it", Name: "releases"}, shaC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []int
-	for _, p := range prs {
-		got = append(got, p.Number)
-	}
-	if fmt.Sprint(got) != "[1 2]" {
-		t.Errorf("open pull requests with the head = %v, want [1 2]", got)
-	}
-	if v := srv.Violations(); len(v) > 0 {
-		t.Errorf("shape violations: %v", v)
-	}
-}
-
 func TestRetries(t *testing.T) {
 	secondary := `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`
 	tests := []struct {

@@ -307,7 +307,6 @@ var (
 	reCheckRun  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/check-runs/(\d+)$`)
 	reStatuses  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/statuses/([^/]+)$`)
 	reRefRuns   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/check-runs$`)
-	reSHAPulls  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/pulls$`)
 	reToken     = regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)
 	reSHA       = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
@@ -397,9 +396,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && reRefRuns.MatchString(p):
 		m := reRefRuns.FindStringSubmatch(p)
 		s.listCheckRuns(w, r, m[3])
-	case r.Method == http.MethodGet && reSHAPulls.MatchString(p):
-		m := reSHAPulls.FindStringSubmatch(p)
-		s.pullsWithCommit(w, r, m[1], m[2], m[3])
 	case r.Method == http.MethodPost && reStatuses.MatchString(p):
 		m := reStatuses.FindStringSubmatch(p)
 		s.createStatus(w, r, m[3], body)
@@ -843,22 +839,4 @@ func (s *Server) listCheckRuns(w http.ResponseWriter, r *http.Request, ref strin
 		out = append(out, checkRunJSON(c))
 	}
 	writeJSON(w, 200, map[string]any{"total_count": len(runs), "check_runs": out})
-}
-
-// pullsWithCommit answers GET commits/{sha}/pulls: the pull requests whose
-// head is the commit.
-func (s *Server) pullsWithCommit(w http.ResponseWriter, r *http.Request, owner, name, sha string) {
-	var ns []int
-	for n, pr := range s.pulls[owner+"/"+name] {
-		if pr.HeadSHA == sha {
-			ns = append(ns, n)
-		}
-	}
-	sort.Ints(ns)
-	lo, hi := paginate(w, r, len(ns))
-	out := []any{}
-	for _, n := range ns[lo:hi] {
-		out = append(out, pullJSON(owner, name, s.pulls[owner+"/"+name][n]))
-	}
-	writeJSON(w, 200, out)
 }
