@@ -1,10 +1,15 @@
 package cli
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 
 	"github.com/relgate/relgate/controller/finding"
+	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/source"
 	"github.com/relgate/relgate/controller/validate"
 )
 
@@ -13,6 +18,7 @@ type validateOptions struct {
 	format  string
 	workers int
 	noCache bool
+	changed string
 }
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
@@ -22,6 +28,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or github (workflow annotations)")
 	fs.IntVar(&o.workers, "workers", 0, "parse on `N` goroutines (default: one per CPU)")
 	fs.BoolVar(&o.noCache, "no-cache", false, "do not use or update the decode cache in the git directory")
+	fs.StringVar(&o.changed, "changed", "", "validate only what the commits since `BASE` change (BASE...HEAD, or BASE...--rev) and the documents related to it")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return err
@@ -33,26 +40,23 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tree, closeTree, err := o.openTree(dir)
-	if err != nil {
-		return err
+	var fs2 []finding.Finding
+	var name string
+	if o.changed != "" {
+		fs2, name, err = o.validateChanged(dir)
+	} else {
+		fs2, name, err = o.validateAll(dir, stderr)
 	}
-	defer closeTree()
-	snap, err := loadAll(dir, tree, o.noCache, o.workers, stderr)
-	if err != nil {
-		return err
-	}
-	fs2, err := validate.Check(snap)
 	if err != nil {
 		return err
 	}
 	switch o.format {
 	case "json":
-		err = finding.WriteJSON(stdout, fs2, tree.Name())
+		err = finding.WriteJSON(stdout, fs2, name)
 	case "github":
 		err = finding.WriteGitHub(stdout, fs2, dir)
 	default:
-		err = finding.WriteText(stdout, fs2, dir+" at "+tree.Name())
+		err = finding.WriteText(stdout, fs2, dir+" at "+name)
 	}
 	if err != nil {
 		return err
@@ -61,4 +65,73 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 		return errFailed
 	}
 	return nil
+}
+
+func (o *validateOptions) validateAll(dir string, stderr io.Writer) ([]finding.Finding, string, error) {
+	tree, closeTree, err := o.openTree(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	defer closeTree()
+	snap, err := loadAll(dir, tree, o.noCache, o.workers, stderr)
+	if err != nil {
+		return nil, "", err
+	}
+	fs, err := validate.Check(snap)
+	return fs, tree.Name(), err
+}
+
+// validateChanged validates the change from the merge base of --changed and
+// the head commit (--rev, or HEAD: a work tree's uncommitted edits are not
+// part of a change) to the head commit.
+func (o *validateOptions) validateChanged(dir string) ([]finding.Finding, string, error) {
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		return nil, "", fmt.Errorf("--changed compares commits: %w", err)
+	}
+	defer r.Close()
+	prefix, err := r.Prefix(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	base, err := r.Resolve(o.changed)
+	if err != nil {
+		return nil, "", usagef("--changed %s: not a commit, branch or tag of this repository (in CI, fetch the base branch first): %v", o.changed, err)
+	}
+	rev := o.rev
+	if rev == "" {
+		rev = "HEAD"
+	}
+	head, err := r.Resolve(rev)
+	if err != nil {
+		return nil, "", err
+	}
+	mb, err := r.MergeBase(base, head)
+	if errors.Is(err, gitrepo.ErrNoMergeBase) {
+		return nil, "", fmt.Errorf("--changed %s: %s and %s share no history here; fetch it (actions/checkout with fetch-depth: 0) or validate everything without --changed", o.changed, o.changed, rev)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	changed, err := r.ChangedPaths(mb, head, prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	headTree, err := r.TreeAt(head, prefix)
+	if err != nil {
+		return nil, "", err
+	}
+	var baseTree source.Tree
+	if bt, err := r.TreeAt(mb, prefix); err == nil {
+		baseTree = bt
+	} else {
+		baseTree = nil // the folder did not exist at the base: everything in it is new
+	}
+	// No decode cache: it holds every blob of the repository, and loading it
+	// would cost more than parsing the few documents a change involves.
+	fs, _, err := validate.Changed(headTree, baseTree, changed, loader.Options{Workers: o.workers})
+	if err != nil {
+		return nil, "", err
+	}
+	return fs, headTree.Name(), nil
 }

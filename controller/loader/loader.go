@@ -70,6 +70,7 @@ type Snapshot struct {
 	Findings        []finding.Finding
 
 	full    bool
+	scoped  bool
 	cache   *Cache
 	schemas *docschema.Set
 	mu      sync.Mutex
@@ -103,7 +104,18 @@ func LoadAll(t source.Tree, opts Options) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	var managed []source.Entry
+	s.cache = opts.Cache
+	if err := s.readAll(s.layout(entries), opts.Workers); err != nil {
+		return nil, err
+	}
+	s.policyPresent()
+	s.sortFindings()
+	return s, nil
+}
+
+// layout reports the entries that are not documents relgate reads and
+// returns those that are.
+func (s *Snapshot) layout(entries []source.Entry) (managed []source.Entry) {
 	for _, e := range entries {
 		if _, ok := document.Locate(e.Path); ok {
 			managed = append(managed, e)
@@ -115,16 +127,109 @@ func LoadAll(t source.Tree, opts Options) (*Snapshot, error) {
 				Message: "file is not where relgate expects documents; see the repository layout in the README (files end in .yaml)"})
 		}
 	}
-	s.cache = opts.Cache
-	if err := s.readAll(managed, opts.Workers); err != nil {
-		return nil, err
-	}
+	return managed
+}
+
+func (s *Snapshot) policyPresent() {
 	if s.PolicyDoc == nil {
 		s.add(finding.Finding{File: document.PolicyPath, Rule: "layout", Severity: finding.Error,
 			Message: "the policy file relgate.yaml is missing at the repository root"})
 	}
+}
+
+// LoadChanged reads what validating a change needs, and gives each file it
+// reads the findings LoadAll would: the policy, the whole folder of each
+// release named, and the files at paths outside release folders (paths that
+// do not exist are skipped: the change deleted them). Change requests and
+// configuration items that releases cite are read when asked for. The
+// snapshot is Scoped: the checks of changes/, cmdb/ and reviews/ run on the
+// ones read.
+func LoadChanged(t source.Tree, releases, paths []string, opts Options) (*Snapshot, error) {
+	s, err := newSnapshot(t)
+	if err != nil {
+		return nil, err
+	}
+	s.scoped, s.cache = true, opts.Cache
+	seen := map[string]bool{}
+	var entries []source.Entry
+	stat := func(p string) error {
+		if seen[p] {
+			return nil
+		}
+		seen[p] = true
+		e, err := t.Stat(p)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case errors.Is(err, source.ErrNotRegular):
+			e.Path, e.NotRegular = p, true
+		case err != nil:
+			return err
+		}
+		entries = append(entries, e)
+		return nil
+	}
+	if err := stat(document.PolicyPath); err != nil {
+		return nil, err
+	}
+	for _, id := range releases {
+		if !fs.ValidPath(id) || strings.Contains(id, "/") {
+			return nil, fmt.Errorf("release folder %q is not a folder name", id)
+		}
+		es, err := t.List(path.Join(document.ReleasesDir, id))
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range es {
+			if !seen[e.Path] {
+				seen[e.Path] = true
+				entries = append(entries, e)
+			}
+		}
+	}
+	for _, p := range paths {
+		if top, _, _ := strings.Cut(p, "/"); top == document.ReleasesDir && strings.Count(p, "/") > 1 {
+			continue // in a release folder, read whole above
+		}
+		if hidden(p) {
+			continue // trees list no file in a folder whose name starts with a dot
+		}
+		if err := stat(p); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.readAll(s.layout(entries), 1); err != nil {
+		return nil, err
+	}
+	s.policyPresent()
 	s.sortFindings()
 	return s, nil
+}
+
+// hidden reports a path inside a folder whose name starts with a dot.
+func hidden(p string) bool {
+	parts := strings.Split(p, "/")
+	for _, d := range parts[:len(parts)-1] {
+		if strings.HasPrefix(d, ".") {
+			return true
+		}
+	}
+	return false
+}
+
+// Scoped reports whether the snapshot was loaded by LoadChanged.
+func (s *Snapshot) Scoped() bool { return s.scoped }
+
+// Paths returns the path of every file read, sorted.
+func (s *Snapshot) Paths() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.docs))
+	for p := range s.docs {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // misplaced reports files in relgate's folders that relgate would not read:

@@ -51,6 +51,12 @@ func Check(s *loader.Snapshot) ([]finding.Finding, error) {
 			return nil, err
 		}
 	}
+	if s.Scoped() {
+		// After the releases, which read the change requests and items they cite.
+		c.checkChanges()
+		c.checkCMDB()
+		c.checkReviews()
+	}
 	finding.Sort(c.out)
 	return c.out, nil
 }
