@@ -66,12 +66,17 @@ func isBare(d string) bool {
 	return true
 }
 
-func open(gitDir, workDir string) (*Repo, error) {
+func open(gitDir, workDir string) (*Repo, error) { return openLazy(gitDir, workDir, MaxBlobSize) }
+
+// openLazy opens a repository whose objects over lazy bytes are not read
+// into memory when looked up: their size comes from the object header, and
+// ReadBlobMax refuses one over its limit before inflating it.
+func openLazy(gitDir, workDir string, lazy int64) (*Repo, error) {
 	// KeepDescriptors keeps pack files open between reads: twice as fast on
 	// large repositories (shared/GIT-NOTES.md).
 	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRU(64*cache.MiByte),
 		// Alternates (git clone --shared, common in CI) name absolute paths.
-		filesystem.Options{KeepDescriptors: true, AlternatesFS: osfs.New("/")})
+		filesystem.Options{KeepDescriptors: true, AlternatesFS: osfs.New("/"), LargeObjectThreshold: lazy})
 	var wt billy.Filesystem
 	if workDir != "" {
 		wt = osfs.New(workDir)
@@ -313,17 +318,16 @@ func (r *Repo) BlobSize(id source.BlobID) (int64, error) {
 func (r *Repo) ReadBlob(id source.BlobID) ([]byte, error) { return r.ReadBlobMax(id, MaxBlobSize) }
 
 // ReadBlobMax returns a blob's content. A blob over max bytes (or over
-// MaxBlobSize) is source.ErrTooLarge, known from its object header before
-// anything is inflated: a 50 MB blob costs a header read, not 50 MB.
+// MaxBlobSize) is source.ErrTooLarge, known from its object header: a 50 MB
+// blob costs a header read, not 50 MB. (A loose blob between max and the
+// repository's lazy size, at most MaxBlobSize, is inflated first; the
+// readers of BlobReaders are lazy from max on.)
 func (r *Repo) ReadBlobMax(id source.BlobID, max int64) ([]byte, error) {
 	max = min(max, MaxBlobSize)
-	size, err := r.BlobSize(id)
-	if err != nil {
-		return nil, err
-	}
-	if size > max {
-		return nil, tooLarge(id, size, max)
-	}
+	// Looking an object up reads its header; its content is read into
+	// memory only when it is small (a loose object up to the repository's
+	// lazy size, a packed one up to go-git's 16 KiB; larger ones are read
+	// from their Reader). Asking BlobSize first would cost as much again.
 	obj, err := r.storage.EncodedObject(plumbing.BlobObject, plumbing.Hash(id))
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", id, err)
@@ -361,7 +365,8 @@ func (t *Tree) BlobReaders(n int, max int64) (readers []func(source.BlobID) ([]b
 	}
 	gd := t.repo.GitDir()
 	for i := 0; i < n; i++ {
-		r, err := open(gd, "")
+		// These repositories read blobs only: lazy from max on.
+		r, err := openLazy(gd, "", min(max, MaxBlobSize))
 		if err != nil {
 			close()
 			return nil, nil, err
