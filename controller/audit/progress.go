@@ -78,19 +78,7 @@ func WriteProgress(p, build string, pr *Progress) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("keep the verified progress: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("keep the verified progress: %w", err)
-	}
-	_, err = f.Write(append(append(body, '\n'), hex.EncodeToString(sum[:])+"\n"...))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), p)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := writeAtomic(p, append(append(body, '\n'), hex.EncodeToString(sum[:])+"\n"...)); err != nil {
 		return fmt.Errorf("keep the verified progress in %s: %w", p, err)
 	}
 	return nil

@@ -865,11 +865,20 @@ func WriteState(p string, tip plumbing.Hash) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("record the verified tip: %w", err)
 	}
+	if err := writeAtomic(p, []byte(tip.String()+"\n")); err != nil {
+		return fmt.Errorf("record the verified tip in %s: %w", p, err)
+	}
+	return nil
+}
+
+// writeAtomic replaces p with data: a temporary file beside it, renamed,
+// so a reader sees the old content or the new, never a part.
+func writeAtomic(p string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("record the verified tip: %w", err)
+		return err
 	}
-	_, err = f.WriteString(tip.String() + "\n")
+	_, err = f.Write(data)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -878,9 +887,8 @@ func WriteState(p string, tip plumbing.Hash) error {
 	}
 	if err != nil {
 		os.Remove(f.Name())
-		return fmt.Errorf("record the verified tip in %s: %w", p, err)
 	}
-	return nil
+	return err
 }
 
 // releaseOf finds the release a path or message names.
