@@ -62,7 +62,7 @@ type Config struct {
 	App   *App
 	Retry RetryConfig
 	// Transport is the underlying transport (default http.DefaultTransport).
-	Transport http.RoundTripper
+	Transport http.RoundTripper `json:"-"`
 	// Timeout bounds one API call including its retries (default 2 minutes).
 	Timeout time.Duration
 }

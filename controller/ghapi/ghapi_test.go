@@ -248,7 +248,10 @@ func TestTokenRedactsItself(t *testing.T) {
 	cfg := ghapi.Config{Token: tok, App: &ghapi.App{ID: 1, PrivateKey: "-----BEGIN RSA PRIVATE KEY-----"}}
 	var logs strings.Builder
 	slog.New(slog.NewTextHandler(&logs, nil)).Info("config", "token", tok, "cfg", cfg)
-	j, _ := json.Marshal(cfg)
+	j, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []string{fmt.Sprint(tok), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, tok), logs.String(), string(j)} {
 		if strings.Contains(s, "supersecret") || strings.Contains(s, "PRIVATE KEY") {
 			t.Errorf("secret leaked: %s", s)

@@ -28,11 +28,11 @@ type RetryConfig struct {
 	// MaxInFlight bounds concurrent requests (default 8).
 	MaxInFlight int
 	// Sleep waits; tests replace it (default: a timer that stops with ctx).
-	Sleep func(ctx context.Context, d time.Duration) error
+	Sleep func(ctx context.Context, d time.Duration) error `json:"-"`
 	// Observe is told of every attempt, retry and failure, for metrics.
-	Observe func(Attempt)
+	Observe func(Attempt) `json:"-"`
 	// Jitter returns a number in [0,1) (default math/rand).
-	Jitter func() float64
+	Jitter func() float64 `json:"-"`
 }
 
 // Attempt describes one try of a request.

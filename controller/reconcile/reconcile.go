@@ -327,8 +327,7 @@ func commitWrites(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Option
 	if snap.Policy == nil {
 		return nil, tip, nil, fmt.Errorf("relgate.yaml at %s is missing or invalid; run relgate validate", tree.Name())
 	}
-	pol, err := policy.New(snap.Policy)
-	if err != nil {
+	if _, err := policy.New(snap.Policy); err != nil {
 		return nil, tip, nil, err
 	}
 	led, err := provenance.Open(r, prefix, tip)
@@ -337,7 +336,8 @@ func commitWrites(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Option
 	}
 	// The policy in force, not relgate.yaml as it stands: one pushed past its
 	// gate vouches for nothing.
-	if pol, _, err = engine.PolicyInForce(r, prefix, led.Index(), tip); err != nil {
+	pol, _, err := engine.PolicyInForce(r, prefix, led.Index(), tip)
+	if err != nil {
 		return nil, tip, nil, err
 	}
 	writes, err := writeback.Plan(snap, pol, writeback.Options{Lang: opts.Lang, Now: opts.Now(), Provenance: led})

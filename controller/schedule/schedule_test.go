@@ -78,8 +78,8 @@ func TestPanickingJobIsRecoveredAndRunsAgain(t *testing.T) {
 			calls++
 			seen = append(seen, t)
 			if calls == 1 {
-				var m map[string]int
-				m["boom"]++ // a nil map write: a real panic
+				var m []int
+				m[calls]++ // an index out of range: a real panic
 			}
 			if calls == 2 {
 				return errors.New("push rejected")
