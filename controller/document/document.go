@@ -103,12 +103,21 @@ type Policy struct {
 	Gates        []GateSpec          `yaml:"gates,omitempty" json:"gates,omitempty"`
 	// TrustCommitAuthor lets an approval count when the commit that added it was
 	// authored by the approver, without a signature. Every report warns about it.
-	TrustCommitAuthor    bool      `yaml:"trustCommitAuthor,omitempty" json:"trustCommitAuthor,omitempty"`
-	MaxChangesPerRelease int       `yaml:"maxChangesPerRelease,omitempty" json:"maxChangesPerRelease,omitempty"`
-	ReleaseTypes         []string  `yaml:"releaseTypes,omitempty" json:"releaseTypes,omitempty"`
-	BlackoutWindows      []Window  `yaml:"blackoutWindows,omitempty" json:"blackoutWindows,omitempty"`
-	KPI                  KPI       `yaml:"kpi,omitempty" json:"kpi,omitempty"`
-	Schedules            Schedules `yaml:"schedules,omitempty" json:"schedules,omitempty"`
+	TrustCommitAuthor    bool         `yaml:"trustCommitAuthor,omitempty" json:"trustCommitAuthor,omitempty"`
+	MaxChangesPerRelease int          `yaml:"maxChangesPerRelease,omitempty" json:"maxChangesPerRelease,omitempty"`
+	ReleaseTypes         []string     `yaml:"releaseTypes,omitempty" json:"releaseTypes,omitempty"`
+	BlackoutWindows      []Window     `yaml:"blackoutWindows,omitempty" json:"blackoutWindows,omitempty"`
+	Deployments          *Deployments `yaml:"deployments,omitempty" json:"deployments,omitempty"`
+	KPI                  KPI          `yaml:"kpi,omitempty" json:"kpi,omitempty"`
+	Schedules            Schedules    `yaml:"schedules,omitempty" json:"schedules,omitempty"`
+}
+
+// Deployments configure the deployment gate: which environments wait for
+// relgate's decision, and whether a deployment must name its artifacts
+// (R-3.1, R-5.1.6, R-5.1.8).
+type Deployments struct {
+	Environments     []string `yaml:"environments,omitempty" json:"environments,omitempty"`
+	RequireArtifacts bool     `yaml:"requireArtifacts,omitempty" json:"requireArtifacts,omitempty"`
 }
 
 // KPI holds the targets the quarterly evaluation compares against (R-7, R-10).

@@ -37,6 +37,7 @@ var (
 	LoginPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,38}$`)
 	GateIDPattern    = regexp.MustCompile(`^[a-z][a-z0-9-]{0,40}$`)
 	QuarterPattern   = regexp.MustCompile(`^[0-9]{4}Q[1-4]$`)
+	DigestPattern    = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 )
 
 // ReleaseDir is the folder of a release.

@@ -348,5 +348,28 @@ func (p *Policy) ReleaseTypes() []string {
 	return DefaultReleaseTypes
 }
 
+// DefaultEnvironments are the environments the deployment gate covers when
+// the policy names none.
+var DefaultEnvironments = []string{"production"}
+
+// Environments are the deployment environments relgate gates.
+func (p *Policy) Environments() []string {
+	if p.Deployments == nil || len(p.Deployments.Environments) == 0 {
+		return DefaultEnvironments
+	}
+	return p.Deployments.Environments
+}
+
+// GatesEnvironment reports whether relgate gates deployments to env; names
+// compare exactly, so "Production" is not "production" (fail closed).
+func (p *Policy) GatesEnvironment(env string) bool {
+	return slices.Contains(p.Environments(), env)
+}
+
+// RequireArtifacts reports whether a deployment must name its artifacts.
+func (p *Policy) RequireArtifacts() bool {
+	return p.Deployments != nil && p.Deployments.RequireArtifacts
+}
+
 // MaxChanges is the most change requests one release may implement; 0 means no limit.
 func (p *Policy) MaxChanges() int { return p.MaxChangesPerRelease }
