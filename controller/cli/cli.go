@@ -48,6 +48,8 @@ func commands() []command {
 		{"report", "write the quarterly release report: KPIs, failed releases, lead times, chart", runReport},
 		{"audit", "a release's audit trail from git history; audit verify re-checks every commit of a branch", runAudit},
 		{"status", "each release's lifecycle state and what its next gate misses", runStatus},
+		{"deploy-check", "decide whether a deployment of a release may proceed now (exit 0 allowed, 1 refused)", runDeployCheck},
+		{"record-deployment", "write a pipeline's deployment receipt as the release's deployment.yaml", runRecordDeployment},
 	}
 }
 
