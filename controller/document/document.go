@@ -400,6 +400,24 @@ type Deployment struct {
 	Deployed   []VersionRef    `yaml:"deployed" json:"deployed"`
 	Problems   []Problem       `yaml:"problems" json:"problems"`
 	Rollback   *RollbackRecord `yaml:"rollback,omitempty" json:"rollback,omitempty"`
+	// Receipt, when present, says the record was made from the pipeline's
+	// own report of the deployment (R-5.1.8), for people to confirm.
+	Receipt *Receipt `yaml:"receipt,omitempty" json:"receipt,omitempty"`
+}
+
+// Receipt sources.
+const (
+	ReceiptGitHubDeployment = "github-deployment"
+	ReceiptCI               = "ci"
+)
+
+// Receipt is where a deployment record written from a pipeline's report came
+// from: the pipeline run that reported it (R-5.1.8).
+type Receipt struct {
+	Source       string `yaml:"source" json:"source"`
+	Run          string `yaml:"run" json:"run"`
+	Environment  string `yaml:"environment" json:"environment"`
+	DeploymentID int64  `yaml:"deploymentId,omitempty" json:"deploymentId,omitempty"`
 }
 
 // Approval decisions.
