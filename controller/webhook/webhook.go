@@ -203,6 +203,13 @@ const (
 	KindPush              = "push"
 	KindCheckSuite        = "check_suite"
 	KindCheckRun          = "check_run"
+	// KindDeploymentProtectionRule asks a GitHub App that is a custom
+	// deployment protection rule of an environment to approve or reject a
+	// workflow job's deployment.
+	KindDeploymentProtectionRule = "deployment_protection_rule"
+	// KindDeploymentStatus reports a deployment's progress; relgate reads
+	// the final states as the deployment's receipt.
+	KindDeploymentStatus = "deployment_status"
 )
 
 // Repository names the repository an event is about.
@@ -255,6 +262,10 @@ type Event struct {
 	// PullNumbers are the pull requests a check suite or run belongs to.
 	PullNumbers []int
 	HeadSHA     string
+	// ProtectionRule is set on a deployment_protection_rule event.
+	ProtectionRule *ProtectionRule
+	// DeploymentStatus is set on a deployment_status event.
+	DeploymentStatus *DeploymentStatus
 }
 
 // Acts reports whether relgate acts on the event.
@@ -273,6 +284,11 @@ func (e *Event) Acts() bool {
 		return e.Action == "rerequested" || e.Action == "requested"
 	case KindCheckRun:
 		return e.Action == "rerequested"
+	case KindDeploymentProtectionRule:
+		return e.Action == "requested" && e.ProtectionRule != nil
+	case KindDeploymentStatus:
+		// Only the states that end a deployment make a receipt.
+		return e.DeploymentStatus != nil && e.DeploymentStatus.Final()
 	}
 	return false
 }
@@ -339,13 +355,21 @@ type wire struct {
 		CheckSuite   *wireSuite `json:"check_suite"`
 		PullRequests []wirePull `json:"pull_requests"`
 	} `json:"check_run"`
+	// deployment_protection_rule and deployment_status.
+	Environment      string            `json:"environment"`
+	TriggerEvent     string            `json:"event"`
+	SHA              string            `json:"sha"`
+	CallbackURL      string            `json:"deployment_callback_url"`
+	Deployment       *wireDeployment   `json:"deployment"`
+	DeploymentStatus *wireDeployStatus `json:"deployment_status"`
 }
 
 // Parse decodes a payload of the named event (X-GitHub-Event).
 func Parse(name string, body []byte) (*Event, error) {
 	ev := &Event{Kind: name}
 	switch name {
-	case KindPing, KindPullRequest, KindPullRequestReview, KindPush, KindCheckSuite, KindCheckRun:
+	case KindPing, KindPullRequest, KindPullRequestReview, KindPush, KindCheckSuite, KindCheckRun,
+		KindDeploymentProtectionRule, KindDeploymentStatus:
 	default:
 		return ev, nil // acknowledged, not acted on
 	}
@@ -421,6 +445,21 @@ func Parse(name string, body []byte) (*Event, error) {
 				ev.PullNumbers = append(ev.PullNumbers, p.Number)
 			}
 		}
+	case KindDeploymentProtectionRule:
+		if w.Action != "requested" {
+			return ev, nil
+		}
+		pr, err := protectionRule(&w)
+		if err != nil {
+			return nil, err
+		}
+		ev.ProtectionRule = pr
+	case KindDeploymentStatus:
+		ds, err := deploymentStatus(&w)
+		if err != nil {
+			return nil, err
+		}
+		ev.DeploymentStatus = ds
 	}
 	return ev, nil
 }

@@ -205,7 +205,8 @@ func TestEmptySecretRefused(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, n := range []string{"pull_request.opened.json", "pull_request_review.submitted.json", "push.json", "check_suite.rerequested.json"} {
+	for _, n := range []string{"pull_request.opened.json", "pull_request_review.submitted.json", "push.json", "check_suite.rerequested.json",
+		"deployment_protection_rule.requested.json", "deployment_status.created.json"} {
 		f.Add(strings.SplitN(n, ".", 2)[0], payload(f, n))
 	}
 	f.Fuzz(func(t *testing.T, event string, body []byte) {
