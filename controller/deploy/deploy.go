@@ -14,6 +14,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/evaluate"
@@ -65,7 +67,9 @@ type Decision struct {
 	Release     string `json:"release"`
 	Environment string `json:"environment"`
 	Now         string `json:"now"`
-	Allowed     bool   `json:"allowed"`
+	// Lang is the language of the messages: zh or en.
+	Lang    string `json:"lang"`
+	Allowed bool   `json:"allowed"`
 	// State is the release's lifecycle state at Revision ("" when unknown).
 	State string `json:"state,omitempty"`
 	// Artifacts are those checked: the request's, or the release's items
@@ -102,8 +106,12 @@ func Refused(req Request, err error) Decision {
 }
 
 func newDecision(req Request) Decision {
+	lang := "en"
+	if req.Lang == "zh" {
+		lang = "zh"
+	}
 	return Decision{APIVersion: document.APIVersion, Kind: "DeploymentDecision", Release: req.Release,
-		Environment: req.Environment, Now: req.Now.Format(time.RFC3339), Artifacts: []document.VersionRef{}, Rules: []Rule{}}
+		Environment: req.Environment, Now: req.Now.Format(time.RFC3339), Lang: lang, Artifacts: []document.VersionRef{}, Rules: []Rule{}}
 }
 
 // Decide evaluates req against the release repository as snap has it (the
@@ -114,6 +122,9 @@ func newDecision(req Request) Decision {
 func Decide(pol *policy.Policy, snap *loader.Snapshot, prov evaluate.Provenance, req Request) (Decision, error) {
 	if req.Lang == "" {
 		req.Lang = pol.Language
+		if req.Lang == "" {
+			req.Lang = "zh" // the policy's default language
+		}
 	}
 	d := newDecision(req)
 	d.Revision = snap.Tree.Name()
@@ -322,6 +333,9 @@ func ParseArtifact(s string) (document.VersionRef, error) {
 	if !ok || !ok2 || item == "" || version == "" {
 		return document.VersionRef{}, fmt.Errorf("artifact %q: write ITEM=VERSION@sha256:DIGEST, for example payment-interface=3.2.0@sha256:6cad…", s)
 	}
+	if len(version) > maxVersion || strings.ContainsFunc(version, unicode.IsControl) {
+		return document.VersionRef{}, fmt.Errorf("artifact %q: the version must be at most %d characters, with no control characters", truncate(s, 80), maxVersion)
+	}
 	if !document.DigestPattern.MatchString(dig) {
 		return document.VersionRef{}, fmt.Errorf("artifact %q: the digest must be sha256: followed by 64 lowercase hex digits", s)
 	}
@@ -329,6 +343,19 @@ func ParseArtifact(s string) (document.VersionRef, error) {
 		return document.VersionRef{}, fmt.Errorf("artifact %q: %q is not a CMDB item id (lowercase letters, digits and -)", s, item)
 	}
 	return document.VersionRef{Item: item, Version: version, Digest: dig}, nil
+}
+
+// maxVersion bounds a version as a request names it.
+const maxVersion = 128
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 func short(d string) string {
