@@ -15,8 +15,10 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
@@ -556,3 +558,104 @@ func classify(err error) error {
 
 // Redact strips credentials from a URL for logs and errors.
 func Redact(raw string) string { return redact.URL(raw) }
+
+// Deployment protection rule reviews (docs.github.com/rest/actions/workflow-runs,
+// "Review custom deployment protection rules for a workflow run").
+const (
+	DeploymentApproved = "approved"
+	DeploymentRejected = "rejected"
+	// MaxDeploymentComment bounds a review's comment, in characters.
+	// GitHub documents no limit; this one is conservative, and the full
+	// decision is in the server's log and the release's deployment log.
+	MaxDeploymentComment = 1024
+)
+
+// ErrAlreadyReviewed: GitHub refused the review as unprocessable (422),
+// which it answers when this App already reviewed the run's environment.
+// Another try would get the same answer.
+var ErrAlreadyReviewed = errors.New("deployment already reviewed (422)")
+
+// ReviewDeploymentProtectionRule approves or rejects the deployment of
+// workflow run runID to environment, as the custom deployment protection
+// rule this App is. go-github v60 has no method for it.
+func (c *Client) ReviewDeploymentProtectionRule(ctx context.Context, r Repo, runID int64, environment, state, comment string) error {
+	if state != DeploymentApproved && state != DeploymentRejected {
+		return fmt.Errorf("review the deployment of run %d of %s: state %q is not approved or rejected", runID, r, state)
+	}
+	if runID <= 0 || environment == "" {
+		return fmt.Errorf("review the deployment of run %d of %s to %q: a run id and an environment are required", runID, r, environment)
+	}
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	body := struct {
+		EnvironmentName string `json:"environment_name"`
+		State           string `json:"state"`
+		Comment         string `json:"comment"`
+	}{environment, state, DeploymentComment(comment)}
+	u := fmt.Sprintf("repos/%s/%s/actions/runs/%d/deployment_protection_rule", url.PathEscape(r.Owner), url.PathEscape(r.Name), runID)
+	req, err := c.gh.NewRequest(http.MethodPost, u, body)
+	if err != nil {
+		return fmt.Errorf("review the deployment of run %d of %s: %w", runID, r, err)
+	}
+	if _, err := c.gh.Do(ctx, req, nil); err != nil {
+		var er *github.ErrorResponse
+		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity {
+			return fmt.Errorf("review the deployment of run %d of %s to %s: %w: %v", runID, r, environment, ErrAlreadyReviewed, err)
+		}
+		return fmt.Errorf("review the deployment of run %d of %s to %s: %w", runID, r, environment, classify(err))
+	}
+	return nil
+}
+
+// DeploymentComment bounds a review comment to MaxDeploymentComment
+// characters, cut on a character boundary with a note saying so.
+func DeploymentComment(s string) string {
+	if utf8.RuneCountInString(s) <= MaxDeploymentComment {
+		return s
+	}
+	const note = "\n… (truncated; relgate's log holds the full decision)"
+	keep := MaxDeploymentComment - utf8.RuneCountInString(note)
+	i := 0
+	for n := 0; n < keep; n++ {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i] + note
+}
+
+// DeploymentRunID takes the workflow run id from a deployment_protection_rule
+// event's deployment_callback_url. The URL is the sender's text: it must be
+// this client's API root followed by repos/OWNER/NAME/actions/runs/ID/
+// deployment_protection_rule for repository r, or it is refused. The review
+// is posted to the client's own API root, never to the URL as given.
+func (c *Client) DeploymentRunID(callback string, r Repo) (int64, error) {
+	return CallbackRunID(c.gh.BaseURL.String(), callback, r)
+}
+
+// CallbackRunID is DeploymentRunID against the API root apiRoot.
+func CallbackRunID(apiRoot, callback string, r Repo) (int64, error) {
+	root, err := url.Parse(apiRoot)
+	if err != nil {
+		return 0, fmt.Errorf("API root: %w", err)
+	}
+	u, err := url.Parse(callback)
+	if err != nil || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return 0, fmt.Errorf("deployment_callback_url %q is not a plain URL", Redact(truncateUTF8(callback, 200)))
+	}
+	if !strings.EqualFold(u.Scheme, root.Scheme) || !strings.EqualFold(u.Host, root.Host) {
+		return 0, fmt.Errorf("deployment_callback_url %s is not on the GitHub API relgate uses (%s)", Redact(truncateUTF8(callback, 200)), root.Host)
+	}
+	rest, ok := strings.CutPrefix(u.EscapedPath(), strings.TrimSuffix(root.EscapedPath(), "/")+"/")
+	parts := strings.Split(rest, "/")
+	if !ok || len(parts) != 7 || parts[0] != "repos" || parts[3] != "actions" || parts[4] != "runs" || parts[6] != "deployment_protection_rule" {
+		return 0, fmt.Errorf("deployment_callback_url %s is not …/repos/OWNER/NAME/actions/runs/ID/deployment_protection_rule", Redact(truncateUTF8(callback, 200)))
+	}
+	if !strings.EqualFold(parts[1], r.Owner) || !strings.EqualFold(parts[2], r.Name) {
+		return 0, fmt.Errorf("deployment_callback_url names repository %s/%s, not %s", truncateUTF8(parts[1], 100), truncateUTF8(parts[2], 100), r)
+	}
+	id, err := strconv.ParseInt(parts[5], 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != parts[5] {
+		return 0, fmt.Errorf("deployment_callback_url: run id %q is not a number", truncateUTF8(parts[5], 40))
+	}
+	return id, nil
+}

@@ -33,6 +33,7 @@ func TestRoute(t *testing.T) {
 		{"pulls with a commit", "/repos/o/r/commits/" + sha + "/pulls", "/repos/{owner}/{repo}/commits/{ref}/pulls"},
 		{"check runs of a commit", "/repos/o/r/commits/" + sha + "/check-runs", "/repos/{owner}/{repo}/commits/{ref}/check-runs"},
 		{"combined status of a branch", "/repos/o/r/commits/feature/x/status", "/repos/{owner}/{repo}/commits/{ref}/status"},
+		{"review a deployment", "/api/v3/repos/o/r/actions/runs/1234567890/deployment_protection_rule", "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule"},
 		{"app installation token", "/app/installations/12345/access_tokens", "/app/installations/{installation_id}/access_tokens"},
 		// Owners, repositories, refs, paths and ids never reach the label.
 		{"owner and repo named like words", "/repos/pulls/issues/pulls/1", "/repos/{owner}/{repo}/pulls/{number}"},

@@ -378,7 +378,7 @@ var routeWords = wordSet(`repos pulls issues reviews comments requested_reviewer
 	notifications graphql meta dismissals codeowners errors rulesets rules required_status_checks
 	required_pull_request_reviews enforce_admins restrictions required_signatures contexts
 	update-branch tarball zipball preferences properties values commit-activity code-scanning
-	secret-scanning dependabot alerts permissions assets`)
+	secret-scanning dependabot alerts permissions assets deployment_protection_rule`)
 
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}

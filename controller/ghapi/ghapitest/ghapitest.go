@@ -1,8 +1,8 @@
 // Package ghapitest is a fake GitHub REST API for tests: an httptest server
 // that implements the endpoints relgate calls (pull requests get and list,
 // reviews list, an issue's timeline (reviews and their dismissals), check
-// runs create and update, commit statuses create, App
-// installation tokens), keeps their state, records every request, checks
+// runs create and update, commit statuses create, deployment protection
+// rule reviews, App installation tokens), keeps their state, records every request, checks
 // request shapes against GitHub's documented ones and can inject faults: 5xx,
 // 429 with Retry-After, 403 secondary rate limits and slow responses.
 package ghapitest
@@ -67,6 +67,15 @@ type Status struct {
 	SHA, State, Context, Description, TargetURL string
 }
 
+// DeploymentReview is a deployment protection rule review as posted.
+type DeploymentReview struct {
+	Repo        string // owner/name
+	RunID       int64
+	Environment string
+	State       string
+	Comment     string
+}
+
 // Request is one recorded request.
 type Request struct {
 	Method, Path, Query string
@@ -101,6 +110,7 @@ type Server struct {
 	timeline   map[string]map[int][]map[string]any
 	checkRuns  []CheckRun
 	statuses   []Status
+	deployRevs []DeploymentReview
 	requests   []Request
 	violations []string
 	faults     []*Fault
@@ -273,6 +283,14 @@ func (s *Server) Statuses() []Status {
 	return slices.Clone(s.statuses)
 }
 
+// DeploymentReviews returns every deployment protection rule review GitHub
+// accepted, in order.
+func (s *Server) DeploymentReviews() []DeploymentReview {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.deployRevs)
+}
+
 // LatestCheckRun is the check run GitHub would show for a commit and name:
 // the most recently created.
 func (s *Server) LatestCheckRun(sha, name string) (CheckRun, bool) {
@@ -307,6 +325,7 @@ var (
 	reCheckRun  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/check-runs/(\d+)$`)
 	reStatuses  = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/statuses/([^/]+)$`)
 	reRefRuns   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/check-runs$`)
+	reDeployRev = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/actions/runs/(\d+)/deployment_protection_rule$`)
 	reToken     = regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)
 	reSHA       = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
@@ -396,6 +415,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && reRefRuns.MatchString(p):
 		m := reRefRuns.FindStringSubmatch(p)
 		s.listCheckRuns(w, r, m[3])
+	case r.Method == http.MethodPost && reDeployRev.MatchString(p):
+		m := reDeployRev.FindStringSubmatch(p)
+		id, _ := strconv.ParseInt(m[3], 10, 64)
+		s.reviewDeployment(w, r, m[1]+"/"+m[2], id, body)
 	case r.Method == http.MethodPost && reStatuses.MatchString(p):
 		m := reStatuses.FindStringSubmatch(p)
 		s.createStatus(w, r, m[3], body)
@@ -839,4 +862,54 @@ func (s *Server) listCheckRuns(w http.ResponseWriter, r *http.Request, ref strin
 		out = append(out, checkRunJSON(c))
 	}
 	writeJSON(w, 200, map[string]any{"total_count": len(runs), "check_runs": out})
+}
+
+// MaxDeploymentComment is the longest review comment the fake accepts, in
+// characters (relgate's bound; GitHub documents none).
+const MaxDeploymentComment = 1024
+
+// reviewDeployment answers POST actions/runs/{run_id}/deployment_protection_rule
+// (docs.github.com/rest/actions/workflow-runs): environment_name (string,
+// required), state approved|rejected (required), comment (string). Like
+// GitHub, a second review of the same run and environment is refused with
+// 422; that is relgate's to handle, not a malformed request.
+func (s *Server) reviewDeployment(w http.ResponseWriter, r *http.Request, repo string, run int64, body []byte) {
+	m, ok := s.decode(r, body)
+	if !ok {
+		writeJSON(w, 400, map[string]any{"message": "Problems parsing JSON"})
+		return
+	}
+	var bad []string
+	for k := range m {
+		if !slices.Contains([]string{"environment_name", "state", "comment"}, k) {
+			bad = append(bad, fmt.Sprintf("POST deployment_protection_rule: unknown field %q", k))
+		}
+	}
+	env, isStr := m["environment_name"].(string)
+	if !isStr || env == "" {
+		bad = append(bad, "POST deployment_protection_rule: environment_name is required and must be a string")
+	}
+	state, _ := m["state"].(string)
+	if state != "approved" && state != "rejected" {
+		bad = append(bad, fmt.Sprintf("POST deployment_protection_rule: state %v not one of approved, rejected", m["state"]))
+	}
+	comment, isStr := m["comment"].(string)
+	if _, has := m["comment"]; has && !isStr {
+		bad = append(bad, "POST deployment_protection_rule: comment must be a string")
+	}
+	if n := len([]rune(comment)); n > MaxDeploymentComment {
+		bad = append(bad, fmt.Sprintf("POST deployment_protection_rule: comment of %d characters, over %d", n, MaxDeploymentComment))
+	}
+	if len(bad) > 0 {
+		s.violations = append(s.violations, bad...)
+		writeJSON(w, 422, map[string]any{"message": "Validation Failed", "errors": bad})
+		return
+	}
+	if slices.ContainsFunc(s.deployRevs, func(d DeploymentReview) bool { return d.Repo == repo && d.RunID == run && d.Environment == env }) {
+		writeJSON(w, 422, map[string]any{"message": "Unprocessable Entity: this deployment protection rule was already reviewed for the environment",
+			"documentation_url": "https://docs.github.com/rest/actions/workflow-runs#review-custom-deployment-protection-rules-for-a-workflow-run"})
+		return
+	}
+	s.deployRevs = append(s.deployRevs, DeploymentReview{Repo: repo, RunID: run, Environment: env, State: state, Comment: comment})
+	w.WriteHeader(http.StatusNoContent)
 }
