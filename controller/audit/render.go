@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/relgate/relgate/controller/writeback"
 )
 
 // Formats the audit commands write.
@@ -58,6 +60,29 @@ func approvalLine(a ApprovalState) string {
 	return s
 }
 
+func decisionLine(d writeback.LoggedDecision) string {
+	verdict := "allowed"
+	if !d.Allowed {
+		verdict = "refused"
+	}
+	s := fmt.Sprintf("deployment to %s %s at %s (requested by %s via %s", d.Environment, verdict, d.At, orDash(d.Requester), d.Source)
+	if d.Run != "" {
+		s += ", run " + d.Run
+	}
+	s += ")"
+	for _, r := range d.Refused {
+		s += "; " + r.ID + ": " + r.Message
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
 // WriteTimeline renders a timeline as text, json or md.
 func WriteTimeline(w io.Writer, tl *Timeline, format string) error {
 	if format == "json" {
@@ -87,6 +112,9 @@ func WriteTimeline(w io.Writer, tl *Timeline, format string) error {
 			for _, a := range ev.Approvals {
 				fmt.Fprintf(&b, "- approval %s\n", mdText(approvalLine(a)))
 			}
+			for _, d := range ev.Deployments {
+				fmt.Fprintf(&b, "- %s\n", mdText(decisionLine(d)))
+			}
 			b.WriteString("\n")
 			continue
 		}
@@ -107,6 +135,9 @@ func WriteTimeline(w io.Writer, tl *Timeline, format string) error {
 		}
 		for _, a := range ev.Approvals {
 			fmt.Fprintf(&b, "  approval %s\n", approvalLine(a))
+		}
+		for _, d := range ev.Deployments {
+			fmt.Fprintf(&b, "  %s\n", decisionLine(d))
 		}
 	}
 	_, err := io.WriteString(w, b.String())

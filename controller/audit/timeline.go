@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path"
 	"reflect"
 	"slices"
 	"sort"
@@ -33,6 +34,7 @@ import (
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/source"
+	"github.com/relgate/relgate/controller/writeback"
 	"github.com/relgate/relgate/controller/yamldoc"
 )
 
@@ -79,6 +81,9 @@ type Event struct {
 	Approvals []ApprovalState `json:"approvals"`
 	// State is the release's lifecycle state after the commit ("" when it cannot be evaluated).
 	State string `json:"state,omitempty"`
+	// Deployments are the deployment decisions the commit logged (the
+	// bot's deployment log, reports/deployments/<release>.yaml).
+	Deployments []writeback.LoggedDecision `json:"deployments,omitempty"`
 }
 
 // Change is one file of the release changed by a commit.
@@ -128,6 +133,13 @@ func Build(r *gitrepo.Repo, ix *history.Index, rel string, tip plumbing.Hash) (*
 	}
 	seen := map[plumbing.Hash]bool{}
 	for _, h := range commits {
+		seen[h] = true
+	}
+	logged, err := ix.Touching(tip, document.DeploymentLogPath(rel))
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range logged {
 		seen[h] = true
 	}
 	for _, it := range items {
@@ -254,6 +266,9 @@ func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, err
 			}
 		}
 	}
+	if ev.Deployments, err = a.decisions(parent, h, rel); err != nil {
+		return Event{}, err
+	}
 	for _, fc := range changes {
 		ch, err := a.change(fc)
 		if err != nil {
@@ -291,6 +306,51 @@ func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, err
 		}
 	}
 	return ev, nil
+}
+
+// decisions are the entries the commit added to the release's deployment
+// log, as the bot wrote them.
+func (a *auditor) decisions(parent, h plumbing.Hash, rel string) ([]writeback.LoggedDecision, error) {
+	p := document.DeploymentLogPath(rel)
+	fcs, err := history.DiffDir(a.r, a.prefix, parent, h, path.Dir(p))
+	if err != nil {
+		return nil, err
+	}
+	for _, fc := range fcs {
+		if fc.Path != p || fc.New.IsZero() {
+			continue
+		}
+		read := func(id plumbing.Hash) (*writeback.DeploymentLog, error) {
+			if id.IsZero() {
+				return &writeback.DeploymentLog{}, nil
+			}
+			data, err := a.r.ReadBlobMax(source.BlobID(id), 8<<20)
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", p, err)
+			}
+			log, err := writeback.ParseDeploymentLog(data)
+			if err != nil {
+				return &writeback.DeploymentLog{}, nil // not the bot's format: the change list shows it
+			}
+			return log, nil
+		}
+		before, err := read(fc.Old)
+		if err != nil {
+			return nil, err
+		}
+		after, err := read(fc.New)
+		if err != nil {
+			return nil, err
+		}
+		var out []writeback.LoggedDecision
+		for _, e := range after.Decisions {
+			if !slices.ContainsFunc(before.Decisions, func(b writeback.LoggedDecision) bool { return b.Key == e.Key }) {
+				out = append(out, e)
+			}
+		}
+		return out, nil
+	}
+	return nil, nil
 }
 
 func subject(msg string) string {

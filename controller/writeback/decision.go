@@ -34,9 +34,7 @@ type DecisionRecord struct {
 }
 
 // DeploymentLogPath is where the bot keeps a release's deployment decisions.
-func DeploymentLogPath(release string) string {
-	return document.ReportsDir + "/deployments/" + release + ".yaml"
-}
+func DeploymentLogPath(release string) string { return document.DeploymentLogPath(release) }
 
 // DeploymentLog is the file at DeploymentLogPath.
 type DeploymentLog struct {
@@ -156,6 +154,18 @@ func ReadDeploymentLog(t source.Tree, release string) (*DeploymentLog, error) {
 	}
 	if err := yaml.Unmarshal(data, log); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return log, nil
+}
+
+// ParseDeploymentLog decodes a deployment log's bytes.
+func ParseDeploymentLog(data []byte) (*DeploymentLog, error) {
+	if len(data) > maxLogBytes {
+		return nil, source.ErrTooLarge
+	}
+	log := &DeploymentLog{}
+	if err := yaml.Unmarshal(data, log); err != nil {
+		return nil, err
 	}
 	return log, nil
 }
