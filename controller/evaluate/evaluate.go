@@ -219,6 +219,9 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 			in.ClosureProblem = afterCommit("closure.yaml", r.Closure.ClosedAt, o.Commits[0])
 		}
 	}
+	if in.BotReceipt, in.ReceiptProblem, err = botReceipt(pol, prov, r); err != nil {
+		return gate.Status{}, err
+	}
 	rep, err := tree.Stat(gate.ReportPath(id))
 	switch {
 	case err == nil:
@@ -236,6 +239,41 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 		return gate.Status{}, err
 	}
 	return gate.Evaluate(in)
+}
+
+// BotLogin is the login of the person the policy's bot identity is (the
+// person whose email is bot.email); ok is false when the policy names none.
+func BotLogin(pol *policy.Policy) (string, bool) {
+	if pol.Bot.Email == "" {
+		return "", false
+	}
+	p, ok := pol.PersonByEmail(pol.Bot.Email)
+	if !ok {
+		return "", false
+	}
+	return p.Login, true
+}
+
+// botReceipt judges a deployment record that says the bot recorded it: only
+// the bot's authenticated commit may have given deployment.yaml that content
+// or anyone could file a record in the bot's name. ok says the
+// record is a receipt the bot wrote; problem says why a record in the bot's
+// name does not count (empty when it does, or when a person recorded it).
+func botReceipt(pol *policy.Policy, prov Provenance, r *loader.Release) (ok bool, problem string, err error) {
+	d, f := r.Deployment, r.Files["deployment.yaml"]
+	login, known := BotLogin(pol)
+	if d == nil || f == nil || !known || d.RecordedBy != login {
+		return false, "", nil
+	}
+	byBot, err := madeByBot(pol, prov, f.Path, f.ID, false)
+	if err != nil {
+		return false, "", err
+	}
+	if !byBot {
+		return false, fmt.Sprintf("deployment.yaml says the bot %s recorded it from the pipeline's report, but no authenticated commit of the bot (%s) gave it this content; "+
+			"the bot writes receipts itself: to record or complete a deployment by hand, set recordedBy to your own login (an implementer)", login, pol.Bot.Email), nil
+	}
+	return d.Receipt != nil, "", nil
 }
 
 // Vote turns an approval file into a vote, authenticated by the commits that

@@ -12,8 +12,19 @@ import (
 const (
 	checkDeployedAsTested  = "deployed-as-tested"
 	checkDeployedComplete  = "deployed-complete"
-	checkRollback          = "rollback-carried-out"
-	checkRestoredAsPlanned = "restored-as-planned"
+	checkRollback          = CheckRollbackCarriedOut
+	checkRestoredAsPlanned = CheckRestoredAsPlanned
+	// CheckReceiptAuthentic: a record in the bot's name is the bot's own
+	// commit. It is made only of such records, so it is not in RecordChecks
+	// (each of those is made of every failed deployment's record), but it
+	// blocks the change that writes one all the same.
+	CheckReceiptAuthentic = "receipt-authentic"
+)
+
+// Names of the checks of a failed deployment's rollback.
+const (
+	CheckRollbackCarriedOut = "rollback-carried-out"
+	CheckRestoredAsPlanned  = "restored-as-planned"
 )
 
 // RecordChecks are the names of the deployment-confirmation checks that must
@@ -36,6 +47,11 @@ func (e *evaluator) deploymentChecks() []Check {
 	if d == nil {
 		return out
 	}
+	if bot, ok := e.botLogin(); ok && d.RecordedBy == bot {
+		p := e.in.ReceiptProblem
+		out = append(out, Check{Name: CheckReceiptAuthentic, Clause: "R-5.1.8", OK: p == "", File: c.File, Field: "recordedBy",
+			Message: ifElse(p == "", "relgate wrote this record from the pipeline's report; people confirm it", p)})
+	}
 	out = append(out, e.deployedAsTested(d, c.File), e.deployedComplete(d, c.File))
 	if d.Outcome == document.OutcomeFailed || d.Outcome == document.OutcomeRolledBack {
 		rb := d.Rollback
@@ -48,6 +64,19 @@ func (e *evaluator) deploymentChecks() []Check {
 		}
 	}
 	return out
+}
+
+// botLogin is the login of the person the policy's bot identity is.
+func (e *evaluator) botLogin() (string, bool) {
+	pol := e.in.Policy
+	if pol == nil || pol.Bot.Email == "" {
+		return "", false
+	}
+	p, ok := pol.PersonByEmail(pol.Bot.Email)
+	if !ok {
+		return "", false
+	}
+	return p.Login, true
 }
 
 // restoredAsPlanned: a rollback restores the versions its plan names, and

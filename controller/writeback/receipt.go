@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 )
@@ -51,19 +52,6 @@ const (
 // ErrRecordExists is a receipt for a release that already has a different
 // deployment record: relgate never overwrites one.
 var ErrRecordExists = errors.New("the release already has a deployment record")
-
-// BotLogin is the login of the person the policy's bot identity is (the
-// person whose email is bot.email); ok is false when the policy names none.
-func BotLogin(pol *policy.Policy) (string, bool) {
-	if pol.Bot.Email == "" {
-		return "", false
-	}
-	p, ok := pol.PersonByEmail(pol.Bot.Email)
-	if !ok {
-		return "", false
-	}
-	return p.Login, true
-}
 
 // ReceiptWrite is the commit that writes rc as releases/<id>/deployment.yaml.
 // ok is false (nothing to write) when the release already has exactly this
@@ -141,7 +129,7 @@ func ReceiptContent(pol *policy.Policy, rc Receipt) ([]byte, error) {
 	}
 	by := rc.RecordedBy
 	if by == "" {
-		login, ok := BotLogin(pol)
+		login, ok := evaluate.BotLogin(pol)
 		if !ok {
 			return nil, fmt.Errorf("relgate.yaml: no person has the bot's email %q, so a receipt cannot name who recorded it; add the bot to people with bot: true", pol.Bot.Email)
 		}
@@ -187,6 +175,7 @@ func ReceiptContent(pol *policy.Policy, rc Receipt) ([]byte, error) {
 	if err := n.Encode(d); err != nil {
 		return nil, err
 	}
+	quoteAllVersions(&n)
 	if d.Rollback != nil {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			if n.Content[i].Value == "rollback" {
@@ -196,7 +185,8 @@ func ReceiptContent(pol *policy.Policy, rc Receipt) ([]byte, error) {
 		}
 	}
 	var b bytes.Buffer
-	b.WriteString("# Written by relgate from the pipeline's report of the deployment: confirm it, or correct it in a\n" +
+	b.WriteString("# yaml-language-server: $schema=../../.relgate/schemas/deployment.schema.json\n" +
+		"# Written by relgate from the pipeline's report of the deployment: confirm it, or correct it in a\n" +
 		"# pull request, before approving deployment-confirmation (R-5.1.8).\n" +
 		"# 由 relgate 根据流水线的部署报告写入：请在批准 deployment-confirmation 前确认；如有出入，请通过拉取请求更正（R-5.1.8）。\n")
 	enc := yaml.NewEncoder(&b)
@@ -208,6 +198,21 @@ func ReceiptContent(pol *policy.Policy, rc Receipt) ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// quoteAllVersions quotes every version at any depth, as people write them
+// ("1.10" is not the number 1.1).
+func quoteAllVersions(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k, v := n.Content[i], n.Content[i+1]; k.Value == "version" && v.Kind == yaml.ScalarNode {
+				v.Style = yaml.DoubleQuotedStyle
+			}
+		}
+	}
+	for _, c := range n.Content {
+		quoteAllVersions(c)
+	}
 }
 
 func checkReceipt(rc Receipt) error {
