@@ -37,6 +37,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"init", "start a release repository: policy, schemas for editors, README and CI workflow", runInit},
 		{"validate", "check every document against its schema and the others", runValidate},
 		{"new", "write a new release, change or CMDB item from templates", runNew},
 		{"schemas", "write the JSON Schemas for editors into .relgate/schemas", runSchemas},
