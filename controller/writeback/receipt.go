@@ -49,6 +49,10 @@ const (
 	maxProblemText    = 4096
 )
 
+// ErrInvalidReceipt is a receipt the schema would refuse (a bad outcome,
+// times out of order, a bound exceeded): the caller's input is wrong.
+var ErrInvalidReceipt = errors.New("invalid receipt")
+
 // ErrRecordExists is a receipt for a release that already has a different
 // deployment record: relgate never overwrites one.
 var ErrRecordExists = errors.New("the release already has a deployment record")
@@ -89,10 +93,11 @@ func ReceiptWrite(snap *loader.Snapshot, pol *policy.Policy, rc Receipt) (w Writ
 func DeploymentPath(release string) string { return document.ReleaseDir(release) + "/deployment.yaml" }
 
 // sameEvent reports whether the release's record is a receipt of the very
-// deployment rc reports (same source, run, environment and forge id), which
-// people may have completed since: a replay of that event adds nothing. A
-// receipt that names neither run nor deployment id cannot be told from
-// another, so only identical bytes count as a replay for it.
+// report rc is (same source, run, environment, forge id, outcome and
+// artifacts), which people may have completed since (problems, the
+// rollback): a replay of that event adds nothing. A receipt that names
+// neither run nor deployment id cannot be told from another, so only
+// identical bytes count as a replay for it.
 func sameEvent(snap *loader.Snapshot, rc Receipt) bool {
 	if rc.Run == "" && rc.DeploymentID == 0 {
 		return false
@@ -101,7 +106,8 @@ func sameEvent(snap *loader.Snapshot, rc Receipt) bool {
 	if r == nil || r.Deployment == nil || r.Deployment.Receipt == nil {
 		return false
 	}
-	return *r.Deployment.Receipt == receiptOf(rc)
+	d := r.Deployment
+	return *d.Receipt == receiptOf(rc) && d.Outcome == rc.Outcome && slices.Equal(d.Deployed, rc.Deployed)
 }
 
 func receiptOf(rc Receipt) document.Receipt {
@@ -125,7 +131,7 @@ func receiptBody(rc Receipt) string {
 // bytes for the same receipt. It fails on a receipt the schema would refuse.
 func ReceiptContent(pol *policy.Policy, rc Receipt) ([]byte, error) {
 	if err := checkReceipt(rc); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrInvalidReceipt, err)
 	}
 	by := rc.RecordedBy
 	if by == "" {

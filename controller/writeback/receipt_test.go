@@ -148,6 +148,14 @@ func TestReceiptWriteNeverOverwrites(t *testing.T) {
 		t.Errorf("a different receipt: ok %v, %v; want ErrRecordExists", ok, err)
 	}
 
+	// The same run reporting other artifacts is another report, not a replay.
+	swapped := receipt41()
+	swapped.Deployed = tested41[:1]
+	swapped.Outcome = document.OutcomeFailed
+	if _, ok, err := writeback.ReceiptWrite(snap, pol, swapped); !errors.Is(err, writeback.ErrRecordExists) || ok {
+		t.Errorf("the same run with other artifacts: ok %v, %v; want ErrRecordExists", ok, err)
+	}
+
 	// People complete the record (a problem added); the event replayed
 	// later is still the same deployment.
 	p := filepath.Join(dir, "releases", rel41, "deployment.yaml")
