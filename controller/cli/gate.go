@@ -2,7 +2,9 @@ package cli
 
 import (
 	"flag"
+	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/relgate/relgate/controller/engine"
@@ -15,6 +17,7 @@ type gateOptions struct {
 	base, head string
 	format     string
 	authors    string
+	summary    string
 }
 
 func runGate(args []string, stdout, stderr io.Writer) error {
@@ -25,6 +28,7 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.head, "head", "HEAD", "the change's `REV`")
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json, markdown or github")
 	fs.StringVar(&o.authors, "author", "", "comma-separated `LOGINS` of the pull request's authors (separation of duties)")
+	fs.StringVar(&o.summary, "summary", "", "also append the whole result as Markdown to `FILE` (a GitHub job summary: $GITHUB_STEP_SUMMARY)")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return err
@@ -66,15 +70,39 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	case "markdown":
 		err = present.WriteGateMarkdown(stdout, rep)
 	case "github":
-		err = present.WriteGateGitHub(stdout, rep, dir)
+		// Annotations, then the readable report for the log: one run.
+		if err = present.WriteGateGitHub(stdout, rep, dir); err == nil {
+			err = present.WriteGateText(stdout, rep)
+		}
 	default:
 		err = present.WriteGateText(stdout, rep)
 	}
 	if err != nil {
 		return err
 	}
+	if o.summary != "" {
+		if err := appendTo(o.summary, func(w io.Writer) error { return present.WriteGateMarkdown(w, rep) }); err != nil {
+			return err
+		}
+	}
 	if !rep.Passed {
 		return errFailed
+	}
+	return nil
+}
+
+// appendTo appends what write writes to the file at p (a job summary).
+func appendTo(p string, write func(io.Writer) error) error {
+	f, err := os.OpenFile(p, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("--summary: %w", err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("--summary %s: %w", p, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--summary %s: %w", p, err)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ type validateOptions struct {
 	workers int
 	noCache bool
 	changed string
+	summary string
 }
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
@@ -28,6 +29,7 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or github (workflow annotations)")
 	fs.IntVar(&o.workers, "workers", 0, "parse on `N` goroutines (default: one per CPU)")
 	fs.BoolVar(&o.noCache, "no-cache", false, "do not use or update the decode cache in the git directory")
+	fs.StringVar(&o.summary, "summary", "", "also append every finding as Markdown to `FILE` (a GitHub job summary: $GITHUB_STEP_SUMMARY)")
 	fs.StringVar(&o.changed, "changed", "", "validate only what the commits since `BASE` change (BASE...HEAD, or BASE...--rev) and the documents related to it")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
@@ -54,12 +56,21 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	case "json":
 		err = finding.WriteJSON(stdout, fs2, name)
 	case "github":
-		err = finding.WriteGitHub(stdout, fs2, dir)
+		// Annotations (GitHub shows the first ten), then every finding as
+		// text for the log: one run.
+		if err = finding.WriteGitHub(stdout, fs2, dir); err == nil {
+			err = finding.WriteText(stdout, fs2, dir+" at "+name)
+		}
 	default:
 		err = finding.WriteText(stdout, fs2, dir+" at "+name)
 	}
 	if err != nil {
 		return err
+	}
+	if o.summary != "" {
+		if err := appendTo(o.summary, func(w io.Writer) error { return finding.WriteMarkdown(w, fs2, dir+" at "+name) }); err != nil {
+			return err
+		}
 	}
 	if finding.Errors(fs2) > 0 {
 		return errFailed

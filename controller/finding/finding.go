@@ -118,11 +118,25 @@ func WriteJSON(w io.Writer, fs []Finding, revision string) error {
 	return enc.Encode(Report{Valid: errs == 0, Revision: revision, Errors: errs, Warnings: len(fs) - errs, Findings: fs})
 }
 
+// MaxAnnotations is how many annotations of one severity GitHub shows for a
+// step; more are dropped silently, so relgate writes that many and says where
+// the rest are (the job summary, WriteMarkdown).
+const MaxAnnotations = 10
+
 // WriteGitHub writes GitHub Actions workflow commands, which the runner turns
-// into annotations on the pull request's files. dir is the release
-// repository's path relative to the checkout, prefixed to every file.
+// into annotations on the pull request's files: the first MaxAnnotations
+// errors and warnings (errors first, as Sort orders them), then a notice of
+// how many more the job summary lists. dir is the release repository's path
+// relative to the checkout, prefixed to every file.
 func WriteGitHub(w io.Writer, fs []Finding, dir string) error {
+	shown := map[Severity]int{}
+	hidden := 0
 	for _, f := range fs {
+		if shown[f.Severity] >= MaxAnnotations {
+			hidden++
+			continue
+		}
+		shown[f.Severity]++
 		file := f.File
 		if dir != "" && dir != "." {
 			file = strings.TrimSuffix(dir, "/") + "/" + file
@@ -144,7 +158,42 @@ func WriteGitHub(w io.Writer, fs []Finding, dir string) error {
 			return err
 		}
 	}
+	if hidden > 0 {
+		_, err := fmt.Fprintf(w, "::notice title=relgate::%s\n", escapeData(fmt.Sprintf(
+			"%d more problem(s) than GitHub shows as annotations; the job summary lists all %d / 另有 %d 个问题未显示为注释，作业摘要中列出了全部 %d 个", hidden, len(fs), hidden, len(fs))))
+		return err
+	}
 	return nil
+}
+
+// WriteMarkdown writes every finding as a table, for a job summary or a
+// comment: where GitHub's annotations stop, this goes on.
+func WriteMarkdown(w io.Writer, fs []Finding, what string) error {
+	var b strings.Builder
+	errs := Errors(fs)
+	icon := "✅"
+	if errs > 0 {
+		icon = "⛔"
+	}
+	fmt.Fprintf(&b, "## relgate validate: %s %s — %d error(s), %d warning(s)\n\n", icon, mdCell(what), errs, len(fs)-errs)
+	if len(fs) > 0 {
+		b.WriteString("| file | line | severity | field | problem | clause |\n|---|---|---|---|---|---|\n")
+		for _, f := range fs {
+			line := ""
+			if f.Line > 0 {
+				line = fmt.Sprint(f.Line)
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", mdCell(f.File), line, f.Severity, mdCell(f.Field), mdCell(f.Message), mdCell(f.Clause))
+		}
+		b.WriteString("\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// mdCell keeps a value inside one Markdown table cell.
+func mdCell(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ", "\r", " ", "`", "'").Replace(s)
 }
 
 // Escaping as GitHub's runner (actions/toolkit command.ts) expects.

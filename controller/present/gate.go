@@ -163,10 +163,8 @@ func writeResultMarkdown(b *strings.Builder, g gate.Result) {
 
 // WriteGateGitHub writes annotations for the findings and a notice per blocked gate.
 func WriteGateGitHub(w io.Writer, rep *evaluate.GateReport, dir string) error {
-	if err := finding.WriteGitHub(w, rep.Findings, dir); err != nil {
-		return err
-	}
-	var extra []finding.Finding
+	// One list, so GitHub's limit on annotations counts everything once.
+	extra := append([]finding.Finding(nil), rep.Findings...)
 	for _, p := range rep.Problems {
 		extra = append(extra, finding.Finding{File: "relgate.yaml", Rule: "gate", Severity: finding.Error, Message: p})
 	}
