@@ -148,13 +148,25 @@ type envOptions struct {
 	// publicURL links statuses and check runs to the server's result page.
 	publicURL bool
 	readOnly  bool
+	// src is the release repository replayed as the remote's history
+	// (default the examples); now the server's clock (default 2026-11-25T10:00Z).
+	src           string
+	now           time.Time
+	deployTimeout time.Duration
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
 	e := &env{t: t, writer: &fakeWriter{}, logs: &syncBuffer{}, waits: &waitLog{}}
 	e.work = gitrepotest.New(t)
-	if err := gen.Replay(examples, e.work.Dir, gen.ReplayOptions{}); err != nil {
+	src, now := examples, time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+	if o.src != "" {
+		src = o.src
+	}
+	if !o.now.IsZero() {
+		now = o.now
+	}
+	if err := gen.Replay(src, e.work.Dir, gen.ReplayOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	e.remote = filepath.Join(t.TempDir(), "releases.git")
@@ -170,7 +182,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	cfg := Config{Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Secret: testSecret,
 		Remote: e.remote, MirrorDir: filepath.Join(t.TempDir(), "mirror"), Branch: "main", Writer: e.writer,
 		DisableSchedule: !o.schedule, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, ShutdownGrace: 5 * time.Second,
-		Clock: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }}
+		Clock: func() time.Time { return now }, DeployTimeout: o.deployTimeout}
 	cfg.Metrics = NewMetrics()
 	if o.realWriter {
 		dir := filepath.Join(t.TempDir(), "writer")
@@ -183,7 +195,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		t.Cleanup(func() { m.Close() })
 		cfg.Writer = NewWriteBack(cfg.Logger, &reconcile.Writer{Mirror: m, Remote: e.remote,
-			Options: reconcile.Options{Now: func() time.Time { return time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC) }}})
+			Options: reconcile.Options{Now: func() time.Time { return now }}})
 	}
 	if !o.noGitHub {
 		c, err := ghapi.New(ghapi.Config{BaseURL: e.gh.APIURL(), Token: "ghs_test_token", Timeout: o.timeout,

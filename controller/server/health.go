@@ -118,6 +118,16 @@ func (w watchedGitHub) CreateStatus(ctx context.Context, r ghapi.Repo, sha strin
 	return err
 }
 
+func (w watchedGitHub) ReviewDeploymentProtectionRule(ctx context.Context, r ghapi.Repo, runID int64, env, state, comment string) error {
+	err := w.GitHub.ReviewDeploymentProtectionRule(ctx, r, runID, env, state, comment)
+	noted := err
+	if errors.Is(err, ghapi.ErrAlreadyReviewed) {
+		noted = nil // an answer about one run, not a failure of GitHub
+	}
+	w.note("review-deployment", noted)
+	return err
+}
+
 // reportMode says how results reach GitHub; chosen once, at start.
 func (s *Server) reportMode() string {
 	switch {

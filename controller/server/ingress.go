@@ -86,7 +86,8 @@ func (s *Server) handleWebhook(w http.ResponseWriter, r *http.Request) {
 
 func knownEvent(name string) bool {
 	switch name {
-	case webhook.KindPing, webhook.KindPullRequest, webhook.KindPullRequestReview, webhook.KindPush, webhook.KindCheckSuite, webhook.KindCheckRun:
+	case webhook.KindPing, webhook.KindPullRequest, webhook.KindPullRequestReview, webhook.KindPush, webhook.KindCheckSuite, webhook.KindCheckRun,
+		webhook.KindDeploymentProtectionRule, webhook.KindDeploymentStatus:
 		return true
 	}
 	return false

@@ -23,6 +23,9 @@ var apiPermissions = []struct {
 	{http.MethodPost, "/check-runs", "checks", "write"},
 	{http.MethodPatch, "/check-runs/", "checks", "write"},
 	{http.MethodPost, "/statuses/", "statuses", "write"},
+	// Review custom deployment protection rules for a workflow run: GitHub
+	// asks the App for deployments write and actions read.
+	{http.MethodPost, "/deployment_protection_rule", "deployments", "write"},
 }
 
 type manifest struct {
@@ -59,6 +62,8 @@ func TestManifestCoversWhatTheServerDoes(t *testing.T) {
 	e.deliver("pull_request", prEvent(t, "opened", 5, head))
 	e.checkRun(head)
 	e.settle()
+	// A deployment asks to proceed (refused here: outside its window).
+	e.review(dep{env: "production", release: "REL-2026-0042", id: 1, run: 1})
 	for _, r := range e.gh.Requests() {
 		i := slices.IndexFunc(apiPermissions, func(p struct{ method, pathPart, permission, level string }) bool {
 			return p.method == r.Method && strings.Contains(r.Path, p.pathPart)
@@ -72,11 +77,17 @@ func TestManifestCoversWhatTheServerDoes(t *testing.T) {
 			t.Errorf("%s %s needs %s: %s; the manifest grants %q", r.Method, r.Path, p.permission, p.level, m.DefaultPermissions[p.permission])
 		}
 	}
+	// The deployment protection rule: GitHub's documented App permissions.
+	if m.DefaultPermissions["deployments"] != "write" || !grants(m.DefaultPermissions["actions"], "read") {
+		t.Errorf("a deployment protection rule needs deployments: write and actions: read; the manifest has %q and %q",
+			m.DefaultPermissions["deployments"], m.DefaultPermissions["actions"])
+	}
 	// The write-back pushes to the branch: contents write.
 	if m.DefaultPermissions["contents"] != "write" {
 		t.Errorf("the write-back pushes commits: contents must be write, the manifest has %q", m.DefaultPermissions["contents"])
 	}
-	for _, kind := range []string{webhook.KindPullRequest, webhook.KindPullRequestReview, webhook.KindPush, webhook.KindCheckSuite, webhook.KindCheckRun} {
+	for _, kind := range []string{webhook.KindPullRequest, webhook.KindPullRequestReview, webhook.KindPush, webhook.KindCheckSuite, webhook.KindCheckRun,
+		webhook.KindDeploymentProtectionRule, webhook.KindDeploymentStatus} {
 		if !slices.Contains(m.DefaultEvents, kind) {
 			t.Errorf("the server acts on %s; the manifest does not subscribe to it", kind)
 		}

@@ -40,24 +40,26 @@ type Metrics struct {
 
 // Metric names.
 const (
-	mDeliveries     = "relgate_webhook_deliveries_total"
-	mAckSeconds     = "relgate_webhook_ack_seconds"
-	mRequestSeconds = "relgate_http_request_duration_seconds"
-	mEvaluations    = "relgate_evaluations_total"
-	mEvalSeconds    = "relgate_evaluation_duration_seconds"
-	mAPIRequests    = "relgate_github_api_requests_total"
-	mAPIRetries     = "relgate_github_api_retries_total"
-	mAPIErrors      = "relgate_github_api_errors_total"
-	mPosts          = "relgate_results_posted_total"
-	mFetches        = "relgate_git_fetches_total"
-	mMirrorRepairs  = "relgate_mirror_repairs_total"
-	mWriteback      = "relgate_writeback_total"
-	mJobRuns        = "relgate_job_runs_total"
-	mQueueDepth     = "relgate_queue_depth"
-	mQueueDrops     = "relgate_queue_dropped_total"
-	mOverdue        = "relgate_releases_overdue"
-	mMisuse         = "relgate_metrics_misuse_total"
-	mBuildInfo      = "relgate_build_info"
+	mDeliveries      = "relgate_webhook_deliveries_total"
+	mAckSeconds      = "relgate_webhook_ack_seconds"
+	mRequestSeconds  = "relgate_http_request_duration_seconds"
+	mEvaluations     = "relgate_evaluations_total"
+	mEvalSeconds     = "relgate_evaluation_duration_seconds"
+	mAPIRequests     = "relgate_github_api_requests_total"
+	mAPIRetries      = "relgate_github_api_retries_total"
+	mAPIErrors       = "relgate_github_api_errors_total"
+	mPosts           = "relgate_results_posted_total"
+	mFetches         = "relgate_git_fetches_total"
+	mMirrorRepairs   = "relgate_mirror_repairs_total"
+	mWriteback       = "relgate_writeback_total"
+	mJobRuns         = "relgate_job_runs_total"
+	mQueueDepth      = "relgate_queue_depth"
+	mQueueDrops      = "relgate_queue_dropped_total"
+	mOverdue         = "relgate_releases_overdue"
+	mDeployDecisions = "relgate_deployment_decisions_total"
+	mReceipts        = "relgate_deployment_receipts_total"
+	mMisuse          = "relgate_metrics_misuse_total"
+	mBuildInfo       = "relgate_build_info"
 )
 
 type kind int
@@ -98,6 +100,8 @@ var declared = []struct {
 	{mJobRuns, counter, []string{"job", "result"}, nil, "Scheduled job runs by job and result (ok, error, panic, skipped)."},
 	{mQueueDrops, counter, nil, nil, "Work items dropped because the queue was full (the resync job recovers them)."},
 	{mOverdue, gauge, nil, nil, "Releases whose go-live window began without a deployment record."},
+	{mDeployDecisions, counter, []string{"environment", "result"}, nil, "Deployment protection rule answers by environment (ungated for one the policy does not name) and result (approved, rejected, error, unanswerable)."},
+	{mReceipts, counter, []string{"result"}, nil, "Deployment statuses turned into receipts by result (recorded, refused, skipped, error, read-only)."},
 }
 
 // Bounds on what a call site can make: labels come from code, but a value

@@ -43,6 +43,8 @@ func exercise(t *testing.T, m *Metrics) {
 	m.Inc(mJobRuns, "job", "reconcile", "result", "ok")
 	m.Inc(mQueueDrops)
 	m.Set(mOverdue, 2)
+	m.Inc(mDeployDecisions, "environment", "production", "result", "approved")
+	m.Inc(mReceipts, "result", "recorded")
 	m.SetQueueDepth(func() int { return 3 })
 	srv := httptest.NewServer(m.InstrumentHandler("/webhook", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusAccepted)

@@ -114,6 +114,10 @@ func (s *Server) do(ctx context.Context, k workKey) {
 			err = s.onPush(ctx)
 		case kindResync:
 			err = s.resync(ctx)
+		case kindDeploy:
+			err = s.reviewDeployment(ctx, k)
+		case kindReceipt:
+			err = s.recordReceipt(ctx, k)
 		}
 	}()
 	s.mu.Lock()

@@ -13,6 +13,8 @@ const (
 type workKey struct {
 	kind string
 	n    int
+	// id names a deployment (kindDeploy, kindReceipt).
+	id string
 }
 
 // queue holds distinct work items in arrival order. An item already waiting

@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"golang.org/x/net/netutil"
 
+	"github.com/relgate/relgate/controller/deploy"
 	"github.com/relgate/relgate/controller/ghapi"
 	"github.com/relgate/relgate/controller/webhook"
 )
@@ -34,6 +35,11 @@ type GitHub interface {
 	CreateCheckRun(ctx context.Context, r ghapi.Repo, run ghapi.CheckRun) (int64, error)
 	UpdateCheckRun(ctx context.Context, r ghapi.Repo, id int64, run ghapi.CheckRun) error
 	CreateStatus(ctx context.Context, r ghapi.Repo, sha string, s ghapi.Status) error
+	// ReviewDeploymentProtectionRule answers a deployment protection rule
+	// request; DeploymentRunID takes the run id from its callback URL,
+	// checked against the API root and repository.
+	ReviewDeploymentProtectionRule(ctx context.Context, r ghapi.Repo, runID int64, environment, state, comment string) error
+	DeploymentRunID(callback string, r ghapi.Repo) (int64, error)
 }
 
 var _ GitHub = (*ghapi.Client)(nil)
@@ -86,6 +92,9 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// DisableSchedule turns the cron jobs off (tests drive them directly).
 	DisableSchedule bool
+	// DeployTimeout bounds one deployment decision, fetch included
+	// (default DefaultDeployTimeout); past it the deployment is rejected.
+	DeployTimeout time.Duration
 }
 
 // maxConns bounds the connections the server holds open at once.
@@ -117,6 +126,12 @@ type Server struct {
 	status        *statusCache
 	res           *results
 	sched         *scheduler
+	// deployEvents are the deployment events waiting for a worker, by
+	// work item; deployAnswered the request keys answered (deploy.go).
+	deployEvents   map[workKey]*webhook.Event
+	deployAnswered map[string]bool
+	// deployHook, when set (tests), runs at the start of each decision.
+	deployHook func(deploy.Request)
 }
 
 // New checks the configuration and opens the mirror.
@@ -158,6 +173,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.GitHub != nil {
 		cfg.GitHub = watchedGitHub{GitHub: cfg.GitHub, h: h}
 	}
+	if cfg.DeployTimeout <= 0 {
+		cfg.DeployTimeout = DefaultDeployTimeout
+	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 20 * time.Second
 	}
@@ -176,7 +194,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, receiver: rc, mirror: m,
-		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}, res: newResults(), health: h}
+		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}, res: newResults(), health: h,
+		deployEvents: map[workKey]*webhook.Event{}, deployAnswered: map[string]bool{}}
 	s.metrics.SetQueueDepth(s.queue.len)
 	return s, nil
 }

@@ -19,6 +19,20 @@ func (s *Server) accept(ev *webhook.Event, delivery string) (string, int, string
 	if pr := ev.PullRequest; pr != nil {
 		s.setHint(pr.Number, subject{head: pr.HeadSHA, base: pr.BaseRef})
 	}
+	if s.cfg.GitHub == nil && ev.ProtectionRule != nil {
+		s.log.Warn("deployment protection rule request ignored: no GitHub credentials to answer it", "delivery", delivery)
+		return "ignored", http.StatusOK, "no GitHub credentials to answer deployments"
+	}
+	if k, handled, ok := s.acceptDeployment(ev); handled {
+		if !ok || !s.queue.push(k) {
+			s.receiver.Forget(ev.Delivery)
+			s.metrics.Inc(mQueueDrops)
+			s.log.Error("deployment events at their bound; delivery refused", "delivery", ev.Delivery, "event", ev.Kind)
+			return "dropped", http.StatusServiceUnavailable, "busy: redeliver later"
+		}
+		s.log.Info("event accepted", "delivery", ev.Delivery, "event", ev.Kind, "action", ev.Action, "work", 1)
+		return "accepted", http.StatusAccepted, "accepted"
+	}
 	keys := s.workFor(ev)
 	for _, k := range keys {
 		if !s.queue.push(k) {

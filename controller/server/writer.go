@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -42,6 +43,17 @@ type Writer interface {
 	RecordApprovals(ctx context.Context, branch string, approvals []ApprovalRecord) error
 	Reconcile(ctx context.Context, branch string) error
 }
+
+// DeploymentRecorder is a Writer that keeps deployments on the branch: the
+// decisions in the release's deployment log, a finished deployment's
+// receipt as its deployment.yaml. Both are idempotent by key.
+type DeploymentRecorder interface {
+	RecordDecision(ctx context.Context, branch string, rec writeback.DecisionRecord) error
+	RecordReceipt(ctx context.Context, branch string, rc writeback.Receipt) error
+}
+
+var _ DeploymentRecorder = (*WriteBack)(nil)
+var _ DeploymentRecorder = (*reconcile.Writer)(nil)
 
 // QuarterlyReporter writes the quarterly report of a quarter ("2026Q4") if it
 // is not there yet. A Writer may implement it.
@@ -128,4 +140,24 @@ func (w *WriteBack) QuarterlyReport(ctx context.Context, branch, quarter string)
 		return q.QuarterlyReport(ctx, branch, quarter)
 	}
 	return w.Inner.Reconcile(ctx, branch)
+}
+
+// RecordDecision implements DeploymentRecorder when the inner writer does.
+func (w *WriteBack) RecordDecision(ctx context.Context, branch string, rec writeback.DecisionRecord) error {
+	dr, ok := w.Inner.(DeploymentRecorder)
+	if !ok {
+		return errors.New("this write-back does not record deployment decisions")
+	}
+	w.plan(ctx, branch)
+	return dr.RecordDecision(ctx, branch, rec)
+}
+
+// RecordReceipt implements DeploymentRecorder when the inner writer does.
+func (w *WriteBack) RecordReceipt(ctx context.Context, branch string, rc writeback.Receipt) error {
+	dr, ok := w.Inner.(DeploymentRecorder)
+	if !ok {
+		return errors.New("this write-back does not record deployment receipts")
+	}
+	w.plan(ctx, branch)
+	return dr.RecordReceipt(ctx, branch, rc)
 }
