@@ -353,3 +353,61 @@ func TestDeploymentNeverApprovedOnError(t *testing.T) {
 		wantContains(t, "logs", e.logs.String(), "read-only: the deployment decision is not written", "read-only: the deployment receipt is not written")
 	})
 }
+
+// TestDeploymentAlreadyReviewed: a request GitHub says was reviewed (by this
+// server before a restart, or by a replica) is not answered again.
+func TestDeploymentAlreadyReviewed(t *testing.T) {
+	e := newEnv(t, envOptions{src: deploySrc(t), now: inWindow42})
+	req, err := http.NewRequest(http.MethodPost, e.callback(7), strings.NewReader(`{"environment_name":"production","state":"rejected","comment":"earlier"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/vnd.github+json")
+	req.Header.Set("Authorization", "Bearer earlier")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	e.deliver("deployment_protection_rule", ruleEvent(t, e, dep{env: "production", release: rel42, artifacts: []string{payment42}, id: 3, run: 7}))
+	e.settle()
+	revs := e.gh.DeploymentReviews()
+	if len(revs) != 1 || revs[0].Comment != "earlier" {
+		t.Errorf("reviews %+v: the earlier answer must stand alone", revs)
+	}
+	wantContains(t, "logs", e.logs.String(), "deployment already reviewed on GitHub")
+	if strings.Contains(e.logs.String(), "work failed") {
+		t.Error("422 was taken for a failure")
+	}
+}
+
+// TestDeploymentReceipts: a failed deployment's status is recorded as
+// failed; a status of an environment the policy does not gate, or of a
+// deployment that names no release, records nothing.
+func TestDeploymentReceipts(t *testing.T) {
+	e := newEnv(t, envOptions{src: deploySrc(t), now: inWindow42, realWriter: true})
+	head := e.remoteGit("rev-parse", "main")
+	ungated := payload(t, "deployment_status.created.json", func(m map[string]any) {
+		m["deployment_status"].(map[string]any)["environment"] = "staging"
+		m["deployment"].(map[string]any)["payload"] = map[string]any{"release": rel42}
+	})
+	e.deliver("deployment_status", ungated)
+	noRelease := payload(t, "deployment_status.created.json", func(m map[string]any) {
+		dm := m["deployment"].(map[string]any)
+		dm["payload"], dm["ref"] = map[string]any{}, "refs/heads/main"
+	})
+	e.deliver("deployment_status", noRelease)
+	e.settle()
+	if e.remoteGit("rev-parse", "main") != head {
+		t.Errorf("a receipt was written for an ungated environment or no release:\n%s", e.remoteGit("log", "--format=%s", head+"..main"))
+	}
+	wantContains(t, "logs", e.logs.String(), "the policy does not gate this environment", "the deployment names no release")
+
+	e.deliver("deployment_status", statusEvent(t, "failure", 4242, rel42))
+	e.eventually("deployment.yaml on main", func() bool {
+		return exec.Command("git", "--git-dir", e.remote, "cat-file", "-e", "main:releases/REL-2026-0042/deployment.yaml").Run() == nil
+	})
+	rec := e.remoteGit("show", "main:releases/REL-2026-0042/deployment.yaml")
+	wantContains(t, "deployment.yaml", rec, "outcome: failed", "deploymentId: 4242")
+}
