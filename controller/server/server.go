@@ -3,8 +3,9 @@
 // engine.EvaluateChange (policy from the base branch, GitHub reviews as
 // forge-authenticated votes), posts the result as a check run or a commit
 // status named for the base branch, hands the approvals that gated a merge to
-// the write-back, and runs the scheduled jobs. It is the wiring: the deciding
-// happens in engine, evaluate and gate.
+// the write-back, answers GitHub deployment protection rule requests with the
+// deployment decision (deploy.go), and runs the scheduled jobs. It is the
+// wiring: the deciding happens in engine, evaluate, gate and deploy.
 package server
 
 import (
