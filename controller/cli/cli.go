@@ -49,6 +49,8 @@ func commands() []command {
 		{"report", "write the quarterly release report: KPIs, failed releases, lead times, chart", runReport},
 		{"audit", "a release's audit trail from git history; audit verify re-checks every commit of a branch", runAudit},
 		{"status", "each release's lifecycle state and what its next gate misses", runStatus},
+		{"version", "print relgate's version, from the build (also --version)", runVersion},
+		{"completion", "print the shell completion script for bash, zsh or fish", runCompletion},
 		{"deploy-check", "decide whether a deployment of a release may proceed now (exit 0 allowed, 1 refused)", runDeployCheck},
 		{"record-deployment", "write a pipeline's deployment receipt as the release's deployment.yaml", runRecordDeployment},
 	}
@@ -61,6 +63,13 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		if len(args) == 0 {
 			return ExitProblem
 		}
+		return ExitOK
+	}
+	switch args[0] {
+	case "--version", "-version":
+		return exitCode(runVersion(args[1:], stdout, stderr), stderr)
+	case "__complete": // asked by the completion scripts; never fails
+		_ = runComplete(args[1:], stdout, io.Discard)
 		return ExitOK
 	}
 	for _, c := range commands() {
