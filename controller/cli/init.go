@@ -184,7 +184,7 @@ func (o *initOptions) setup() (scaffold.Setup, error) {
 	}
 	for _, r := range o.roles {
 		name, list, ok := strings.Cut(r, "=")
-		if !ok || !document.GateIDPattern.MatchString(name) || name == policy.RoleDepartmentHead {
+		if !ok || !document.GateIDPattern.MatchString(name) || name == policy.RoleDepartmentHead || name == "true" || name == "false" || name == "null" {
 			bad("--role %q: want ROLE=LOGIN,LOGIN, e.g. release-owner=zhangwei (department-head comes from --department)", r)
 			continue
 		}
@@ -209,6 +209,16 @@ func (o *initOptions) setup() (scaffold.Setup, error) {
 				known("--role "+r, l)
 				s.Roles[r] = append(s.Roles[r], l)
 			}
+		}
+	}
+	for _, t := range []struct{ flag, v string }{{"--org", s.Organization}, {"--bot-email", s.Bot.Email}} {
+		if strings.ContainsAny(t.v, "\r\n") || len(t.v) > maxAnswer {
+			bad("%s: one line of at most %d bytes", t.flag, maxAnswer)
+		}
+	}
+	for _, p := range s.People {
+		if strings.ContainsAny(p.Name+p.Email, "\r\n") {
+			bad("--person %s: the name and email are one line each", p.Login)
 		}
 	}
 	var missing []string
@@ -244,8 +254,25 @@ func (o *initOptions) ask(v *string, en, zh string) {
 		return
 	}
 	fmt.Fprint(o.prompt, msg(o.lang, zh, en)+": ")
-	line, _ := o.in.ReadString('\n')
-	*v = strings.TrimSpace(line)
+	*v = strings.TrimSpace(readLine(o.in))
+}
+
+// maxAnswer bounds one answer: a name, an email or a list of logins.
+const maxAnswer = 4096
+
+// readLine reads one line of at most maxAnswer bytes; the rest of a longer
+// line is dropped, and end of input is an empty answer.
+func readLine(r *bufio.Reader) string {
+	var b []byte
+	for {
+		chunk, more, err := r.ReadLine()
+		if len(b) < maxAnswer {
+			b = append(b, chunk[:min(len(chunk), maxAnswer-len(b))]...)
+		}
+		if err != nil || !more {
+			return string(b)
+		}
+	}
 }
 
 // askList reads lines until an empty one for an empty list.

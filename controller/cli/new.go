@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/loader"
@@ -36,7 +41,7 @@ func runNew(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.manager, "manager", "", "release manager `LOGIN`, the plan's author")
 	fs.StringVar(&o.start, "start", "", "release window start, RFC 3339 or 2006-01-02T15:04 in the policy's timezone")
 	fs.StringVar(&o.end, "end", "", "release window end, as --start")
-	fs.Var(&o.items, "item", "a configuration item the release touches, `ID[=VERSION]` (repeat for each)")
+	fs.Var(&o.items, "item", "a configuration item the release touches, `ID[=VERSION[@DIGEST]]` (repeat for each)")
 	fs.Var(&o.changes, "change", "a change request the release implements, `CHG-ID` (repeat for each)")
 	fs.Var(&o.depts, "department", "a department the release involves, `ID` (repeat for each)")
 	fs.StringVar(&o.now, "now", "", "creation time, RFC 3339 (default: now)")
@@ -115,6 +120,31 @@ type known struct {
 	pol  *policy.Policy // nil without a readable policy: defaults apply
 	loc  *time.Location
 	lang string
+	dir  string
+}
+
+// maxLenient bounds a document read past its findings.
+const maxLenient = 1 << 20
+
+// lenient decodes a document that has findings as far as it goes, so that
+// the templates of a release can be written before its header is complete.
+// It returns nil for a file that is missing, too large or not YAML.
+func lenient[T any](dir, p string) (*T, error) {
+	f, err := os.Open(filepath.Join(dir, filepath.FromSlash(p)))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxLenient+1))
+	if err != nil || len(data) > maxLenient {
+		return nil, fmt.Errorf("read %s: %v", p, err)
+	}
+	var v T
+	var te *yaml.TypeError
+	if err := yaml.Unmarshal(data, &v); err != nil && !errors.As(err, &te) {
+		return nil, fmt.Errorf("read %s: %w", p, err)
+	}
+	return &v, nil
 }
 
 // readKnown reads the work tree. A repository with findings still gives
@@ -124,7 +154,7 @@ func readKnown(dir string) (*known, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &known{snap: snap, lang: "zh"}
+	k := &known{snap: snap, lang: "zh", dir: dir}
 	k.loc, _ = time.LoadLocation(policy.DefaultTimezone)
 	if snap.Policy != nil {
 		if pol, err := policy.New(snap.Policy); err == nil {
@@ -187,6 +217,9 @@ func (o *newOptions) values(k *known, kind, id string, now time.Time) (scaffold.
 	case "review":
 		return k.review(v, id)
 	case "release":
+		if !slices.Contains(v.Types, v.Type) {
+			return v, usagef("--type %q: want one of the policy's release types %s", v.Type, strings.Join(v.Types, ", "))
+		}
 		return o.release(k, v)
 	}
 	// A document of an existing release.
@@ -194,12 +227,23 @@ func (o *newOptions) values(k *known, kind, id string, now time.Time) (scaffold.
 	if !document.ReleaseIDPattern.MatchString(id) {
 		return v, usagef("release id %q: want the form REL-2026-0042", id)
 	}
+	if r != nil && r.Release == nil {
+		r.Release, _ = lenient[document.Release](k.dir, path.Join(document.ReleaseDir(id), "release.yaml"))
+	}
+	if r != nil && r.Plan == nil {
+		r.Plan, _ = lenient[document.Plan](k.dir, path.Join(document.ReleaseDir(id), "plan.yaml"))
+	}
 	if r == nil || r.Release == nil {
 		return v, usagef("new %s %s: %s is missing or does not decode; write it first (relgate new release %s) and run relgate validate",
 			kind, id, path.Join(document.ReleaseDir(id), "release.yaml"), id)
 	}
 	rel := r.Release
 	v.Release, v.Items, v.Title = rel, rel.Items, rel.Title
+	for _, it := range rel.Items {
+		if it.Action != "retire" {
+			v.Installs = append(v.Installs, it)
+		}
+	}
 	v.Manager = firstOf(o.manager, rel.People.Manager)
 	v.Testers, v.Implementers = rel.People.Testers, rel.People.Implementers
 	v.CustomerRepresentative = rel.People.CustomerRepresentative
@@ -258,8 +302,9 @@ func (o *newOptions) release(k *known, v scaffold.Values) (scaffold.Values, erro
 	rel := &document.Release{}
 	for _, spec := range o.items {
 		id, version, _ := strings.Cut(spec, "=")
-		if !document.ItemIDPattern.MatchString(id) {
-			return v, usagef("--item %q: want ID or ID=VERSION with a configuration item id", spec)
+		version, digest, _ := strings.Cut(version, "@")
+		if !document.ItemIDPattern.MatchString(id) || digest != "" && !document.DigestPattern.MatchString(digest) {
+			return v, usagef("--item %q: want ID, ID=VERSION or ID=VERSION@sha256:<64 hex> with a configuration item id", spec)
 		}
 		it, exists, err := k.snap.CMDBItem(id)
 		if err != nil {
@@ -271,7 +316,7 @@ func (o *newOptions) release(k *known, v scaffold.Values) (scaffold.Values, erro
 		} else if it != nil && it.System != "" && !slices.Contains(v.Systems, it.System) {
 			v.Systems = append(v.Systems, it.System)
 		}
-		v.Items = append(v.Items, document.Item{ID: id, Action: action, Version: version})
+		v.Items = append(v.Items, document.Item{ID: id, Action: action, Version: version, Digest: digest})
 		rel.Items = append(rel.Items, document.Item{ID: id, Action: action})
 	}
 	v.Restore = k.restore(rel)

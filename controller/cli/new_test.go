@@ -341,3 +341,41 @@ var initFlags = func() []string {
 		"--role", "implementer=sunlei", "--role", "customer-representative=huangli", "--role", "configuration-manager=zhouhao",
 		"--role", "change-manager=hejun", "--role", "process-approver=liuzhiqiang")
 }()
+
+// TestNewBareTemplatesOnlyMarked: with nothing but ids (no flags, and a
+// release header still unfilled) every template fails only at the values
+// marked for a person, in both languages.
+func TestNewBareTemplatesOnlyMarked(t *testing.T) {
+	for _, lang := range []string{"zh", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			r := gitrepotest.New(t)
+			if code, out, errs := run(t, append([]string{"init", r.Dir, "--lang", lang}, initFlags...)...); code != 0 {
+				t.Fatalf("init: exit %d\n%s%s", code, out, errs)
+			}
+			var all []string
+			for _, args := range [][]string{{"cmdb-item", "app"}, {"change", "CHG-2026-0001"}, {"release", "REL-2026-0001"},
+				{"test-report", "REL-2026-0001"}, {"golive", "REL-2026-0001"}, {"communication", "REL-2026-0001"},
+				{"deployment", "REL-2026-0001"}, {"closure", "REL-2026-0001"}, {"review", "2026Q4"}} {
+				code, out, errs := run(t, append([]string{"new", "--repo", r.Dir, "--now", "2026-11-03T09:00:00+08:00"}, args...)...)
+				if code != 0 {
+					t.Fatalf("new %v: exit %d\n%s%s", args, code, out, errs)
+				}
+				for _, line := range strings.Split(out, "\n") {
+					if f, ok := strings.CutPrefix(line, msgOf(lang, "已创建 ", "created ")); ok {
+						all = append(all, f)
+						if c := r.Read(f); strings.Contains(c, "Z\"") || !strings.Contains(c, "+08:00") {
+							t.Errorf("%s: times not in the policy's timezone:\n%s", f, c)
+						}
+					}
+				}
+			}
+			onlyMarked(t, r, all...)
+			// The plan can be written again on its own.
+			r.Remove("releases/REL-2026-0001/plan.yaml")
+			if code, out, errs := run(t, "new", "plan", "REL-2026-0001", "--repo", r.Dir); code != 0 {
+				t.Fatalf("new plan: exit %d\n%s%s", code, out, errs)
+			}
+			onlyMarked(t, r, all...)
+		})
+	}
+}

@@ -57,6 +57,9 @@ type Values struct {
 	Release *document.Release
 	Plan    *document.Plan
 	GoLive  *document.GoLive
+	// Installs are the items the release installs (not retired): what is
+	// tested and deployed.
+	Installs []document.Item
 	// Restore are the items' current CMDB versions (the plan's rollback target).
 	Restore []document.VersionRef
 	// Files are the release's documents, for the closure's archive list.
@@ -183,14 +186,20 @@ func funcs(lang string) template.FuncMap {
 			}
 			return quote(v)
 		},
-		// list writes a block sequence at indent, or one placeholder item.
+		// list writes a block sequence at indent, or one placeholder item;
+		// an empty item (copied from a document not yet filled in) is a
+		// placeholder too.
 		"list": func(indent string, vs []string, zh, en string) string {
 			if len(vs) == 0 {
 				return "\n" + indent + "- " + todo(zh, en)
 			}
 			var b strings.Builder
 			for _, v := range vs {
-				b.WriteString("\n" + indent + "- " + quote(v))
+				if v == "" {
+					b.WriteString("\n" + indent + "- " + todo(zh, en))
+				} else {
+					b.WriteString("\n" + indent + "- " + quote(v))
+				}
 			}
 			return b.String()
 		},
