@@ -152,6 +152,9 @@ type lifecycle struct {
 	t    *testing.T
 	r    *gitrepotest.Repo
 	lang string
+	// signed: the policy lists everyone's OpenPGP key, every commit is
+	// signed by its author and every approval with --sign-key.
+	signed bool
 }
 
 func (l *lifecycle) relgate(args ...string) string {
@@ -206,7 +209,37 @@ func msgOf(lang, zh, en string) string {
 
 func (l *lifecycle) approve(at string, args ...string) {
 	l.t.Helper()
+	if l.signed {
+		args = append(args, "--sign-key", trPGP(l.t, args[len(args)-1]))
+	}
 	l.relgate(append([]string{"approve", "--commit", "--now", at}, args...)...)
+}
+
+// person is login as a commit author, with their key when signing.
+func (l *lifecycle) person(login string) gitrepotest.Person {
+	p := who(login)
+	if l.signed {
+		p.Key = trKeys(l.t)[login].pgp
+	}
+	return p
+}
+
+// listKeys does what the policy's comments ask before signed approvals:
+// each person's signingKeys, the bot's too.
+func (l *lifecycle) listKeys() {
+	l.t.Helper()
+	pol := l.r.Read("relgate.yaml")
+	for login, k := range trKeys(l.t) {
+		email := "    email: \"" + login + "@grid-it.example.cn\"\n"
+		i := strings.Index(pol, email)
+		if i < 0 {
+			continue
+		}
+		rest := pol[i+len(email):]
+		rest = strings.TrimPrefix(rest, "    # signingKeys:\n    #   - ssh-ed25519 AAAA...\n")
+		pol = pol[:i] + email + "    signingKeys:\n      - |\n" + indent(k.pgpPub, "        ") + rest
+	}
+	l.r.Write("relgate.yaml", pol)
 }
 
 // pr makes branch off main, runs step on it, and merges it as the bot once
@@ -230,24 +263,36 @@ func (l *lifecycle) pr(branch, state string, step func()) {
 	}
 }
 
-func (l *lifecycle) commit(msg, login string) { l.r.Commit(msg, who(login)) }
+func (l *lifecycle) commit(msg, login string) { l.r.Commit(msg, l.person(login)) }
 
 const lifeDigestOld = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
 const lifeDigestNew = "sha256:2222222222222222222222222222222222222222222222222222222222222222"
 
 // TestLifecycleFromInit is issue 12's "done when": from an empty directory,
 // init with flags, new for every kind, a release carried through every gate,
-// validate clean at the end; in Chinese and in English. The policy trusts
-// commit authorship (init --trust-commit-author) so that the test needs no
-// signing keys: signed approvals are covered by trust_scenarios_test.go.
+// validate clean at the end; in Chinese and in English, with the policy init
+// writes by default (signed approvals: the test lists everyone's OpenPGP key
+// where the policy's comments say, signs every commit and approves with
+// --sign-key) and with the trial policy of --trust-commit-author.
 func TestLifecycleFromInit(t *testing.T) {
-	for _, lang := range []string{"zh", "en"} {
-		t.Run(lang, func(t *testing.T) {
+	for _, tc := range []struct {
+		lang   string
+		signed bool
+	}{{"zh", true}, {"en", true}, {"zh", false}, {"en", false}} {
+		name := tc.lang + map[bool]string{true: "-signed", false: "-trust-commit-author"}[tc.signed]
+		t.Run(name, func(t *testing.T) {
+			lang := tc.lang
 			r := gitrepotest.New(t)
-			l := &lifecycle{t: t, r: r, lang: lang}
-			args := append([]string{"init", r.Dir, "--lang", lang, "--trust-commit-author"}, initFlags...)
+			l := &lifecycle{t: t, r: r, lang: lang, signed: tc.signed}
+			args := append([]string{"init", r.Dir, "--lang", lang}, initFlags...)
+			if !tc.signed {
+				args = append(args, "--trust-commit-author")
+			}
 			if code, out, errs := run(t, args...); code != 0 {
 				t.Fatalf("init: exit %d\n%s%s", code, out, errs)
+			}
+			if tc.signed {
+				l.listKeys()
 			}
 			if code, out, _ := run(t, "validate", r.Dir); code != 0 {
 				t.Fatalf("validate after init: exit %d\n%s", code, out)
@@ -276,8 +321,10 @@ func TestLifecycleFromInit(t *testing.T) {
 					"--start", "2026-11-20T22:00", "--end", "2026-11-21T02:00", "--now", "2026-11-03T09:00:00+08:00")
 				// The header by a release manager who approves nothing of the
 				// release (wangfang confirms its deployment), the plan by its author.
-				r.GitCLI("add", files[0])
-				trGit(r, who("lina"), "commit", "-q", "-m", "REL-2026-0001: release header")
+				plan := r.Read(files[1])
+				r.Remove(files[1])
+				l.commit("REL-2026-0001: release header", "lina")
+				r.Write(files[1], plan)
 				l.commit("REL-2026-0001: plan", "wangfang")
 				l.approve("2026-11-04T10:00:00+08:00", rel, "plan-review", "--as", "yangfan")
 				l.approve("2026-11-04T11:00:00+08:00", rel, "plan-review", "--as", "zhangwei")
@@ -303,7 +350,11 @@ func TestLifecycleFromInit(t *testing.T) {
 			})
 			// The bot writes the CMDB back and the release report.
 			r.Checkout("main", false)
-			l.relgate("reconcile", "--now", "2026-11-21T03:00:00+08:00")
+			if l.signed {
+				l.relgate("reconcile", "--now", "2026-11-21T03:00:00+08:00", "--sign-key", trPGP(t, "relgate-bot"))
+			} else {
+				l.relgate("reconcile", "--now", "2026-11-21T03:00:00+08:00")
+			}
 			l.pr("closure", "closed", func() {
 				l.newDoc(map[string]string{"closedAt": "2026-11-22T10:00:00+08:00"}, "closure", rel, "--now", "2026-11-22T10:00:00+08:00")
 				l.commit("REL-2026-0001: closed", "sunlei")
