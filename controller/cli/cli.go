@@ -5,6 +5,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -74,7 +75,14 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return exitCode(c.run(args[1:], stdout, stderr), stderr)
+			out := &countingWriter{w: stdout}
+			err := c.run(args[1:], out, stderr)
+			code := exitCode(err, stderr)
+			if code == ExitProblem && out.n == 0 && jsonMode(args[1:]) {
+				// A tool reading stdout gets a document, not nothing.
+				writeJSONError(stdout, err)
+			}
+			return code
 		}
 	}
 	fmt.Fprintf(stderr, "relgate: unknown command %q\n", args[0])
@@ -98,6 +106,45 @@ func exitCode(err error, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "relgate: %v\n", err)
 		return ExitProblem
 	}
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += n
+	return n, err
+}
+
+// jsonMode reports whether the command was asked for JSON output.
+func jsonMode(args []string) bool {
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return false
+		case a == "--format=json" || a == "-format=json":
+			return true
+		case (a == "--format" || a == "-format") && i+1 < len(args) && args[i+1] == "json":
+			return true
+		}
+	}
+	return false
+}
+
+// writeJSONError writes the error as the document schemas/output/error.schema.json describes.
+func writeJSONError(w io.Writer, err error) {
+	msg := "failed"
+	var ue *usageError
+	if errors.As(err, &ue) {
+		msg = ue.msg
+	} else if err != nil {
+		msg = err.Error()
+	}
+	b, _ := json.MarshalIndent(map[string]any{"apiVersion": "relgate.dev/v1", "kind": "Error", "error": msg, "exitCode": ExitProblem}, "", "  ")
+	fmt.Fprintf(w, "%s\n", b)
 }
 
 func usage(w io.Writer) {

@@ -98,12 +98,18 @@ func WriteText(w io.Writer, fs []Finding, what string) error {
 	return err
 }
 
-// Report is the JSON form of a validation.
+// Report is the JSON form of a validation (kind ValidationReport, described
+// by schemas/output/validation-report.schema.json).
 type Report struct {
-	Valid    bool      `json:"valid"`
-	Revision string    `json:"revision"`
-	Errors   int       `json:"errors"`
-	Warnings int       `json:"warnings"`
+	APIVersion   string `json:"apiVersion"`
+	Kind         string `json:"kind"`
+	Valid        bool   `json:"valid"`
+	Revision     string `json:"revision"`
+	ErrorCount   int    `json:"errorCount"`
+	WarningCount int    `json:"warningCount"`
+	// Warnings are the warning findings as text, the shape every other
+	// output's warnings have; Findings has them all in full.
+	Warnings []string  `json:"warnings"`
 	Findings []Finding `json:"findings"`
 }
 
@@ -113,9 +119,16 @@ func WriteJSON(w io.Writer, fs []Finding, revision string) error {
 	if fs == nil {
 		fs = []Finding{}
 	}
+	warnings := []string{}
+	for _, f := range fs {
+		if f.Severity == Warning {
+			warnings = append(warnings, f.String())
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(Report{Valid: errs == 0, Revision: revision, Errors: errs, Warnings: len(fs) - errs, Findings: fs})
+	return enc.Encode(Report{APIVersion: "relgate.dev/v1", Kind: "ValidationReport", Valid: errs == 0, Revision: revision,
+		ErrorCount: errs, WarningCount: len(fs) - errs, Warnings: warnings, Findings: fs})
 }
 
 // MaxAnnotations is how many annotations of one severity GitHub shows for a

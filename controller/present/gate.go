@@ -13,9 +13,51 @@ import (
 
 // WriteGateJSON writes a GateReport.
 func WriteGateJSON(w io.Writer, rep *evaluate.GateReport) error {
+	out := *rep
+	if out.Policy != nil {
+		p := normalResult(*out.Policy)
+		out.Policy = &p
+	}
+	out.Repository = normalResults(out.Repository)
+	out.Releases = append([]evaluate.ReleaseGates(nil), out.Releases...)
+	for i := range out.Releases {
+		out.Releases[i].Gates = normalResults(out.Releases[i].Gates)
+	}
+	rep = &out
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(rep)
+}
+
+// normalResult writes empty lists as [] rather than null: the documented
+// shape (schemas/output) has arrays, and tools index them.
+func normalResult(g gate.Result) gate.Result {
+	if g.Requirements == nil {
+		g.Requirements = []gate.Requirement{}
+	}
+	if g.Checks == nil {
+		g.Checks = []gate.Check{}
+	}
+	for i, q := range g.Requirements {
+		if q.Approved == nil {
+			g.Requirements[i].Approved = []string{}
+		}
+		if q.Eligible == nil {
+			g.Requirements[i].Eligible = []string{}
+		}
+	}
+	return g
+}
+
+func normalResults(gs []gate.Result) []gate.Result {
+	if gs == nil {
+		return nil
+	}
+	out := make([]gate.Result, len(gs))
+	for i, g := range gs {
+		out[i] = normalResult(g)
+	}
+	return out
 }
 
 func verdict(ok bool) string {

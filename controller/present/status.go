@@ -32,6 +32,13 @@ func WriteStatusJSON(w io.Writer, revision string, warnings []string, st []gate.
 	if st == nil {
 		st = []gate.Status{}
 	}
+	st = append([]gate.Status(nil), st...)
+	for i := range st {
+		st[i].Gates = normalResults(st[i].Gates)
+		if st[i].Gates == nil {
+			st[i].Gates = []gate.Result{}
+		}
+	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(StatusReport{APIVersion: StatusAPIVersion, Kind: "StatusReport", Revision: revision, Warnings: warnings, Releases: st})
