@@ -25,6 +25,13 @@ const (
 // window on the same system and items: the two conflict.
 func deployRepo(t *testing.T, twin bool) *gitrepotest.Repo {
 	t.Helper()
+	return deployRepoWith(t, twin, nil)
+}
+
+// deployRepoWith is deployRepo with the example source changed by prepare
+// before it is replayed.
+func deployRepoWith(t *testing.T, twin bool, prepare func(src string)) *gitrepotest.Repo {
+	t.Helper()
 	src := t.TempDir()
 	if err := os.CopyFS(src, os.DirFS(examples)); err != nil {
 		t.Fatal(err)
@@ -75,6 +82,9 @@ func deployRepo(t *testing.T, twin bool) *gitrepotest.Repo {
 				t.Fatal(err)
 			}
 		}
+	}
+	if prepare != nil {
+		prepare(src)
 	}
 	r := gitrepotest.New(t)
 	if err := gen.Replay(src, r.Dir, gen.ReplayOptions{}); err != nil {
@@ -217,5 +227,60 @@ func TestDeployCheckChinese(t *testing.T) {
 	code, d, text := deployCheck(t, r.Dir, "REL-2026-0042", "--env", "production", "--now", "2026-11-14T19:00:00+08:00")
 	if code != 1 || d.Lang != "zh" || !strings.Contains(text, "拒绝 REL-2026-0042") || !strings.Contains(text, "尚未开始；请在窗口内部署") {
 		t.Errorf("exit %d lang %s:\n%s", code, d.Lang, text)
+	}
+}
+
+// TestDeployCheckBlackoutException: a release whose window falls in a
+// blackout went live with the process approver's approval as well (R-5.1.6):
+// it may deploy inside that blackout. Without that approval it could not have
+// passed its go-live approval, and the freeze stops every other deployment.
+func TestDeployCheckBlackoutException(t *testing.T) {
+	r := deployRepoWith(t, false, func(src string) {
+		pol := filepath.Join(src, "relgate.yaml")
+		b, err := os.ReadFile(pol)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := strings.Replace(string(b), `start: "2027-02-01T00:00:00+08:00"`, `start: "2026-11-14T00:00:00+08:00"`, 1)
+		if err := os.WriteFile(pol, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errs := run(t, "digest", "REL-2026-0042", "go-live-approval", src)
+		if code != 0 {
+			t.Fatalf("digest: %s", errs)
+		}
+		ap := "apiVersion: relgate.dev/v1\nkind: Approval\nrelease: REL-2026-0042\ngate: go-live-approval\nperson: liuzhiqiang\nrole: process-approver\n" +
+			"decision: approve\ndigest: " + strings.TrimSpace(out) + "\nat: \"2026-11-12T10:00:00+08:00\"\ncomment: 保电期内上线，已评估风险，同意。\n"
+		if err := os.WriteFile(filepath.Join(src, "releases", "REL-2026-0042", "approvals", "go-live-approval.liuzhiqiang.yaml"), []byte(ap), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	})
+	code, d, text := deployCheck(t, r.Dir, "REL-2026-0042", "--env", "production", "--now", inWindow42, "--lang", "en")
+	if code != 0 || !strings.Contains(text, "which the process approver approved for this release") {
+		t.Fatalf("the approved exception must deploy: exit %d\n%s", code, text)
+	}
+	if d.State != "ready-to-deploy" {
+		t.Fatalf("state %s", d.State)
+	}
+}
+
+// TestDeployCheckConflictWhileDeploying: a release the gate allowed and that
+// has no deployment record yet is deploying, even if its approval went stale
+// since: another release on the same system waits (R-5.1.5).
+func TestDeployCheckConflictWhileDeploying(t *testing.T) {
+	r := deployRepo(t, true)
+	r.Edit("releases/REL-2026-0044/plan.yaml", "purpose: ", "purpose: （修订）")
+	r.Commit("revise the plan of 0044", gitrepotest.Person{Name: "lina", Email: "lina@grid-it.example.cn"})
+	if _, d, text := deployCheck(t, r.Dir, "REL-2026-0042", "--env", "production", "--now", inWindow42, "--lang", "en"); !d.Allowed {
+		t.Fatalf("with 0044's approvals stale and nothing logged, 0042 deploys:\n%s", text)
+	}
+	log := "apiVersion: relgate.dev/v1\nkind: DeploymentLog\nrelease: REL-2026-0044\ndecisions:\n" +
+		"  - key: github/7/7\n    at: \"2026-11-14T20:30:00+08:00\"\n    environment: production\n    allowed: true\n    source: github\n" +
+		"    deploymentId: 7\n    revision: 0000000000000000000000000000000000000000\n    artifacts: []\n"
+	r.Write("reports/deployments/REL-2026-0044.yaml", log)
+	r.Commit("deployment of REL-2026-0044 to production allowed", gitrepotest.Person{Name: "relgate-bot", Email: "relgate-bot@grid-it.example.cn"})
+	code, d, text := deployCheck(t, r.Dir, "REL-2026-0042", "--env", "production", "--now", inWindow42, "--lang", "en")
+	if code != 1 || len(d.Failed()) != 1 || d.Failed()[0].ID != deploy.RuleConflict || !strings.Contains(text, "REL-2026-0044") {
+		t.Fatalf("exit %d, want a conflict with the deploying REL-2026-0044\n%s", code, text)
 	}
 }

@@ -10,12 +10,16 @@
 package deploy
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/evaluate"
@@ -162,7 +166,12 @@ func Decide(pol *policy.Policy, snap *loader.Snapshot, prov evaluate.Provenance,
 			"the go-live approval has not passed (the release is in "+st.State+"): "+orDash(why),
 			"上线审批尚未通过（发布处于 "+st.State+" 阶段）："+orDash(why))
 	}
-	if r.Deployment == nil {
+	if _, recorded := r.Files["deployment.yaml"]; recorded && r.Deployment == nil {
+		// A record relgate cannot read is still a record: fail closed.
+		add(RuleNotDeployed, "R-5.1.8", false,
+			"releases/"+r.ID+"/deployment.yaml exists but cannot be read (run relgate validate); a release with a deployment record is not deployed again",
+			"releases/"+r.ID+"/deployment.yaml 已存在但无法读取（请运行 relgate validate）；已有部署记录的发布不得再次部署")
+	} else if r.Deployment == nil {
 		add(RuleNotDeployed, "R-5.1.8", true, "no deployment is recorded yet", "尚无部署记录")
 	} else {
 		add(RuleNotDeployed, "R-5.1.8", false,
@@ -170,7 +179,8 @@ func Decide(pol *policy.Policy, snap *loader.Snapshot, prov evaluate.Provenance,
 			"已有部署记录（"+r.Deployment.Outcome+"，deployment.yaml）；再次部署须另建发布")
 	}
 	d.window(add, pol, r.Release.Window, req.Now)
-	d.freeze(add, pol, req.Now)
+	_, exempt := checkOK(golive, "blackout-window")
+	d.freeze(add, pol, req.Now, exempt && slices.Contains(st.Passed, policy.GateGoLiveApproval))
 	if err := d.conflicts(add, pol, snap, prov, r, req.Now); err != nil {
 		return Decision{}, err
 	}
@@ -199,14 +209,31 @@ func (d *Decision) window(add func(id, clause string, ok bool, en, zh string), p
 	}
 }
 
+// checkOK finds a check of a gate result.
+func checkOK(g gate.Result, name string) (gate.Check, bool) {
+	for _, c := range g.Checks {
+		if c.Name == name && c.OK {
+			return c, true
+		}
+	}
+	return gate.Check{}, false
+}
+
 // freeze fails closed: a blackout window whose times cannot be read freezes.
-func (d *Decision) freeze(add func(id, clause string, ok bool, en, zh string), pol *policy.Policy, now time.Time) {
+// exempt: the go-live approval passed with the process approver's approval
+// of a window inside a blackout (R-5.1.6), so that release may deploy in it.
+func (d *Decision) freeze(add func(id, clause string, ok bool, en, zh string), pol *policy.Policy, now time.Time, exempt bool) {
 	for _, w := range pol.BlackoutWindows {
 		s, err1 := document.ParseTime(w.Start)
 		e, err2 := document.ParseTime(w.End)
 		if err1 != nil || err2 != nil {
 			add(RuleFreeze, "R-5.1.6", false, "the blackout window "+w.Name+" cannot be read, so it freezes every deployment",
 				"封网窗口 "+w.Name+" 的时间无法读取，因此冻结所有部署")
+			return
+		}
+		if !now.Before(s) && now.Before(e) && exempt {
+			add(RuleFreeze, "R-5.1.6", true, "inside the blackout window "+w.Name+", which the process approver approved for this release at its go-live approval",
+				"处于封网窗口 "+w.Name+" 内，流程审批人已在上线审批时批准本发布在此期间部署")
 			return
 		}
 		if !now.Before(s) && now.Before(e) {
@@ -223,19 +250,42 @@ func (d *Decision) freeze(add func(id, clause string, ok bool, en, zh string), p
 // same thing: neither knows which version ends up in production. Both are
 // refused until one of them moves its window or records its deployment.
 func (d *Decision) conflicts(add func(id, clause string, ok bool, en, zh string), pol *policy.Policy, snap *loader.Snapshot, prov evaluate.Provenance, r *loader.Release, now time.Time) error {
-	var clash []string
+	var clash, unreadable []string
 	for _, id := range snap.ReleaseIDs() {
 		o := snap.Releases[id]
-		if id == r.ID || o.Release == nil || o.Deployment != nil {
+		if id == r.ID {
+			continue
+		}
+		if o.Release == nil {
+			// Its scope cannot be known, so it may share ours: fail closed.
+			unreadable = append(unreadable, id)
+			continue
+		}
+		if o.Deployment != nil {
+			continue
+		}
+		if _, recorded := o.Files["deployment.yaml"]; recorded {
+			continue // recorded, if unreadably: not deploying now
+		}
+		shared := sharedScope(r.Release, o.Release)
+		if len(shared) == 0 {
 			continue
 		}
 		s, err1 := document.ParseTime(o.Release.Window.Start)
 		e, err2 := document.ParseTime(o.Release.Window.End)
-		if err1 != nil || err2 != nil || now.Before(s) || !now.Before(e) {
+		if err1 != nil || err2 != nil {
+			unreadable = append(unreadable, id)
 			continue
 		}
-		shared := sharedScope(r.Release, o.Release)
-		if len(shared) == 0 {
+		if now.Before(s) || !now.Before(e) {
+			continue
+		}
+		deploying, err := allowedUnfinished(snap, id)
+		if err != nil {
+			return err
+		}
+		if deploying {
+			clash = append(clash, id+" ("+strings.Join(shared, ", ")+")")
 			continue
 		}
 		st, err := evaluate.Release(pol, snap, id, evaluate.Options{Provenance: prov})
@@ -246,15 +296,59 @@ func (d *Decision) conflicts(add func(id, clause string, ok bool, en, zh string)
 			clash = append(clash, id+" ("+strings.Join(shared, ", ")+")")
 		}
 	}
-	if len(clash) == 0 {
+	switch {
+	case len(clash) == 0 && len(unreadable) == 0:
 		add(RuleConflict, "R-5.1.5", true, "no other approved release deploys the same system or item now", "此时没有其他已批准的发布在部署相同的系统或配置项")
-		return nil
+	case len(clash) > 0:
+		add(RuleConflict, "R-5.1.5", false,
+			"other approved releases deploy the same system or item in this window: "+strings.Join(clash, "; ")+"; one of them must move its window (and be approved again) or record its deployment first",
+			"以下已批准的发布在同一窗口内部署相同的系统或配置项："+strings.Join(clash, "；")+"；须有一方调整发布窗口（并重新审批）或先记录其部署")
+	default:
+		add(RuleConflict, "R-5.1.5", false,
+			"relgate cannot tell whether these releases deploy the same system now, because their release.yaml or its window cannot be read: "+strings.Join(unreadable, ", ")+"; fix them (relgate validate) on the protected branch",
+			"以下发布的 release.yaml 或其发布窗口无法读取，relgate 无法判断它们此时是否部署相同的系统："+strings.Join(unreadable, "、")+"；请在受保护分支上修正（relgate validate）")
 	}
-	add(RuleConflict, "R-5.1.5", false,
-		"other approved releases deploy the same system or item in this window: "+strings.Join(clash, "; ")+"; one of them must move its window (and be approved again) or record its deployment first",
-		"以下已批准的发布在同一窗口内部署相同的系统或配置项："+strings.Join(clash, "；")+"；须有一方调整发布窗口（并重新审批）或先记录其部署")
 	return nil
 }
+
+// allowedUnfinished reports whether a release's deployment log (the bot's,
+// reports/deployments/<id>.yaml) holds an allowed decision: the release is
+// deploying, or has deployed without its record yet, whatever its state
+// says now (an approval gone stale does not stop a deployment under way).
+func allowedUnfinished(snap *loader.Snapshot, id string) (bool, error) {
+	p := document.DeploymentLogPath(id)
+	e, err := snap.Tree.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if e.Size > maxLogRead {
+		return true, nil // a log too large to read: fail closed
+	}
+	data, err := snap.Tree.Read(p)
+	if err != nil {
+		return false, err
+	}
+	var log struct {
+		Decisions []struct {
+			Allowed bool `yaml:"allowed"`
+		} `yaml:"decisions"`
+	}
+	if err := yaml.Unmarshal(data, &log); err != nil {
+		return true, nil // not the bot's format: fail closed
+	}
+	for _, dc := range log.Decisions {
+		if dc.Allowed {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// maxLogRead bounds what is read of another release's deployment log.
+const maxLogRead = 8 << 20
 
 func sharedScope(a, b *document.Release) []string {
 	var out []string
