@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/relgate/relgate/controller/audit"
+	"github.com/relgate/relgate/controller/deploy"
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/evaluate"
@@ -84,6 +86,22 @@ func (e *receiptEnv) record(t *testing.T, rc writeback.Receipt) error {
 	return err
 }
 
+// decide logs the deployment gate's decision on forge deployment id, as the
+// server does when it answers the protection rule.
+func (e *receiptEnv) decide(t *testing.T, id int64, allowed bool, arts []document.VersionRef) {
+	t.Helper()
+	d := deploy.Decision{APIVersion: document.APIVersion, Kind: "DeploymentDecision", Release: rel42, Environment: "production",
+		Allowed: allowed, Artifacts: arts, ArtifactsFrom: deploy.FromRequest, Revision: strings.Repeat("ab", 20)}
+	if !allowed {
+		d.Rules = []deploy.Rule{{ID: "window", Clause: "R-5.1.5", Message: "the window is over"}}
+	}
+	rec := writeback.DecisionRecord{Decision: d, At: time.Date(2026, 11, 14, 13, 0, 0, 0, time.UTC), Source: "github", DeploymentID: id}
+	if err := e.w.RecordDecision(context.Background(), "main", rec); err != nil {
+		t.Fatal(err)
+	}
+	e.r.GitCLI("pull", "-q", "--ff-only", e.remote, "main")
+}
+
 func receipt42(deployed []document.VersionRef, outcome string) writeback.Receipt {
 	return writeback.Receipt{Release: rel42, Environment: "production", Outcome: outcome, Deployed: deployed,
 		StartedAt: time.Date(2026, 11, 14, 13, 5, 0, 0, time.UTC), FinishedAt: time.Date(2026, 11, 14, 15, 30, 0, 0, time.UTC),
@@ -147,22 +165,37 @@ func receiptCommits(r *gitrepotest.Repo) []string {
 // judged like any record: what it says was deployed is what was tested
 // whoever reported it.
 func TestReceiptScenarios(t *testing.T) {
+	yes, no := true, false
 	untested := []document.VersionRef{tested42[0], {Item: "marketing-app-server", Version: "5.7.0", Digest: "sha256:" + strings.Repeat("9", 64)}}
 	for _, tc := range []struct {
 		name     string
+		decided  *bool // the gate's logged decision on deployment 812; nil = none
+		asked    []document.VersionRef
 		rc       writeback.Receipt
-		failed   string // the deployment-confirmation check that fails in status, if any
-		violates string // in a violation of audit verify at the receipt's commit; "" = verify passes
+		failed   []string // the deployment-confirmation checks that fail in status
+		violates string   // in a violation of audit verify at the receipt's commit; "" = verify passes
 	}{
-		{name: "lawful: the tested artifacts, a succeeded deployment, the bot's commit on main",
-			rc: receipt42(tested42, document.OutcomeSucceeded)},
-		{name: "lawful: a failed deployment; the rollback is left for people to complete",
-			rc: receipt42(tested42[:1], document.OutcomeFailed), failed: gate.CheckRollbackCarriedOut},
-		{name: "attack R-3.1: the pipeline deployed a digest the release did not test",
-			rc: receipt42(untested, document.OutcomeSucceeded), failed: "deployed-as-tested", violates: "(R-3.1)"},
+		{name: "lawful: allowed, the tested artifacts deployed, the bot's commit on main",
+			decided: &yes, asked: tested42, rc: receipt42(tested42, document.OutcomeSucceeded)},
+		{name: "lawful: allowed, the deployment failed; the rollback is left for people to complete",
+			decided: &yes, asked: tested42, rc: receipt42(tested42[:1], document.OutcomeFailed), failed: []string{gate.CheckRollbackCarriedOut}},
+		{name: "attack R-3.1: refused for an untested digest, the pipeline deployed it anyway",
+			decided: &no, asked: untested, rc: receipt42(untested, document.OutcomeSucceeded),
+			failed: []string{"deployed-as-tested", "deployed-complete", gate.CheckDeployedAsAllowed}, violates: "(R-3.1)"},
+		{name: "attack R-3.1: refused (window over), the pipeline deployed the tested artifacts anyway",
+			decided: &no, asked: tested42, rc: receipt42(tested42, document.OutcomeSucceeded),
+			failed: []string{gate.CheckDeployedAsAllowed}, violates: "never allowed deployment 812"},
+		{name: "attack R-3.1: a deployment the gate never saw reports success with the tested artifacts",
+			rc: receipt42(tested42, document.OutcomeSucceeded), failed: []string{gate.CheckDeployedAsAllowed}, violates: "never allowed deployment 812"},
+		{name: "attack R-3.1: allowed for the tested artifacts, another digest reported deployed",
+			decided: &yes, asked: tested42, rc: receipt42(untested, document.OutcomeSucceeded),
+			failed: []string{"deployed-as-tested", "deployed-complete", gate.CheckDeployedAsAllowed}, violates: "allowed for other artifacts"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newReceiptEnv(t)
+			if tc.decided != nil {
+				e.decide(t, 812, *tc.decided, tc.asked)
+			}
 			if err := e.record(t, tc.rc); err != nil {
 				t.Fatal(err)
 			}
@@ -181,9 +214,15 @@ func TestReceiptScenarios(t *testing.T) {
 			if c, ok := check(st, gate.CheckReceiptAuthentic); !ok || !c.OK {
 				t.Errorf("receipt-authentic: %+v (made %v)", c, ok)
 			}
-			if tc.failed != "" {
-				if c, ok := check(st, tc.failed); !ok || c.OK {
-					t.Errorf("status shows %s as %+v (made %v), want failed", tc.failed, c, ok)
+			g, _ := st.Gate("deployment-confirmation")
+			for _, c := range g.Checks {
+				if want := slices.Contains(tc.failed, c.Name); c.OK == want && c.Name != "deployment.yaml" {
+					t.Errorf("status: %s ok %v, want %v: %s", c.Name, c.OK, !want, c.Message)
+				}
+			}
+			for _, name := range tc.failed {
+				if _, ok := check(st, name); !ok {
+					t.Errorf("status makes no check %s", name)
 				}
 			}
 			rep := verifyAll(t, e.r)
@@ -217,6 +256,7 @@ func TestReceiptScenarios(t *testing.T) {
 // receipt for the same release is an error and the record stays as written.
 func TestReceiptOnce(t *testing.T) {
 	e := newReceiptEnv(t)
+	e.decide(t, 812, true, tested42)
 	rc := receipt42(tested42, document.OutcomeSucceeded)
 	if err := e.record(t, rc); err != nil {
 		t.Fatal(err)
@@ -251,6 +291,7 @@ func TestReceiptOnce(t *testing.T) {
 // failed.
 func TestReceiptInBotsNameByAPerson(t *testing.T) {
 	e := newReceiptEnv(t)
+	e.decide(t, 812, true, tested42)
 	pol := policyAtHead(t, e.r)
 	content, err := writeback.ReceiptContent(pol, receipt42(tested42, document.OutcomeSucceeded))
 	if err != nil {

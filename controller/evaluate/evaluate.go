@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/yaml.v3"
+
 	"github.com/relgate/relgate/controller/digest"
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/gate"
@@ -219,7 +221,10 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 			in.ClosureProblem = afterCommit("closure.yaml", r.Closure.ClosedAt, o.Commits[0])
 		}
 	}
-	if in.BotReceipt, in.ReceiptProblem, err = botReceipt(pol, prov, r); err != nil {
+	if _, in.ReceiptProblem, err = botReceipt(pol, prov, r); err != nil {
+		return gate.Status{}, err
+	}
+	if in.ReceiptAllowed, err = receiptAllowed(pol, prov, tree, r); err != nil {
 		return gate.Status{}, err
 	}
 	rep, err := tree.Stat(gate.ReportPath(id))
@@ -274,6 +279,86 @@ func botReceipt(pol *policy.Policy, prov Provenance, r *loader.Release) (ok bool
 			"the bot writes receipts itself: to record or complete a deployment by hand, set recordedBy to your own login (an implementer)", login, pol.Bot.Email), nil
 	}
 	return d.Receipt != nil, "", nil
+}
+
+// maxDeploymentLog bounds what is read of a release's deployment log (the
+// bot keeps at most 1,000 decisions, about 1 MB).
+const maxDeploymentLog = 8 << 20
+
+// loggedDecision is what receiptAllowed reads of an entry of the bot's
+// deployment log, reports/deployments/<release>.yaml (package writeback
+// writes it).
+type loggedDecision struct {
+	Environment  string                `yaml:"environment"`
+	Allowed      bool                  `yaml:"allowed"`
+	DeploymentID int64                 `yaml:"deploymentId"`
+	Artifacts    []document.VersionRef `yaml:"artifacts"`
+}
+
+// receiptAllowed judges a receipt of a forge deployment against the
+// deployment gate's own record: the bot's deployment log must hold an
+// allowed decision for that deployment, in that environment, naming what
+// the receipt says was deployed. A deployment the gate refused, or never
+// saw, that reports success is a deployment nobody authorized (R-3.1), even
+// with the tested artifacts. "" when it holds, or when the record is no forge
+// receipt (a CI receipt or a record typed by hand is judged on its artifacts).
+func receiptAllowed(pol *policy.Policy, prov Provenance, t source.Tree, r *loader.Release) (string, error) {
+	d := r.Deployment
+	if d == nil || d.Receipt == nil || d.Receipt.Source != document.ReceiptGitHubDeployment {
+		return "", nil
+	}
+	rc := d.Receipt
+	p := document.ReportsDir + "/deployments/" + r.ID + ".yaml"
+	none := fmt.Sprintf("the deployment gate never allowed deployment %d of %s to %s: %s holds no allowed decision for it; "+
+		"a deployment relgate did not allow reached %s (R-3.1): report it, do not confirm it", rc.DeploymentID, r.ID, rc.Environment, p, rc.Environment)
+	if rc.DeploymentID == 0 {
+		return fmt.Sprintf("the receipt names no forge deployment id, so no decision of the deployment gate can be found for it; a deployment relgate did not allow is an R-3.1 violation (%s)", p), nil
+	}
+	e, err := t.Stat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return none, nil
+	case err != nil:
+		return "", err
+	case e.Size > maxDeploymentLog:
+		return fmt.Sprintf("%s is %d bytes, more than relgate reads (%d): the deployment gate's decisions cannot be checked", p, e.Size, maxDeploymentLog), nil
+	}
+	// The log counts only as the bot wrote it: anyone else could log an
+	// allowed decision that was never made.
+	byBot, err := madeByBot(pol, prov, p, e.ID, false)
+	if err != nil {
+		return "", err
+	}
+	if !byBot {
+		return fmt.Sprintf("%s was not written by relgate (the bot %s), so it proves no decision of the deployment gate (R-3.1)", p, pol.Bot.Email), nil
+	}
+	data, err := t.Read(p)
+	if err != nil {
+		return "", err
+	}
+	var log struct {
+		Decisions []loggedDecision `yaml:"decisions"`
+	}
+	if err := yaml.Unmarshal(data, &log); err != nil {
+		return fmt.Sprintf("%s cannot be read (%v): the deployment gate's decisions cannot be checked", p, err), nil
+	}
+	for _, ld := range log.Decisions {
+		if !ld.Allowed || ld.DeploymentID != rc.DeploymentID || ld.Environment != rc.Environment {
+			continue
+		}
+		var extra []string
+		for _, v := range d.Deployed {
+			if len(ld.Artifacts) > 0 && !slices.Contains(ld.Artifacts, v) {
+				extra = append(extra, v.Item+" "+v.Version)
+			}
+		}
+		if len(extra) == 0 {
+			return "", nil
+		}
+		return fmt.Sprintf("deployment %d was allowed for other artifacts than it reports deployed (%s; see %s): what reached %s is not what the gate allowed (R-3.1)",
+			rc.DeploymentID, strings.Join(extra, ", "), p, rc.Environment), nil
+	}
+	return none, nil
 }
 
 // Vote turns an approval file into a vote, authenticated by the commits that

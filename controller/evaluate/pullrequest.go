@@ -238,7 +238,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 		}
 		if g, ok := st.Gate(policy.GateDeploymentConfirmation); ok {
 			for _, c := range g.Checks {
-				blocks := slices.Contains(gate.RecordChecks, c.Name) || c.Name == gate.CheckReceiptAuthentic
+				blocks := slices.Contains(gate.RecordChecks, c.Name) || c.Name == gate.CheckReceiptAuthentic || c.Name == gate.CheckDeployedAsAllowed
 				if receipt && (c.Name == gate.CheckRollbackCarriedOut || c.Name == gate.CheckRestoredAsPlanned) {
 					blocks = false
 				}

@@ -19,6 +19,10 @@ const (
 	// (each of those is made of every failed deployment's record), but it
 	// blocks the change that writes one all the same.
 	CheckReceiptAuthentic = "receipt-authentic"
+	// CheckDeployedAsAllowed: a forge deployment's receipt matches an
+	// allowed decision of the deployment gate. Made of such receipts only;
+	// it blocks the change that writes one too.
+	CheckDeployedAsAllowed = "deployed-as-allowed"
 )
 
 // Names of the checks of a failed deployment's rollback.
@@ -51,6 +55,11 @@ func (e *evaluator) deploymentChecks() []Check {
 		p := e.in.ReceiptProblem
 		out = append(out, Check{Name: CheckReceiptAuthentic, Clause: "R-5.1.8", OK: p == "", File: c.File, Field: "recordedBy",
 			Message: ifElse(p == "", "relgate wrote this record from the pipeline's report; people confirm it", p)})
+	}
+	if d.Receipt != nil && d.Receipt.Source == document.ReceiptGitHubDeployment {
+		p := e.in.ReceiptAllowed
+		out = append(out, Check{Name: CheckDeployedAsAllowed, Clause: "R-3.1", OK: p == "", File: c.File, Field: "receipt.deploymentId",
+			Message: ifElse(p == "", "the deployment gate allowed this deployment, with these artifacts", p)})
 	}
 	out = append(out, e.deployedAsTested(d, c.File), e.deployedComplete(d, c.File))
 	if d.Outcome == document.OutcomeFailed || d.Outcome == document.OutcomeRolledBack {

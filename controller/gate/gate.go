@@ -82,11 +82,13 @@ type Input struct {
 	// ClosureProblem says why closure.yaml is not authenticated as the
 	// implementer it names; empty when it is.
 	ClosureProblem string
-	// BotReceipt says deployment.yaml is a receipt the bot wrote from the
-	// pipeline's report; ReceiptProblem says why a record in the bot's name
-	// was not written by the bot, empty when it was.
-	BotReceipt     bool
+	// ReceiptProblem says why a deployment record in the bot's name was not
+	// written by the bot; empty when it was, or a person recorded it.
 	ReceiptProblem string
+	// ReceiptAllowed says why a forge deployment's receipt matches no
+	// allowed decision of the deployment gate; empty when it does,
+	// or when the record is no forge receipt.
+	ReceiptAllowed string
 }
 
 // Requirement is one role's part of a gate.
