@@ -171,7 +171,9 @@ func (s *Server) reviewDeployment(ctx context.Context, k workKey) error {
 		s.log.Info("deployment already answered; replay ignored", "key", key, "delivery", ev.Delivery, "run", runID, "environment", pr.Environment)
 		return nil
 	}
-	req := deploy.Request{Release: deployRelease(dep.Payload, pr.Ref, dep.Ref), Environment: pr.Environment, Now: s.cfg.Clock()}
+	// The same order as the receipt's (recordReceipt), so a deployment's
+	// decision and its receipt always name one release.
+	req := deploy.Request{Release: deployRelease(dep.Payload, dep.Ref, pr.Ref), Environment: pr.Environment, Now: s.cfg.Clock()}
 	d := s.decideDeployment(ctx, req, dep.Payload)
 	state, result := ghapi.DeploymentRejected, "rejected"
 	if d.Allowed && len(d.Failed()) == 0 && len(d.Rules) > 0 {
@@ -365,10 +367,18 @@ func (s *Server) recordReceipt(ctx context.Context, k workKey) error {
 	dep := ds.Deployment
 	rel := deployRelease(dep.Payload, dep.Ref)
 	logAttrs := []any{"release", rel, "environment", ds.Environment, "deployment", dep.ID, "state", ds.State, "run", ds.TargetURL}
-	if rel == "" || dep.Payload.Err != "" {
+	if rel == "" || dep.Payload.Err != "" || !document.ReleaseIDPattern.MatchString(rel) {
 		s.metrics.Inc(mReceipts, "result", "skipped")
 		s.log.Warn("deployment receipt not recorded: the deployment names no release (payload.release or a release id in the ref)",
 			append(logAttrs, "payload_error", dep.Payload.Err)...)
+		return nil
+	}
+	if dep.Environment != "" && ds.Environment != "" && dep.Environment != ds.Environment {
+		// A status may name an environment of its own; the deployment's is
+		// the one its decision was about.
+		s.metrics.Inc(mReceipts, "result", "skipped")
+		s.log.Warn("deployment receipt not recorded: the status names another environment than its deployment",
+			append(logAttrs, "deployment_environment", dep.Environment)...)
 		return nil
 	}
 	if err := s.mirror.Fetch(ctx, []string{s.cfg.Branch}, nil); err != nil {
@@ -434,6 +444,11 @@ func (s *Server) recordReceipt(ctx context.Context, k workKey) error {
 	case errors.Is(err, writeback.ErrRecordExists):
 		s.metrics.Inc(mReceipts, "result", "refused")
 		s.log.Warn("deployment receipt not recorded: the release already has a different deployment record", append(logAttrs, "err", err)...)
+		return nil
+	case errors.Is(err, writeback.ErrInvalidReceipt):
+		// Retrying cannot make it valid.
+		s.metrics.Inc(mReceipts, "result", "refused")
+		s.log.Error("deployment receipt not recorded: it cannot be written as a deployment record", append(logAttrs, "err", err)...)
 		return nil
 	case err != nil:
 		s.metrics.Inc(mReceipts, "result", "error")

@@ -390,6 +390,7 @@ func TestDeploymentReceipts(t *testing.T) {
 	head := e.remoteGit("rev-parse", "main")
 	ungated := payload(t, "deployment_status.created.json", func(m map[string]any) {
 		m["deployment_status"].(map[string]any)["environment"] = "staging"
+		m["deployment"].(map[string]any)["environment"] = "staging"
 		m["deployment"].(map[string]any)["payload"] = map[string]any{"release": rel42}
 	})
 	e.deliver("deployment_status", ungated)

@@ -128,6 +128,7 @@ func (s *Server) do(ctx context.Context, k workKey) {
 	if err == nil || !isTransient(err) || ctx.Err() != nil && s.stopping.Load() {
 		delete(s.retries, k)
 		if err != nil {
+			delete(s.deployEvents, k) // given up: the event must not hold a place
 			s.log.Error("work failed", "kind", k.kind, "pr", k.n, "err", err)
 		}
 		return
@@ -135,6 +136,7 @@ func (s *Server) do(ctx context.Context, k workKey) {
 	i := s.retries[k]
 	if i >= len(s.cfg.RetryDelays) {
 		delete(s.retries, k)
+		delete(s.deployEvents, k) // given up: the event must not hold a place
 		if k.kind == kindMerged {
 			s.pendingMerges[k.n] = true
 		}
