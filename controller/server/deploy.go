@@ -351,7 +351,14 @@ func (s *Server) recordDecision(ctx context.Context, rec writeback.DecisionRecor
 	}
 	if err := dr.RecordDecision(ctx, s.cfg.Branch, rec); err != nil {
 		s.metrics.Inc(mWriteback, "op", "record-decision", "result", "error")
-		s.log.Error("deployment decision not written to the branch; this log keeps it", "key", rec.Key, "release", rec.Decision.Release, "err", err)
+		s.log.Error("deployment decision not written to the branch; this log keeps it, and the deployment's receipt writes it first", "key", rec.Key, "release", rec.Decision.Release, "err", err)
+		if rec.Decision.Allowed && rec.DeploymentID != 0 {
+			s.mu.Lock()
+			if len(s.unlogged) < maxDeployEvents {
+				s.unlogged[rec.DeploymentID] = rec
+			}
+			s.mu.Unlock()
+		}
 		return
 	}
 	s.metrics.Inc(mWriteback, "op", "record-decision", "result", "ok")
@@ -402,7 +409,12 @@ func (s *Server) recordReceipt(ctx context.Context, k workKey) error {
 		s.log.Error("deployment receipt not recorded", append(logAttrs, "err", err)...)
 		return nil
 	}
-	if len(arts) == 0 && dep.ID > 0 {
+	s.mu.Lock()
+	pending, unlogged := s.unlogged[dep.ID]
+	s.mu.Unlock()
+	if len(arts) == 0 && unlogged {
+		arts = pending.Decision.Artifacts
+	} else if len(arts) == 0 && dep.ID > 0 {
 		// What the gate allowed for this deployment, from the deployment log.
 		err := s.mirror.Do(func(r *gitrepo.Repo) error {
 			tree, err := r.TreeAt(st.commit, s.cfg.Prefix)
@@ -439,6 +451,18 @@ func (s *Server) recordReceipt(ctx context.Context, k workKey) error {
 		s.metrics.Inc(mReceipts, "result", "skipped")
 		s.log.Warn("no write-back records deployments: the receipt is only in this log", logAttrs...)
 		return nil
+	}
+	if unlogged {
+		// The gate allowed this deployment but its log entry was lost: the
+		// receipt would read as never allowed (deployed-as-allowed).
+		if err := dr.RecordDecision(ctx, s.cfg.Branch, pending); err != nil {
+			s.putBack(k, ev)
+			return transient(fmt.Errorf("receipt of %s: write its allowed decision first: %w", rel, err))
+		}
+		s.mu.Lock()
+		delete(s.unlogged, dep.ID)
+		s.mu.Unlock()
+		s.log.Info("deployment decision written before its receipt", append(logAttrs, "key", pending.Key)...)
 	}
 	switch err := dr.RecordReceipt(ctx, s.cfg.Branch, rc); {
 	case errors.Is(err, writeback.ErrRecordExists):

@@ -1,14 +1,24 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/relgate/relgate/controller/audit"
+	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/history"
+	"github.com/relgate/relgate/controller/writeback"
 
 	"github.com/relgate/relgate/controller/deploy"
 	"github.com/relgate/relgate/controller/ghapi/ghapitest"
@@ -411,4 +421,72 @@ func TestDeploymentReceipts(t *testing.T) {
 	})
 	rec := e.remoteGit("show", "main:releases/REL-2026-0042/deployment.yaml")
 	wantContains(t, "deployment.yaml", rec, "outcome: failed", "deploymentId: 4242")
+}
+
+// lostDecisions is a write-back whose first n writes of a deployment
+// decision fail (a push refused, the remote down).
+type lostDecisions struct {
+	Writer
+	mu sync.Mutex
+	n  int
+}
+
+func (l *lostDecisions) RecordDecision(ctx context.Context, branch string, rec writeback.DecisionRecord) error {
+	l.mu.Lock()
+	fail := l.n > 0
+	l.n--
+	l.mu.Unlock()
+	if fail {
+		return errors.New("push refused (injected)")
+	}
+	return l.Writer.(DeploymentRecorder).RecordDecision(ctx, branch, rec)
+}
+
+func (l *lostDecisions) RecordReceipt(ctx context.Context, branch string, rc writeback.Receipt) error {
+	return l.Writer.(DeploymentRecorder).RecordReceipt(ctx, branch, rc)
+}
+
+// TestDeploymentDecisionLostThenReceipt: the gate allowed a deployment but
+// the write of that decision to the deployment log failed. The receipt of the
+// deployment writes the decision first, so the lawful deployment does not
+// stand in history as never allowed: audit verify passes.
+func TestDeploymentDecisionLostThenReceipt(t *testing.T) {
+	e := newEnv(t, envOptions{src: deploySrc(t), now: inWindow42, realWriter: true,
+		wrapWriter: func(w Writer) Writer { return &lostDecisions{Writer: w, n: 1} }})
+	rv := e.review(dep{env: "production", release: rel42, artifacts: []string{payment42, marketing42}, ref: "refs/heads/main", id: 7100, run: 710})
+	if rv.State != "approved" {
+		t.Fatalf("lawful deployment: %+v", rv)
+	}
+	if err := exec.Command("git", "--git-dir", e.remote, "cat-file", "-e", "main:reports/deployments/REL-2026-0042.yaml").Run(); err == nil {
+		t.Fatal("the decision was written although its write was made to fail")
+	}
+	e.deliver("deployment_status", statusEvent(t, "success", 7100, rel42))
+	e.eventually("deployment.yaml on main", func() bool {
+		return exec.Command("git", "--git-dir", e.remote, "cat-file", "-e", "main:releases/REL-2026-0042/deployment.yaml").Run() == nil
+	})
+	e.settle()
+	subjects := e.remoteGit("log", "--format=%s", "-2", "main", "--", "reports/deployments/REL-2026-0042.yaml", "releases/REL-2026-0042/deployment.yaml")
+	if !strings.Contains(subjects, "allowed") {
+		t.Fatalf("the decision was not written before the receipt:\n%s", subjects)
+	}
+	repo, err := gitrepo.Open(e.remote)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	head, err := repo.Resolve("main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, _, err := history.Open(repo, "", []plumbing.Hash{head}, history.Options{CachePath: "-"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := audit.Verify(repo, ix, head, plumbing.ZeroHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Passed {
+		t.Errorf("a lawful deployment whose decision was written late fails verify: %+v", rep.Violations)
+	}
 }

@@ -153,6 +153,8 @@ type envOptions struct {
 	src           string
 	now           time.Time
 	deployTimeout time.Duration
+	// wrapWriter, when set, wraps the write-back (to inject its failures).
+	wrapWriter func(Writer) Writer
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -196,6 +198,9 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Cleanup(func() { m.Close() })
 		cfg.Writer = NewWriteBack(cfg.Logger, &reconcile.Writer{Mirror: m, Remote: e.remote,
 			Options: reconcile.Options{Now: func() time.Time { return now }}})
+	}
+	if o.wrapWriter != nil {
+		cfg.Writer = o.wrapWriter(cfg.Writer)
 	}
 	if !o.noGitHub {
 		c, err := ghapi.New(ghapi.Config{BaseURL: e.gh.APIURL(), Token: "ghs_test_token", Timeout: o.timeout,

@@ -24,6 +24,7 @@ import (
 	"github.com/relgate/relgate/controller/deploy"
 	"github.com/relgate/relgate/controller/ghapi"
 	"github.com/relgate/relgate/controller/webhook"
+	"github.com/relgate/relgate/controller/writeback"
 )
 
 // GitHub is what the server asks of GitHub; *ghapi.Client implements it.
@@ -131,6 +132,10 @@ type Server struct {
 	// work item; deployAnswered the request keys answered (deploy.go).
 	deployEvents   map[workKey]*webhook.Event
 	deployAnswered map[string]bool
+	// unlogged are allowed decisions whose write to the deployment log
+	// failed, by deployment id: a receipt of that deployment writes the
+	// decision first, or it would stand in history as never allowed.
+	unlogged map[int64]writeback.DecisionRecord
 	// deployHook, when set (tests), runs at the start of each decision.
 	deployHook func(deploy.Request)
 }
@@ -196,7 +201,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, metrics: cfg.Metrics, receiver: rc, mirror: m,
 		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}, res: newResults(), health: h,
-		deployEvents: map[workKey]*webhook.Event{}, deployAnswered: map[string]bool{}}
+		deployEvents: map[workKey]*webhook.Event{}, deployAnswered: map[string]bool{}, unlogged: map[int64]writeback.DecisionRecord{}}
 	s.metrics.SetQueueDepth(s.queue.len)
 	return s, nil
 }
