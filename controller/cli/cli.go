@@ -40,7 +40,7 @@ func commands() []command {
 	return []command{
 		{"init", "start a release repository: policy, schemas for editors, README and CI workflow", runInit},
 		{"validate", "check every document against its schema and the others", runValidate},
-		{"new", "write a new release, change or CMDB item from templates", runNew},
+		{"new", "write any document from its template: cmdb-item, change, release, plan, test-report, golive, communication, deployment, closure, review", runNew},
 		{"schemas", "write the JSON Schemas for editors into .relgate/schemas", runSchemas},
 		{"digest", "print the digest an approval of a gate binds to", runDigest},
 		{"approve", "record your approval (or rejection) of a gate, bound to the current digest", runApprove},
