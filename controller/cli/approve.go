@@ -185,6 +185,9 @@ func runApprove(args []string, stdout, stderr io.Writer) error {
 
 	requiresSignature := !inForce.TrustCommitAuthor
 	key, keyErr := o.signingKey(dir, l)
+	if keyErr != nil && o.signKey != "" {
+		return keyErr // the file given cannot sign: a usage or I/O problem (exit 2)
+	}
 	if keyErr != nil && o.commit {
 		// Git's configuration asks for a signature relgate cannot make.
 		return refuse(stderr, l.t("relgate: approval not recorded:", "relgate：未记录审批："), []string{keyErr.Error()})

@@ -10,6 +10,7 @@ package cli_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -134,6 +135,20 @@ func TestApproveSigning(t *testing.T) {
 			},
 			args: []string{"--as", "zhangwei", "--commit"}, code: 1,
 			errs: []string{"user.signingkey is not set"}},
+		{name: "git config names an SSH key with a passphrase: refused",
+			base: signed,
+			setup: func(t *testing.T, r *gitrepotest.Repo) {
+				p := filepath.Join(t.TempDir(), "id_ed25519")
+				if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "secret", "-f", p).CombinedOutput(); err != nil {
+					t.Fatalf("ssh-keygen: %v\n%s", err, out)
+				}
+				sshConfig("config", p)(t, r)
+			},
+			args: []string{"--as", "zhangwei", "--commit"}, code: 1,
+			errs: []string{"is protected by a passphrase; relgate cannot ask for it"}},
+		{name: "--sign-key a public key: a usage error",
+			args: []string{"--as", "zhangwei", "--commit", "--sign-key", "PUBLIC"}, code: 2,
+			errs: []string{"want an OpenSSH private key or an armored OpenPGP secret key"}},
 		{name: "signatures required, nothing configured, --commit: refused",
 			base: signed, args: []string{"--as", "zhangwei", "--commit"}, code: 1,
 			errs: []string{"approval not recorded, because it would not count", "approvals must be signed (trustCommitAuthor is off), but no signing key is configured"}},
@@ -203,6 +218,10 @@ func TestApproveSigning(t *testing.T) {
 				case "OTHER":
 					p := filepath.Join(t.TempDir(), "other")
 					writeFile(t, p, otherPriv)
+					a = p
+				case "PUBLIC":
+					p := filepath.Join(t.TempDir(), "id.pub")
+					writeFile(t, p, zwPub+"\n")
 					a = p
 				case "--lang=":
 					args = slices.DeleteFunc(args, func(s string) bool { return s == "--lang" || s == "en" })
