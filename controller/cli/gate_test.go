@@ -146,7 +146,8 @@ func TestGateScenarios(t *testing.T) {
 			},
 			change: func(t *testing.T, r *gitrepotest.Repo) {
 				approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong")
-				approve(t, r, "REL-2026-0043", "plan-review", "--as", "wangfang")
+				// --force: approve refuses to commit an approval it knows will not count.
+				approve(t, r, "REL-2026-0043", "plan-review", "--as", "wangfang", "--force")
 				addGoLive(r)
 				r.Commit("go-live plan", who("wangfang"))
 			}, want: []string{"self-approval", "wangfang holds release-owner but is excluded: authored"}},
@@ -333,10 +334,13 @@ func TestGateSignedApprovals(t *testing.T) {
 			case tc.forged:
 				_, _, _ = run(t, "approve", "REL-2026-0043", "plan-review", "--repo", r.Dir, "--as", "zhangwei", "--now", "2026-11-25T10:00:00+08:00")
 				r.Commit("approval", who("xuhui"))
-			case tc.zwKey != nil:
+			case tc.zwKey != nil && tc.pass:
 				approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--sign-key", writeKey(t, tc.zwKey))
+			case tc.zwKey != nil:
+				// --force: approve refuses to commit an approval it knows will not count.
+				approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--sign-key", writeKey(t, tc.zwKey), "--force")
 			default:
-				approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei")
+				approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--force")
 			}
 			addGoLive(r)
 			r.Commit("go-live plan", who("wangfang"))
@@ -431,7 +435,11 @@ func TestGateSSHSignedApprovals(t *testing.T) {
 			r := prRepo(t, base)
 			approve(t, r, "REL-2026-0043", "plan-review", "--as", "hejun", "--sign-key", keyFile(hjPriv))
 			approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong", "--sign-key", keyFile(maPriv))
-			approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--sign-key", keyFile(tc.zwKey))
+			zw := []string{"REL-2026-0043", "plan-review", "--as", "zhangwei", "--sign-key", keyFile(tc.zwKey)}
+			if !tc.passes {
+				zw = append(zw, "--force") // approve refuses to commit an approval it knows will not count
+			}
+			approve(t, r, zw...)
 			addGoLive(r)
 			r.Commit("go-live plan", who("wangfang"))
 			code, _, text := gate(t, r)

@@ -152,7 +152,9 @@ func TestReviewAttack_ApproverEditsPlanInOthersPR(t *testing.T) {
 	r := prRepo(t, nil)
 	r.Edit(rel43+"/plan.yaml", "purpose: ", "purpose: 由张伟改写的方案。")
 	r.Commit("rewrite the plan", who("zhangwei"))
-	approvePlan43(t, r)
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong")
+	// --force: approve refuses to commit an approval it knows will not count.
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--force")
 	approve(t, r, "REL-2026-0043", "plan-review", "--as", "hejun")
 	addGoLive(r)
 	r.Commit("go-live plan", who("wangfang"))

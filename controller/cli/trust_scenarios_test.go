@@ -408,7 +408,10 @@ func TestTrustR4SeparationOfDutiesOverHistory(t *testing.T) {
 				}
 				trMerge(t, r, "pr1")
 				r.Checkout("pr", true)
-				approvePlan43All(t, r)
+				approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong")
+				// --force: approve refuses to commit an approval it knows will not count.
+				approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--force")
+				approve(t, r, "REL-2026-0043", "plan-review", "--as", "hejun")
 			},
 			want: []string{"self-approval", "zhangwei holds release-owner but is excluded: authored plan.yaml in"},
 			rule: "uncounted-approval"},
@@ -903,6 +906,9 @@ func TestTrustR32EveryCommandAgreesWithGate(t *testing.T) {
 				if c.key != "" {
 					args = append(args, "--sign-key", c.key)
 				}
+				if !tc.pass {
+					args = append(args, "--force") // approve refuses to commit an approval it knows will not count
+				}
 				approve(t, r, args...)
 			}
 			code, text := trGate(t, r, "pr")
@@ -994,8 +1000,9 @@ func TestTrustR32R7PushedPolicyDoesNotVouch(t *testing.T) {
 	r.Checkout("pr", true)
 	r.Edit("relgate.yaml", "trustCommitAuthor: false", "trustCommitAuthor: true")
 	pol := r.Commit("sign-off by commit author again", who("wangfang"))
-	approve(t, r, "REL-2026-0041", "deployment-confirmation", "--as", "wangfang")
-	approve(t, r, "REL-2026-0041", "deployment-confirmation", "--as", "tangjing")
+	// --force: approve refuses to commit approvals it knows will not count.
+	approve(t, r, "REL-2026-0041", "deployment-confirmation", "--as", "wangfang", "--force")
+	approve(t, r, "REL-2026-0041", "deployment-confirmation", "--as", "tangjing", "--force")
 	code, text := trGate(t, r, "pr")
 	wantBlocked(t, code, text, "gate policy-change", "deployment-confirmation.wangfang.yaml: not authenticated")
 	trPush(t, r, "pr")
