@@ -6,10 +6,12 @@ package docschema
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -24,12 +26,30 @@ import (
 	"github.com/relgate/relgate/schemas"
 )
 
-// Problem is one schema violation located in the YAML file.
+// Problem is one schema violation located in the YAML file. Code names its
+// kind in the message catalogue and the fields after it are what the message
+// needs, so it can be told in the reader's language (Render) after the
+// policy is known; Message is the English text, for callers that do not.
 type Problem struct {
 	Line, Column int
 	Field        string
 	Clause       string
 	Message      string
+
+	Code   string   // catalogue key; empty when Message is the whole text
+	Name   string   // the field named (required, unknown fields)
+	Title  string   // the schema's bilingual title of the field, "English / 中文"
+	Reason string   // why it applies here (the bilingual description of an if/then)
+	Value  string   // the value written, as the message shows it
+	Got    string   // the JSON type written (type problems)
+	Want   []string // allowed values, types, field names, or the pattern
+	Limit  int      // the bound of a length, count or minimum
+	Count  int      // what the document has
+	Hint   string   // a variant of the message: quote, bool, approval
+}
+
+func (p Problem) key() string {
+	return fmt.Sprintf("%d\x00%d\x00%s\x00%s\x00%s\x00%s", p.Line, p.Column, p.Field, p.Code, p.Name, p.Message)
 }
 
 // Set is the compiled schemas, one per document kind.
@@ -86,9 +106,11 @@ func URL(k document.Kind) string {
 	return "https://relgate.dev/schemas/v1/" + schemas.FileFor(string(k))
 }
 
-var printer = message.NewPrinter(language.English)
+var english = message.NewPrinter(language.English)
 
 // Validate checks value (the JSON form of root) against the schema of kind.
+// Each problem's Message is in English; Render tells it in another language
+// with the repository's hints.
 func (s *Set) Validate(k document.Kind, root *yaml.Node, value any) []Problem {
 	sch := s.byKind[k]
 	if sch == nil {
@@ -103,7 +125,11 @@ func (s *Set) Validate(k document.Kind, root *yaml.Node, value any) []Problem {
 		return []Problem{{Line: root.Line, Column: root.Column, Message: err.Error()}}
 	}
 	var out []Problem
-	s.leaves(ve, root, &out)
+	s.leaves(k, ve, root, &out)
+	out = misspelt(out)
+	for i := range out {
+		out[i].Message = Render(out[i], Hints{Lang: "en"})
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].Line != out[j].Line {
 			return out[i].Line < out[j].Line
@@ -113,22 +139,55 @@ func (s *Set) Validate(k document.Kind, root *yaml.Node, value any) []Problem {
 	return dedupe(out)
 }
 
+// misspelt drops "required field is missing" for a field whose misspelling
+// is there: the unknown field's "did you mean" says it once, where it is.
+func misspelt(ps []Problem) []Problem {
+	meant := map[string]bool{}
+	for _, p := range ps {
+		if p.Code == "unknown" && p.Hint != "" {
+			parent := strings.TrimSuffix(strings.TrimSuffix(p.Field, p.Name), ".")
+			meant[yamldoc.Join(parent, p.Hint)] = true
+		}
+	}
+	out := ps[:0]
+	for _, p := range ps {
+		if p.Code == "required" && meant[p.Field] {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
 func dedupe(ps []Problem) []Problem {
 	out := ps[:0]
-	seen := map[Problem]bool{}
+	seen := map[string]bool{}
 	for _, p := range ps {
-		if !seen[p] {
-			seen[p] = true
+		if k := p.key(); !seen[k] {
+			seen[k] = true
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-func (s *Set) leaves(e *jsonschema.ValidationError, root *yaml.Node, out *[]Problem) {
+func (s *Set) leaves(dk document.Kind, e *jsonschema.ValidationError, root *yaml.Node, out *[]Problem) {
+	if _, ok := e.ErrorKind.(*kind.PropertyNames); ok {
+		// A key that is not a name allowed here: say it once, at the key.
+		k := e.ErrorKind.(*kind.PropertyNames)
+		loc := propertyNamesLocation(e)
+		node, _ := yamldoc.Find(root, loc)
+		at := yamldoc.KeyOf(node, k.Property)
+		if at == nil {
+			at = node
+		}
+		*out = append(*out, Problem{Line: at.Line, Column: at.Column, Field: yamldoc.Join(yamldoc.PathString(loc), k.Property),
+			Clause: s.clause(e.SchemaURL), Code: "property-name", Value: k.Property})
+		return
+	}
 	if len(e.Causes) > 0 {
 		for _, c := range e.Causes {
-			s.leaves(c, root, out)
+			s.leaves(dk, c, root, out)
 		}
 		return
 	}
@@ -138,44 +197,145 @@ func (s *Set) leaves(e *jsonschema.ValidationError, root *yaml.Node, out *[]Prob
 		at = key
 	}
 	field := yamldoc.PathString(e.InstanceLocation)
+	p := Problem{Line: node.Line, Column: node.Column, Field: field, Clause: s.clause(e.SchemaURL), Title: s.title(e.SchemaURL)}
+	if node.Kind == yaml.ScalarNode {
+		p.Value = strconv.Quote(node.Value)
+	}
 	switch k := e.ErrorKind.(type) {
 	case *kind.Required:
+		// In the then of an if, the schema says why the field is needed here.
+		inThen := strings.HasSuffix(e.SchemaURL, "/then")
 		for _, m := range k.Missing {
-			msg := "required field is missing"
-			if t := s.title(e.SchemaURL, "properties", m); t != "" {
-				msg += " (" + t + ")"
+			q := Problem{Line: at.Line, Column: at.Column, Field: yamldoc.Join(field, m), Code: "required", Name: m,
+				Clause: s.clause(e.SchemaURL, "properties", m), Title: s.title(e.SchemaURL, "properties", m)}
+			if inThen {
+				q.Reason = s.description(e.SchemaURL, "properties", m)
 			}
-			*out = append(*out, Problem{Line: at.Line, Column: at.Column, Field: yamldoc.Join(field, m),
-				Clause: s.clause(e.SchemaURL, "properties", m), Message: msg})
+			*out = append(*out, q)
 		}
 	case *kind.AdditionalProperties:
 		allowed := s.propertyNames(e.SchemaURL)
-		for _, p := range k.Properties {
-			kn := yamldoc.KeyOf(node, p)
+		for _, name := range k.Properties {
+			kn := yamldoc.KeyOf(node, name)
 			if kn == nil {
 				kn = at
 			}
-			msg := "unknown field"
-			if len(allowed) > 0 {
-				msg += "; allowed here: " + strings.Join(allowed, ", ")
+			q := Problem{Line: kn.Line, Column: kn.Column, Field: yamldoc.Join(field, name), Code: "unknown",
+				Name: name, Want: allowed}
+			if c := closest(name, allowed, 1); len(c) > 0 {
+				q.Hint = c[0]
 			}
-			*out = append(*out, Problem{Line: kn.Line, Column: kn.Column, Field: yamldoc.Join(field, p), Message: msg})
+			*out = append(*out, q)
 		}
 	case *kind.Type:
-		msg := k.LocalizedString(printer)
+		p.Line, p.Column, p.Code, p.Got, p.Want = at.Line, at.Column, "type", k.Got, k.Want
+		p.Value = node.Value
 		if node.Kind == yaml.ScalarNode && node.Style == 0 && contains(k.Want, "string") {
-			msg += fmt.Sprintf("; write it in quotes (\"%s\") so YAML keeps it as text", node.Value)
+			p.Hint = "quote"
 		}
 		if node.Kind == yaml.ScalarNode && contains(k.Want, "boolean") {
-			msg += "; write true or false"
+			p.Hint = "bool"
 		}
-		*out = append(*out, Problem{Line: at.Line, Column: at.Column, Field: field, Clause: s.clause(e.SchemaURL), Message: msg})
+		*out = append(*out, p)
+	case *kind.MinLength:
+		p.Code, p.Limit, p.Count = "min-length", k.Want, k.Got
+		if k.Got == 0 {
+			p.Code = "empty"
+		}
+		*out = append(*out, p)
+	case *kind.MaxLength:
+		p.Code, p.Limit, p.Count = "max-length", k.Want, k.Got
+		*out = append(*out, p)
+	case *kind.MinItems:
+		p.Code, p.Limit, p.Count = "min-items", k.Want, k.Got
+		if len(e.InstanceLocation) > 0 {
+			p.Name = e.InstanceLocation[len(e.InstanceLocation)-1]
+		}
+		*out = append(*out, p)
+	case *kind.UniqueItems:
+		p.Code, p.Limit, p.Count = "unique-items", k.Duplicates[0], k.Duplicates[1]
+		*out = append(*out, p)
+	case *kind.Const:
+		p.Code, p.Want = "const", []string{display(k.Want)}
+		p.Value = display(k.Got)
+		if strings.Contains(e.SchemaURL, "/then") {
+			p.Reason = s.description(e.SchemaURL)
+		}
+		*out = append(*out, p)
+	case *kind.Enum:
+		p.Code, p.Value = "enum", display(k.Got)
+		for _, w := range k.Want {
+			p.Want = append(p.Want, display(w))
+		}
+		*out = append(*out, p)
+	case *kind.Minimum:
+		p.Code, p.Want, p.Value = "minimum", []string{k.Want.RatString()}, k.Got.RatString()
+		*out = append(*out, p)
+	case *kind.Maximum:
+		p.Code, p.Want, p.Value = "maximum", []string{k.Want.RatString()}, k.Got.RatString()
+		*out = append(*out, p)
+	case *kind.MinProperties:
+		p.Code, p.Limit, p.Count = "min-properties", k.Want, k.Got
+		*out = append(*out, p)
+	case *kind.Format:
+		p.Value = node.Value
+		switch k.Want {
+		case "date-time", "date", "email", "uri":
+			p.Code = k.Want
+		default:
+			p.Message = k.LocalizedString(english)
+			p.Code = "other"
+		}
+		*out = append(*out, p)
+	case *kind.Pattern:
+		p.Code, p.Value, p.Want = "pattern", k.Got, []string{k.Want}
+		if dk == document.KindApproval && field == "digest" {
+			p.Hint = "approval"
+		}
+		*out = append(*out, p)
 	case *kind.Reference, *kind.Group, *kind.Schema:
 		// Containers without causes carry nothing to report.
 	default:
-		line, col := node.Line, node.Column
-		*out = append(*out, Problem{Line: line, Column: col, Field: field, Clause: s.clause(e.SchemaURL), Message: k.LocalizedString(printer)})
+		p.Code, p.Message = "other", k.LocalizedString(english)
+		*out = append(*out, p)
 	}
+}
+
+// propertyNamesLocation is the object whose key failed propertyNames.
+// jsonschema/v6.0.3 reports a wrong instance location for it (another
+// field's), so where the schema is reached through properties only, the
+// schema's own path says where the object is.
+func propertyNamesLocation(e *jsonschema.ValidationError) []string {
+	_, frag, _ := strings.Cut(e.SchemaURL, "#")
+	segs := strings.Split(strings.Trim(frag, "/"), "/")
+	if len(segs) == 0 || segs[len(segs)-1] != "propertyNames" || len(segs)%2 != 1 {
+		return e.InstanceLocation
+	}
+	var loc []string
+	for i := 0; i+1 < len(segs); i += 2 {
+		if segs[i] != "properties" {
+			return e.InstanceLocation
+		}
+		loc = append(loc, segs[i+1])
+	}
+	return loc
+}
+
+// display writes a JSON value as the document would: text in quotes.
+func display(v any) string {
+	switch x := v.(type) {
+	case string:
+		return strconv.Quote(x)
+	case nil:
+		return "null"
+	case bool:
+		return strconv.FormatBool(x)
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 func contains(s []string, v string) bool {
@@ -226,6 +386,11 @@ func (s *Set) lookup(schemaURL string, extra ...string) map[string]any {
 func (s *Set) title(schemaURL string, extra ...string) string {
 	t, _ := s.lookup(schemaURL, extra...)["title"].(string)
 	return t
+}
+
+func (s *Set) description(schemaURL string, extra ...string) string {
+	d, _ := s.lookup(schemaURL, extra...)["description"].(string)
+	return d
 }
 
 func (s *Set) propertyNames(schemaURL string) []string {
