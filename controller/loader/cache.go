@@ -19,7 +19,7 @@ import (
 
 // cacheFormat changes whenever what Decode returns for the same bytes could
 // change other than through the schemas (which are hashed into the key).
-const cacheFormat = "relgate-decode-cache-v1"
+const cacheFormat = "relgate-decode-cache-v2"
 
 // Cache keeps the result of decoding each blob: a blob id names exact content,
 // so with the same schemas the result is valid forever, and a warm run reads
@@ -39,8 +39,9 @@ type cacheKey struct {
 }
 
 type cacheEntry struct {
-	Value    []byte // JSON of the typed document; nil when it had problems
-	Problems []Problem
+	Value    []byte    // JSON of the typed document; nil when it had problems
+	Partial  []byte    // JSON of the partial document when it had problems
+	Problems []Problem // told in a language when read (docschema.Render)
 }
 
 type cacheFile struct {
@@ -102,20 +103,26 @@ func (c *Cache) get(id source.BlobID, k document.Kind) (cacheEntry, bool) {
 	return e, ok
 }
 
-func (c *Cache) put(id source.BlobID, k document.Kind, value any, probs []Problem) {
+func (c *Cache) put(id source.BlobID, k document.Kind, value, partial any, probs []Problem) {
 	if c == nil || id.IsZero() {
 		return
 	}
-	var js []byte
+	var js, pjs []byte
 	if value != nil {
 		var err error
 		if js, err = json.Marshal(value); err != nil {
 			return
 		}
 	}
+	if partial != nil {
+		var err error
+		if pjs, err = json.Marshal(partial); err != nil {
+			return
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[cacheKey{id, k}] = cacheEntry{Value: js, Problems: probs}
+	c.entries[cacheKey{id, k}] = cacheEntry{Value: js, Partial: pjs, Problems: probs}
 	c.dirty = true
 }
 
@@ -156,11 +163,15 @@ func (c *Cache) Save() error {
 
 // decodeCached returns the typed value of a cache entry.
 func decodeCached(k document.Kind, e cacheEntry) (any, error) {
-	if e.Value == nil {
+	return decodeJSON(k, e.Value)
+}
+
+func decodeJSON(k document.Kind, js []byte) (any, error) {
+	if js == nil {
 		return nil, nil
 	}
 	v := New(k)
-	if err := json.Unmarshal(e.Value, v); err != nil {
+	if err := json.Unmarshal(js, v); err != nil {
 		return nil, err
 	}
 	return v, nil

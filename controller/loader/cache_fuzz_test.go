@@ -15,8 +15,8 @@ import (
 // entries never panics, and a file that does not decode is ignored.
 func FuzzOpenCache(f *testing.F) {
 	c := NewMemoryCache()
-	c.put(source.BlobID{1}, document.KindRelease, map[string]any{"id": "REL-2026-0001"}, nil)
-	c.put(source.BlobID{2}, document.KindPlan, nil, []Problem{{Problem: docschema.Problem{Field: "purpose", Message: "required"}}})
+	c.put(source.BlobID{1}, document.KindRelease, map[string]any{"id": "REL-2026-0001"}, nil, nil)
+	c.put(source.BlobID{2}, document.KindPlan, nil, map[string]any{"purpose": ""}, []Problem{{Problem: docschema.Problem{Field: "purpose", Message: "required"}}})
 	dir := f.TempDir()
 	c.path = filepath.Join(dir, "seed")
 	c.dirty = true

@@ -7,6 +7,7 @@
 package loader
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,6 +35,10 @@ type Doc struct {
 	// Value is the typed document (*document.Plan, ...), nil when the file has
 	// errors that kept it from decoding.
 	Value any
+	// Partial is the typed document decoded despite its problems, as far as
+	// it decodes: for the cross-document checks of validate, so every
+	// problem of a file shows in one run. Nothing decides on it.
+	Partial any
 }
 
 // Approval is one approval file with its decoded content.
@@ -78,6 +83,10 @@ type Snapshot struct {
 	changes map[string]*document.Change
 	items   map[string]*document.CMDBItem
 	reviews map[string]*document.Review
+
+	lang            string
+	hints           *docschema.Hints
+	hintsFromPolicy bool
 }
 
 // Options tune a load.
@@ -86,6 +95,9 @@ type Options struct {
 	Workers int
 	// Cache, when set, holds decoded blobs across runs.
 	Cache *Cache
+	// Lang is the language of the messages (zh or en), from --lang or the
+	// environment; empty means the policy's language, else zh.
+	Lang string
 }
 
 // LoadAll reads every document at the tree.
@@ -99,7 +111,7 @@ func LoadAll(t source.Tree, opts Options) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.full = true
+	s.full, s.lang = true, opts.Lang
 	entries, err := t.List("")
 	if err != nil {
 		return nil, err
@@ -149,7 +161,7 @@ func LoadChanged(t source.Tree, releases, paths []string, opts Options) (*Snapsh
 	if err != nil {
 		return nil, err
 	}
-	s.scoped, s.cache = true, opts.Cache
+	s.scoped, s.cache, s.lang = true, opts.Cache, opts.Lang
 	seen := map[string]bool{}
 	var entries []source.Entry
 	stat := func(p string) error {
@@ -251,7 +263,7 @@ func LoadReleases(t source.Tree, ids []string, opts ...Options) (*Snapshot, erro
 		return nil, err
 	}
 	for _, o := range opts {
-		s.cache = o.Cache
+		s.cache, s.lang = o.Cache, o.Lang
 	}
 	var entries []source.Entry
 	if e, err := t.Stat(document.PolicyPath); err == nil {
@@ -298,6 +310,10 @@ func (s *Snapshot) Full() bool { return s.full }
 type parsed struct {
 	doc      *Doc
 	findings []finding.Finding
+	// file and probs are the problems of decoding, told once the policy
+	// (their language and hints) is known.
+	file  string
+	probs []Problem
 }
 
 // parallelReader opens one blob reader per worker.
@@ -430,9 +446,20 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 		}
 	}
 	for _, r := range results {
-		s.Findings = append(s.Findings, r.findings...)
 		if r.doc != nil {
 			s.place(r.doc)
+		}
+	}
+	var h *docschema.Hints
+	for _, r := range results {
+		s.Findings = append(s.Findings, r.findings...)
+		if len(r.probs) > 0 && h == nil {
+			hh := s.Hints()
+			h = &hh
+		}
+		for _, p := range r.probs {
+			s.Findings = append(s.Findings, finding.Finding{File: r.file, Line: p.Line, Column: p.Column,
+				Field: p.Field, Clause: p.Clause, Rule: p.Rule, Severity: finding.Error, Message: docschema.Render(p.Problem, *h)})
 		}
 	}
 	return nil
@@ -449,7 +476,8 @@ func (s *Snapshot) fromCache(e source.Entry, ce cacheEntry) parsed {
 		}
 		return s.parse(e, data)
 	}
-	return s.findings(e, e.ID, loc.Kind, v, ce.Problems)
+	partial, _ := decodeJSON(loc.Kind, ce.Partial)
+	return s.findings(e, e.ID, loc.Kind, v, partial, ce.Problems)
 }
 
 // parse turns one file into a document and its findings. It is safe for concurrent use.
@@ -470,21 +498,17 @@ func (s *Snapshot) parse(e source.Entry, data []byte) parsed {
 	}
 	if ce, ok := s.cache.get(id, loc.Kind); ok {
 		if v, err := decodeCached(loc.Kind, ce); err == nil {
-			return s.findings(e, id, loc.Kind, v, ce.Problems)
+			partial, _ := decodeJSON(loc.Kind, ce.Partial)
+			return s.findings(e, id, loc.Kind, v, partial, ce.Problems)
 		}
 	}
-	value, probs := Decode(s.schemas, loc.Kind, data)
-	s.cache.put(id, loc.Kind, value, probs)
-	return s.findings(e, id, loc.Kind, value, probs)
+	value, partial, probs := DecodeAll(s.schemas, loc.Kind, data)
+	s.cache.put(id, loc.Kind, value, partial, probs)
+	return s.findings(e, id, loc.Kind, value, partial, probs)
 }
 
-func (s *Snapshot) findings(e source.Entry, id source.BlobID, k document.Kind, value any, probs []Problem) parsed {
-	out := parsed{doc: &Doc{Path: e.Path, ID: id, Kind: k, Value: value}}
-	for _, p := range probs {
-		out.findings = append(out.findings, finding.Finding{File: e.Path, Line: p.Line, Column: p.Column,
-			Field: p.Field, Clause: p.Clause, Rule: p.Rule, Severity: finding.Error, Message: p.Message})
-	}
-	return out
+func (s *Snapshot) findings(e source.Entry, id source.BlobID, k document.Kind, value, partial any, probs []Problem) parsed {
+	return parsed{doc: &Doc{Path: e.Path, ID: id, Kind: k, Value: value, Partial: partial}, file: e.Path, probs: probs}
 }
 
 // Problem is a problem found while decoding one file.
@@ -496,34 +520,67 @@ type Problem struct {
 // Decode parses data as a document of kind k: safe YAML parse, header check,
 // schema validation, then typed decoding. value is nil when there are problems.
 func Decode(set *docschema.Set, k document.Kind, data []byte) (value any, problems []Problem) {
-	root, err := yamldoc.Parse(data)
+	value, _, problems = DecodeAll(set, k, data)
+	return value, problems
+}
+
+// DecodeAll is Decode that also returns, when there are problems, the typed
+// document as far as it decodes (partial), and reports the problems of every
+// stage together: a file that parses as YAML gets its YAML problems (anchors,
+// duplicate keys, ...) and its schema problems in one run. A file that does
+// not parse, or is not the kind its place says, stops at that.
+func DecodeAll(set *docschema.Set, k document.Kind, data []byte) (value, partial any, problems []Problem) {
+	root, yprobs, err := yamldoc.ParseAll(data)
 	if err != nil {
 		var ye *yamldoc.Error
 		if errors.As(err, &ye) {
-			return nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Field: ye.Path, Message: ye.Msg}}}
+			return nil, nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Field: ye.Path, Message: ye.Msg}}}
 		}
-		return nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Message: err.Error()}}}
+		return nil, nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Message: err.Error()}}}
+	}
+	for _, ye := range yprobs {
+		problems = append(problems, Problem{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Field: ye.Path, Message: ye.Msg}})
 	}
 	if p := checkHeader(root, k); p != nil {
-		return nil, []Problem{*p}
+		return nil, nil, append(problems, *p)
 	}
 	v, err := yamldoc.Value(root)
 	if err != nil {
 		var ye *yamldoc.Error
 		errors.As(err, &ye)
-		return nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Message: ye.Msg}}}
+		return nil, nil, append(problems, Problem{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Message: ye.Msg}})
 	}
-	if ps := set.Validate(k, root, v); len(ps) > 0 {
-		for _, p := range ps {
-			problems = append(problems, Problem{Rule: "schema", Problem: p})
-		}
-		return nil, problems
+	for _, p := range set.Validate(k, root, v) {
+		problems = append(problems, Problem{Rule: "schema", Problem: p})
 	}
 	typed := New(k)
-	if err := root.Decode(typed); err != nil {
-		return nil, []Problem{{Rule: "schema", Problem: docschema.Problem{Line: root.Line, Column: root.Column, Message: "decode: " + err.Error()}}}
+	if len(problems) > 0 {
+		// As far as it decodes, from the data the schema saw (the first of
+		// duplicate keys, aliases written out): encoding/json fills every
+		// field it can around a value of the wrong type.
+		if js, err := json.Marshal(v); err == nil {
+			var te *json.UnmarshalTypeError
+			if err := json.Unmarshal(js, typed); err == nil || errors.As(err, &te) {
+				partial = typed
+			}
+		}
+		return nil, partial, problems
 	}
-	return typed, nil
+	if err := decodeNode(root, typed); err != nil {
+		return nil, nil, []Problem{{Rule: "schema", Problem: docschema.Problem{Line: root.Line, Column: root.Column, Message: "decode: " + err.Error()}}}
+	}
+	return typed, nil, nil
+}
+
+// decodeNode decodes a checked tree, turning a panic of yaml.v3 on a
+// malformed tree into an error.
+func decodeNode(root *yaml.Node, v any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed YAML: %v", r)
+		}
+	}()
+	return root.Decode(v)
 }
 
 func checkHeader(root *yaml.Node, k document.Kind) *Problem {
@@ -723,7 +780,7 @@ func (s *Snapshot) Locate(p string, field ...string) (line, col int) {
 	if err != nil {
 		return 0, 0
 	}
-	root, err := yamldoc.Parse(data)
+	root, _, err := yamldoc.ParseAll(data)
 	if err != nil {
 		return 0, 0
 	}

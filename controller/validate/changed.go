@@ -51,13 +51,13 @@ func (sc Scope) Covers(file string) bool {
 // every changed one). A changed relgate.yaml is a full validation: every
 // check reads the policy. The findings for each file in the scope are the
 // ones a full validation gives it.
-func Changed(head, base source.Tree, changed []string, opts loader.Options) ([]finding.Finding, Scope, error) {
+func Changed(head, base source.Tree, changed []string, opts loader.Options, vopts ...Options) ([]finding.Finding, Scope, error) {
 	if slices.Contains(changed, document.PolicyPath) {
 		snap, err := loader.LoadAll(head, opts)
 		if err != nil {
 			return nil, Scope{}, err
 		}
-		fs, err := Check(snap)
+		fs, err := Check(snap, vopts...)
 		return fs, Scope{All: true}, err
 	}
 	releases := map[string]bool{}
@@ -104,7 +104,7 @@ func Changed(head, base source.Tree, changed []string, opts loader.Options) ([]f
 	if err != nil {
 		return nil, Scope{}, err
 	}
-	fs, err := Check(snap)
+	fs, err := Check(snap, vopts...)
 	if err != nil {
 		return nil, Scope{}, err
 	}

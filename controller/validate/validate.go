@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"golang.org/x/crypto/ssh"
@@ -25,8 +26,15 @@ import (
 // Check runs the cross-document checks on a loaded snapshot and returns every
 // finding, the loader's included, sorted. When only some releases were
 // loaded, only those are checked (with the policy and what they cite).
-func Check(s *loader.Snapshot) ([]finding.Finding, error) {
-	c := &checker{s: s}
+// Documents of a release that have problems are checked as far as they
+// decode, so a file's schema and cross-document findings come in one run.
+func Check(s *loader.Snapshot, opts ...Options) ([]finding.Finding, error) {
+	c := &checker{s: s, now: time.Now(), lang: s.Lang()}
+	for _, o := range opts {
+		if !o.Now.IsZero() {
+			c.now = o.Now
+		}
+	}
 	c.out = append(c.out, s.Findings...)
 	if s.Policy != nil {
 		p, err := policy.New(s.Policy)
@@ -47,9 +55,11 @@ func Check(s *loader.Snapshot) ([]finding.Finding, error) {
 		c.checkPolicyApproval(a)
 	}
 	for _, id := range s.ReleaseIDs() {
-		if err := c.checkRelease(s.Releases[id]); err != nil {
+		r := view(s.Releases[id])
+		if err := c.checkRelease(r); err != nil {
 			return nil, err
 		}
+		c.checkDates(r)
 	}
 	if s.Scoped() {
 		// After the releases, which read the change requests and items they cite.
@@ -62,9 +72,58 @@ func Check(s *loader.Snapshot) ([]finding.Finding, error) {
 }
 
 type checker struct {
-	s   *loader.Snapshot
-	p   *policy.Policy
-	out []finding.Finding
+	s    *loader.Snapshot
+	p    *policy.Policy
+	out  []finding.Finding
+	now  time.Time
+	lang string // of the messages: en or zh
+}
+
+// view is a release whose documents that have problems are filled in with
+// what decodes of them (loader.Doc.Partial), for the cross-document checks
+// only. The policy is never taken partially: a mistake in it would turn
+// into a finding on every login of every release.
+func view(r *loader.Release) *loader.Release {
+	v := *r
+	part := func(name string) any {
+		if d := r.Files[name]; d != nil && d.Value == nil {
+			return d.Partial
+		}
+		return nil
+	}
+	if v.Release == nil {
+		v.Release, _ = part("release.yaml").(*document.Release)
+	}
+	if v.Plan == nil {
+		v.Plan, _ = part("plan.yaml").(*document.Plan)
+	}
+	if v.TestReport == nil {
+		v.TestReport, _ = part("test-report.yaml").(*document.TestReport)
+	}
+	if v.GoLive == nil {
+		v.GoLive, _ = part("golive.yaml").(*document.GoLive)
+	}
+	if v.Communication == nil {
+		v.Communication, _ = part("communication.yaml").(*document.Communication)
+	}
+	if v.Deployment == nil {
+		v.Deployment, _ = part("deployment.yaml").(*document.Deployment)
+	}
+	if v.Closure == nil {
+		v.Closure, _ = part("closure.yaml").(*document.Closure)
+	}
+	v.Approvals = make([]*loader.Approval, len(r.Approvals))
+	for i, a := range r.Approvals {
+		if a.Approval == nil {
+			if p, ok := a.Doc.Partial.(*document.Approval); ok {
+				cp := *a
+				cp.Approval = p
+				a = &cp
+			}
+		}
+		v.Approvals[i] = a
+	}
+	return &v
 }
 
 func (c *checker) add(file string, line, col int, field, clause, rule, msg string) {
@@ -276,7 +335,11 @@ func (c *checker) checkRelease(r *loader.Release) error {
 	}
 	for name, d := range r.Files {
 		file := path.Join(dir, name)
-		if got := releaseField(d.Value); got != "" && got != r.ID {
+		v := d.Value
+		if v == nil {
+			v = d.Partial
+		}
+		if got := releaseField(v); got != "" && got != r.ID {
 			c.at(file, "", "id-mismatch", fmt.Sprintf("release %s does not match the folder %s", got, r.ID), "release")
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -41,41 +42,68 @@ func (e *Error) Error() string {
 }
 
 // Parse checks data and returns the root mapping node of its only document.
+// The first problem of the file is its error.
 func Parse(data []byte) (*yaml.Node, error) {
+	root, problems, err := ParseAll(data)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, problems[0]
+	}
+	return root, nil
+}
+
+// ParseAll is Parse that reports every problem of a file that parses, so a
+// person sees them all in one run: err is set only when the file cannot be
+// read as one YAML mapping within the limits (then nothing else is checked);
+// problems are what relgate refuses in a tree it could read (anchors and
+// aliases, duplicate keys, merge keys, complex keys, custom tags), in file
+// order. With problems, root is still returned for locating and checking
+// the rest; Value reads it with the first of duplicate keys, aliases written
+// out within the node limit, and merge and complex keys left out.
+func ParseAll(data []byte) (root *yaml.Node, problems []*Error, err error) {
 	if len(data) > MaxFileSize {
-		return nil, &Error{Msg: fmt.Sprintf("file is %d bytes; the limit is %d", len(data), MaxFileSize)}
+		return nil, nil, &Error{Msg: fmt.Sprintf("file is %d bytes; the limit is %d", len(data), MaxFileSize)}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, &Error{Line: 1, Column: 1, Msg: "file is empty"}
+		return nil, nil, &Error{Line: 1, Column: 1, Msg: "file is empty"}
 	}
 	if err := checkNesting(data); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := decode(dec, &doc); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var extra yaml.Node
 	switch err := decode(dec, &extra); {
 	case errors.Is(err, io.EOF):
 	case err != nil:
-		return nil, err
+		return nil, nil, err
 	default:
-		return nil, &Error{Line: extra.Line, Column: extra.Column, Msg: "a file holds one document; remove the second '---' document"}
+		return nil, nil, &Error{Line: extra.Line, Column: extra.Column, Msg: "a file holds one document; remove the second '---' document"}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, &Error{Line: 1, Column: 1, Msg: "file holds no YAML document"}
+		return nil, nil, &Error{Line: 1, Column: 1, Msg: "file holds no YAML document"}
 	}
-	root := doc.Content[0]
-	w := walker{}
+	root = doc.Content[0]
+	w := walker{anchors: map[string]*anchor{}}
 	if err := w.check(root, "", 1); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	w.finish()
 	if root.Kind != yaml.MappingNode {
-		return nil, &Error{Line: root.Line, Column: root.Column, Msg: "a document is a mapping of fields (key: value)"}
+		return nil, nil, &Error{Line: root.Line, Column: root.Column, Msg: "a document is a mapping of fields (key: value)"}
 	}
-	return root, nil
+	sort.SliceStable(w.problems, func(i, j int) bool {
+		if w.problems[i].Line != w.problems[j].Line {
+			return w.problems[i].Line < w.problems[j].Line
+		}
+		return w.problems[i].Column < w.problems[j].Column
+	})
+	return root, w.problems, nil
 }
 
 // decode reads one document, turning yaml.v3's errors (and its rare panics on
@@ -154,8 +182,32 @@ func checkNesting(data []byte) error {
 	return nil
 }
 
-type walker struct{ nodes int }
+type walker struct {
+	nodes    int
+	problems []*Error
+	// anchors holds the problem reported for each anchor, which names the
+	// lines of its aliases: one finding per anchor, not one per use.
+	anchors map[string]*anchor
+}
 
+type anchor struct {
+	err  *Error
+	name string
+	uses []string // lines of its aliases
+}
+
+// finish writes the anchors' messages once their uses are known.
+func (w *walker) finish() {
+	for _, a := range w.anchors {
+		a.err.Msg = fmt.Sprintf("anchors and aliases (&, *) are not allowed: write the value of &%s out", a.name)
+		if len(a.uses) > 0 {
+			a.err.Msg += fmt.Sprintf(" where *%s is used (line %s)", a.name, strings.Join(a.uses, ", "))
+		}
+	}
+}
+
+// check walks the tree: the limits end the walk (the tree is not worth
+// reading further), everything else is a problem and the walk goes on.
 func (w *walker) check(n *yaml.Node, path string, depth int) error {
 	w.nodes++
 	if w.nodes > MaxNodes {
@@ -164,24 +216,40 @@ func (w *walker) check(n *yaml.Node, path string, depth int) error {
 	if depth > MaxDepth {
 		return &Error{Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("nesting deeper than %d levels", MaxDepth)}
 	}
-	if n.Anchor != "" || n.Kind == yaml.AliasNode {
-		return &Error{Line: n.Line, Column: n.Column, Path: path, Msg: "anchors and aliases (&, *) are not allowed; write the value out"}
+	if n.Kind == yaml.AliasNode {
+		if a, ok := w.anchors[n.Value]; ok {
+			a.uses = append(a.uses, strconv.Itoa(n.Line))
+			return nil
+		}
+		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: path,
+			Msg: "anchors and aliases (&, *) are not allowed; write the value out"})
+		return nil
+	}
+	if n.Anchor != "" {
+		e := &Error{Line: n.Line, Column: n.Column, Path: path}
+		w.anchors[n.Anchor] = &anchor{err: e, name: n.Anchor}
+		w.problems = append(w.problems, e)
 	}
 	if n.Tag != "" && n.Style&yaml.TaggedStyle != 0 && !standardTags[n.Tag] {
-		return &Error{Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("tag %s is not allowed", n.Tag)}
+		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("tag %s is not allowed", n.Tag)})
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		seen := make(map[string]int, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if k.Kind != yaml.ScalarNode || k.Tag == "!!merge" || k.Anchor != "" {
-				return &Error{Line: k.Line, Column: k.Column, Path: path, Msg: "keys are plain names; merge keys (<<), anchors and complex keys are not allowed"}
+			if !plainKey(k) {
+				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: path, Msg: "keys are plain names; merge keys (<<), anchors and complex keys are not allowed"})
+				if err := w.check(v, path, depth+1); err != nil {
+					return err
+				}
+				continue
 			}
 			if first, dup := seen[k.Value]; dup {
-				return &Error{Line: k.Line, Column: k.Column, Path: Join(path, k.Value), Msg: fmt.Sprintf("duplicate key %q (first on line %d)", k.Value, first)}
+				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: Join(path, k.Value), Msg: fmt.Sprintf("duplicate key %q (first on line %d)", k.Value, first)})
+			} else {
+				seen[k.Value] = k.Line
 			}
-			seen[k.Value] = k.Line
 			if err := w.check(v, Join(path, k.Value), depth+1); err != nil {
 				return err
 			}
@@ -194,6 +262,12 @@ func (w *walker) check(n *yaml.Node, path string, depth int) error {
 		}
 	}
 	return nil
+}
+
+// plainKey reports a key Value and Find can use: a scalar that is no merge
+// key and carries no anchor.
+func plainKey(k *yaml.Node) bool {
+	return k.Kind == yaml.ScalarNode && k.Tag != "!!merge" && k.Anchor == ""
 }
 
 var standardTags = map[string]bool{"!!str": true, "!!int": true, "!!float": true, "!!bool": true,
@@ -212,22 +286,43 @@ func Join(path, field string) string {
 // scalars keep the type YAML 1.2 gives them, so `version: 1.10` is the number
 // 1.1 and fails a string schema (with a hint to quote it) instead of silently
 // becoming "1.1". Timestamps stay text: the schema checks their format.
+//
+// A tree with problems (ParseAll) is read as a person would mean it: the
+// first of duplicate keys, an alias as the value it names (at most MaxNodes
+// values in all, so aliases of aliases cannot multiply), merge and complex
+// keys left out (they are reported already).
 func Value(n *yaml.Node) (any, error) {
+	budget := MaxNodes
+	return value(n, &budget)
+}
+
+func value(n *yaml.Node, budget *int) (any, error) {
+	*budget--
+	if *budget < 0 {
+		return nil, &Error{Line: n.Line, Column: n.Column, Msg: fmt.Sprintf("aliases make more than %d values; write the values out", MaxNodes)}
+	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		for i := 0; i+1 < len(n.Content); i += 2 {
-			v, err := Value(n.Content[i+1])
+			k := n.Content[i]
+			if !plainKey(k) {
+				continue
+			}
+			if _, dup := m[k.Value]; dup {
+				continue
+			}
+			v, err := value(n.Content[i+1], budget)
 			if err != nil {
 				return nil, err
 			}
-			m[n.Content[i].Value] = v
+			m[k.Value] = v
 		}
 		return m, nil
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))
 		for i, c := range n.Content {
-			v, err := Value(c)
+			v, err := value(c, budget)
 			if err != nil {
 				return nil, err
 			}
@@ -236,6 +331,10 @@ func Value(n *yaml.Node) (any, error) {
 		return s, nil
 	case yaml.ScalarNode:
 		return scalar(n)
+	case yaml.AliasNode:
+		if n.Alias != nil {
+			return value(n.Alias, budget)
+		}
 	}
 	return nil, &Error{Line: n.Line, Column: n.Column, Msg: "unsupported YAML node"}
 }

@@ -68,3 +68,60 @@ func TestFind(t *testing.T) {
 		t.Errorf("path %q", got)
 	}
 }
+
+// TestParseAllReportsEveryProblem: a file that parses gets every problem in
+// one run (issue 12), one per anchor however often it is used, and the tree
+// is still read as meant: the first of duplicate keys, aliases written out,
+// merge keys left out.
+func TestParseAllReportsEveryProblem(t *testing.T) {
+	in := "a: &x [1, 2]\nb: *x\nc: 1\nc: 2\nd:\n  <<: {e: 1}\n  f: !secret s\ng: *x\n"
+	root, probs, err := yamldoc.ParseAll([]byte(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range probs {
+		got = append(got, p.Error())
+	}
+	want := []string{
+		"1:4: anchors and aliases (&, *) are not allowed: write the value of &x out where *x is used (line 2, 8)",
+		`4:1: duplicate key "c" (first on line 3)`,
+		"6:3: keys are plain names; merge keys (<<), anchors and complex keys are not allowed",
+		"7:6: tag !secret is not allowed",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
+	}
+	v, err := yamldoc.Value(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantV := map[string]any{"a": []any{int64(1), int64(2)}, "b": []any{int64(1), int64(2)}, "c": int64(1),
+		"d": map[string]any{"f": "s"}, "g": []any{int64(1), int64(2)}}
+	if diff := cmp.Diff(wantV, v); diff != "" {
+		t.Errorf("value (-want +got):\n%s", diff)
+	}
+}
+
+// TestValueAliasBomb: aliases of aliases (a billion laughs) are refused once
+// they would make more values than a document may hold, not expanded.
+func TestValueAliasBomb(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("a: &a [x, x, x, x, x, x, x, x, x, x]\n")
+	prev := "a"
+	for _, n := range []string{"b", "c", "d", "e", "f", "g", "h", "i"} {
+		fmt := n + ": &" + n + " [" + strings.TrimSuffix(strings.Repeat("*"+prev+", ", 10), ", ") + "]\n"
+		b.WriteString(fmt)
+		prev = n
+	}
+	root, probs, err := yamldoc.ParseAll([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(probs) != 9 {
+		t.Errorf("%d problems, want one per anchor (9)", len(probs))
+	}
+	if _, err := yamldoc.Value(root); err == nil || !strings.Contains(err.Error(), "aliases make more than") {
+		t.Errorf("Value = %v, want the alias limit", err)
+	}
+}
