@@ -62,6 +62,24 @@ var templates = map[string][2]string{ // key -> {en, zh}
 	"reason":                  {`%[1]s (%[2]s)`, `%[1]s（%[2]s）`},
 	"other":                   {`%[1]s`, `%[1]s`},
 
+	// The YAML stage (yamldoc) and the header check (loader); English as
+	// yamldoc and the loader say it.
+	"yaml.anchor":                {`anchors and aliases (&, *) are not allowed: write the value of &%[1]s out`, `不允许使用锚点和别名（&、*）：请删除 &%[1]s，直接写出值`},
+	"yaml.anchor.used":           {`anchors and aliases (&, *) are not allowed: write the value of &%[1]s out where *%[1]s is used (line %[2]s)`, `不允许使用锚点和别名（&、*）：请在使用 *%[1]s 的地方（第 %[2]s 行）直接写出 &%[1]s 的值`},
+	"yaml.alias":                 {`anchors and aliases (&, *) are not allowed; write the value out`, `不允许使用锚点和别名（&、*）；请直接写出值`},
+	"yaml.duplicate":             {`duplicate key %[1]s (first on line %[2]d)`, `重复的键 %[1]s（首次出现在第 %[2]d 行）；请只保留一个`},
+	"yaml.key":                   {`keys are plain names; merge keys (<<), anchors and complex keys are not allowed`, `键须为普通名称；不允许使用合并键（<<）、锚点和复杂键`},
+	"yaml.tag":                   {`tag %[1]s is not allowed`, `不允许使用标签 %[1]s；请删除它`},
+	"yaml.syntax":                {`YAML syntax: %[1]s`, `YAML 语法错误：%[1]s`},
+	"yaml.empty":                 {`file is empty`, `文件为空`},
+	"yaml.second-document":       {`a file holds one document; remove the second '---' document`, `一个文件只能包含一个文档；请删除第二个 '---' 文档`},
+	"yaml.no-document":           {`file holds no YAML document`, `文件中没有 YAML 文档`},
+	"yaml.not-mapping":           {`a document is a mapping of fields (key: value)`, `文档须由字段组成（键: 值）`},
+	"header.api-version-missing": {`required field is missing; every document starts with apiVersion: %[1]s`, `缺少必填字段：每个文档以 apiVersion: %[1]s 开头`},
+	"header.api-version":         {`apiVersion %[2]s is not supported; this relgate reads %[1]s`, `不支持 apiVersion %[2]s；此版本 relgate 读取 %[1]s`},
+	"header.kind-missing":        {`required field is missing; this file must be kind: %[1]s`, `缺少必填字段：此文件须为 kind: %[1]s`},
+	"header.kind":                {`this file must hold a %[1]s, not %[2]s (its place in the repository decides its kind)`, `此文件须为 %[1]s，而不是 %[2]s（文件在仓库中的位置决定其类型）`},
+
 	// JSON types, as a person names them.
 	"t.string":  {`text`, `文本`},
 	"t.number":  {`a number`, `数字`},

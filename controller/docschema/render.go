@@ -118,6 +118,21 @@ func Render(p Problem, h Hints) string {
 		return t("property-name", q(p.Value))
 	case "pattern":
 		return pattern(t, p, h)
+	case "yaml.anchor":
+		if p.Value != "" {
+			return t("yaml.anchor.used", p.Name, p.Value)
+		}
+		return t("yaml.anchor", p.Name)
+	case "yaml.duplicate":
+		return t("yaml.duplicate", q(p.Name), p.Limit)
+	case "yaml.tag", "yaml.syntax":
+		return t(p.Code, p.Value)
+	case "yaml.alias", "yaml.key", "yaml.empty", "yaml.second-document", "yaml.no-document", "yaml.not-mapping":
+		return t(p.Code)
+	case "header.api-version-missing", "header.kind-missing":
+		return t(p.Code, p.Want[0])
+	case "header.api-version", "header.kind":
+		return t(p.Code, p.Want[0], q(p.Value))
 	}
 	return t("other", p.Message)
 }

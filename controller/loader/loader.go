@@ -534,12 +534,12 @@ func DecodeAll(set *docschema.Set, k document.Kind, data []byte) (value, partial
 	if err != nil {
 		var ye *yamldoc.Error
 		if errors.As(err, &ye) {
-			return nil, nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Field: ye.Path, Message: ye.Msg}}}
+			return nil, nil, []Problem{yamlProblem(ye)}
 		}
 		return nil, nil, []Problem{{Rule: "yaml", Problem: docschema.Problem{Message: err.Error()}}}
 	}
 	for _, ye := range yprobs {
-		problems = append(problems, Problem{Rule: "yaml", Problem: docschema.Problem{Line: ye.Line, Column: ye.Column, Field: ye.Path, Message: ye.Msg}})
+		problems = append(problems, yamlProblem(ye))
 	}
 	if p := checkHeader(root, k); p != nil {
 		return nil, nil, append(problems, *p)
@@ -572,6 +572,17 @@ func DecodeAll(set *docschema.Set, k document.Kind, data []byte) (value, partial
 	return typed, nil, nil
 }
 
+// yamlProblem carries a YAML problem with what its message needs in
+// another language.
+func yamlProblem(ye *yamldoc.Error) Problem {
+	p := docschema.Problem{Line: ye.Line, Column: ye.Column, Field: ye.Path, Message: ye.Msg,
+		Name: ye.Name, Value: ye.Value, Limit: ye.First}
+	if ye.Code != "" {
+		p.Code = "yaml." + ye.Code
+	}
+	return Problem{Rule: "yaml", Problem: p}
+}
+
 // decodeNode decodes a checked tree, turning a panic of yaml.v3 on a
 // malformed tree into an error.
 func decodeNode(root *yaml.Node, v any) (err error) {
@@ -587,19 +598,23 @@ func checkHeader(root *yaml.Node, k document.Kind) *Problem {
 	_, av := yamldoc.Find(root, []string{"apiVersion"})
 	if av == nil {
 		return &Problem{Rule: "schema", Problem: docschema.Problem{Line: root.Line, Column: root.Column, Field: "apiVersion",
+			Code: "header.api-version-missing", Want: []string{document.APIVersion},
 			Message: "required field is missing; every document starts with apiVersion: " + document.APIVersion}}
 	}
 	if v, _ := yamldoc.Find(root, []string{"apiVersion"}); v.Value != document.APIVersion {
 		return &Problem{Rule: "schema", Problem: docschema.Problem{Line: v.Line, Column: v.Column, Field: "apiVersion",
+			Code: "header.api-version", Value: v.Value, Want: []string{document.APIVersion},
 			Message: fmt.Sprintf("apiVersion %q is not supported; this relgate reads %s", v.Value, document.APIVersion)}}
 	}
 	kn, kk := yamldoc.Find(root, []string{"kind"})
 	if kk == nil {
 		return &Problem{Rule: "schema", Problem: docschema.Problem{Line: root.Line, Column: root.Column, Field: "kind",
+			Code: "header.kind-missing", Want: []string{string(k)},
 			Message: fmt.Sprintf("required field is missing; this file must be kind: %s", k)}}
 	}
 	if kn.Value != string(k) {
 		return &Problem{Rule: "layout", Problem: docschema.Problem{Line: kn.Line, Column: kn.Column, Field: "kind",
+			Code: "header.kind", Value: kn.Value, Want: []string{string(k)},
 			Message: fmt.Sprintf("this file must hold a %s, not %q (its place in the repository decides its kind)", k, kn.Value)}}
 	}
 	return nil

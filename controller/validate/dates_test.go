@@ -142,7 +142,7 @@ func TestDateWarningsInChinese(t *testing.T) {
 func TestCrossDocumentChecksOfAnInvalidFile(t *testing.T) {
 	dir := exampleWith(t, map[string][2]string{
 		"releases/REL-2026-0041/approvals/test-acceptance.tangjing.yaml": {"person: tangjing\n", "person: tangjing\nperson: nobody\ncomment2: x\n"},
-		"releases/REL-2026-0041/plan.yaml": {"author: wangfang", "author: zhangwei\nauthr: x"},
+		"releases/REL-2026-0041/plan.yaml":                               {"author: wangfang", "author: zhangwei\nauthr: x"},
 	})
 	var got []string
 	for _, f := range check(t, dir, loader.Options{Lang: "en"}, validate.Options{}) {

@@ -31,7 +31,12 @@ const (
 type Error struct {
 	Line, Column int
 	Path         string // field path, e.g. rollback.pointInTime
-	Msg          string
+	Msg          string // in English
+	// Code names the problem for a message in another language (docschema
+	// renders it); Name and Value are what that message needs (an anchor or
+	// key, the lines of the aliases or the parser's text), First a line.
+	Code, Name, Value string
+	First             int
 }
 
 func (e *Error) Error() string {
@@ -67,7 +72,7 @@ func ParseAll(data []byte) (root *yaml.Node, problems []*Error, err error) {
 		return nil, nil, &Error{Msg: fmt.Sprintf("file is %d bytes; the limit is %d", len(data), MaxFileSize)}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, nil, &Error{Line: 1, Column: 1, Msg: "file is empty"}
+		return nil, nil, &Error{Line: 1, Column: 1, Code: "empty", Msg: "file is empty"}
 	}
 	if err := checkNesting(data); err != nil {
 		return nil, nil, err
@@ -83,10 +88,10 @@ func ParseAll(data []byte) (root *yaml.Node, problems []*Error, err error) {
 	case err != nil:
 		return nil, nil, err
 	default:
-		return nil, nil, &Error{Line: extra.Line, Column: extra.Column, Msg: "a file holds one document; remove the second '---' document"}
+		return nil, nil, &Error{Line: extra.Line, Column: extra.Column, Code: "second-document", Msg: "a file holds one document; remove the second '---' document"}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
-		return nil, nil, &Error{Line: 1, Column: 1, Msg: "file holds no YAML document"}
+		return nil, nil, &Error{Line: 1, Column: 1, Code: "no-document", Msg: "file holds no YAML document"}
 	}
 	root = doc.Content[0]
 	w := walker{anchors: map[string]*anchor{}}
@@ -95,7 +100,7 @@ func ParseAll(data []byte) (root *yaml.Node, problems []*Error, err error) {
 	}
 	w.finish()
 	if root.Kind != yaml.MappingNode {
-		return nil, nil, &Error{Line: root.Line, Column: root.Column, Msg: "a document is a mapping of fields (key: value)"}
+		return nil, nil, &Error{Line: root.Line, Column: root.Column, Code: "not-mapping", Msg: "a document is a mapping of fields (key: value)"}
 	}
 	sort.SliceStable(w.problems, func(i, j int) bool {
 		if w.problems[i].Line != w.problems[j].Line {
@@ -136,7 +141,7 @@ func syntaxError(err error) error {
 			msg = strings.TrimSpace(rest[j+1:])
 		}
 	}
-	return &Error{Line: line, Column: 1, Msg: "YAML syntax: " + msg}
+	return &Error{Line: line, Column: 1, Code: "syntax", Value: msg, Msg: "YAML syntax: " + msg}
 }
 
 // checkNesting rejects flow-style nesting deeper than MaxDepth before the
@@ -201,7 +206,8 @@ func (w *walker) finish() {
 	for _, a := range w.anchors {
 		a.err.Msg = fmt.Sprintf("anchors and aliases (&, *) are not allowed: write the value of &%s out", a.name)
 		if len(a.uses) > 0 {
-			a.err.Msg += fmt.Sprintf(" where *%s is used (line %s)", a.name, strings.Join(a.uses, ", "))
+			a.err.Value = strings.Join(a.uses, ", ")
+			a.err.Msg += fmt.Sprintf(" where *%s is used (line %s)", a.name, a.err.Value)
 		}
 	}
 }
@@ -221,17 +227,17 @@ func (w *walker) check(n *yaml.Node, path string, depth int) error {
 			a.uses = append(a.uses, strconv.Itoa(n.Line))
 			return nil
 		}
-		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: path,
+		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: path, Code: "alias",
 			Msg: "anchors and aliases (&, *) are not allowed; write the value out"})
 		return nil
 	}
 	if n.Anchor != "" {
-		e := &Error{Line: n.Line, Column: n.Column, Path: path}
+		e := &Error{Line: n.Line, Column: n.Column, Path: path, Code: "anchor", Name: n.Anchor}
 		w.anchors[n.Anchor] = &anchor{err: e, name: n.Anchor}
 		w.problems = append(w.problems, e)
 	}
 	if n.Tag != "" && n.Style&yaml.TaggedStyle != 0 && !standardTags[n.Tag] {
-		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("tag %s is not allowed", n.Tag)})
+		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: path, Code: "tag", Value: n.Tag, Msg: fmt.Sprintf("tag %s is not allowed", n.Tag)})
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
@@ -239,14 +245,15 @@ func (w *walker) check(n *yaml.Node, path string, depth int) error {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if !plainKey(k) {
-				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: path, Msg: "keys are plain names; merge keys (<<), anchors and complex keys are not allowed"})
+				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: path, Code: "key", Msg: "keys are plain names; merge keys (<<), anchors and complex keys are not allowed"})
 				if err := w.check(v, path, depth+1); err != nil {
 					return err
 				}
 				continue
 			}
 			if first, dup := seen[k.Value]; dup {
-				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: Join(path, k.Value), Msg: fmt.Sprintf("duplicate key %q (first on line %d)", k.Value, first)})
+				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: Join(path, k.Value), Code: "duplicate", Name: k.Value, First: first,
+					Msg: fmt.Sprintf("duplicate key %q (first on line %d)", k.Value, first)})
 			} else {
 				seen[k.Value] = k.Line
 			}
