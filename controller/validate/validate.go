@@ -6,7 +6,6 @@
 package validate
 
 import (
-	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -128,7 +127,7 @@ func view(r *loader.Release) *loader.Release {
 
 func (c *checker) add(file string, line, col int, field, clause, rule, msg string) {
 	c.out = append(c.out, finding.Finding{File: file, Line: line, Column: col, Field: field, Clause: clause,
-		Rule: rule, Severity: finding.Error, Message: msg})
+		Rule: rule, Severity: finding.Error, Message: c.lit(msg)})
 }
 
 // at reports a finding located at a field of file.
@@ -140,7 +139,7 @@ func (c *checker) at(file, clause, rule, msg string, field ...string) {
 func (c *checker) warnAt(file, clause, rule, msg string, field ...string) {
 	line, col := c.s.Locate(file, field...)
 	c.out = append(c.out, finding.Finding{File: file, Line: line, Column: col, Field: fieldPath(field), Clause: clause,
-		Rule: rule, Severity: finding.Warning, Message: msg})
+		Rule: rule, Severity: finding.Warning, Message: c.lit(msg)})
 }
 
 func fieldPath(field []string) string {
@@ -166,7 +165,7 @@ func (c *checker) checkPolicy() {
 	seen := map[string]bool{}
 	for i, pp := range p.People {
 		if seen[pp.Login] {
-			c.at(f, "", "duplicate", fmt.Sprintf("person %s is listed twice", pp.Login), "people", idx(i), "login")
+			c.at(f, "", "duplicate", c.t("person %s is listed twice", pp.Login), "people", idx(i), "login")
 		}
 		seen[pp.Login] = true
 		for j, k := range pp.SigningKeys {
@@ -178,11 +177,11 @@ func (c *checker) checkPolicy() {
 	depts := map[string]bool{}
 	for i, d := range p.Departments {
 		if depts[d.ID] {
-			c.at(f, "", "duplicate", fmt.Sprintf("department %s is listed twice", d.ID), "departments", idx(i), "id")
+			c.at(f, "", "duplicate", c.t("department %s is listed twice", d.ID), "departments", idx(i), "id")
 		}
 		depts[d.ID] = true
 		if _, ok := p.Person(d.Head); !ok {
-			c.at(f, "R-5.1.3", "reference", fmt.Sprintf("head %s is not a person of the policy", d.Head), "departments", idx(i), "head")
+			c.at(f, "R-5.1.3", "reference", c.t("head %s is not a person of the policy", d.Head), "departments", idx(i), "head")
 		}
 	}
 	for _, role := range sortedKeys(p.Roles) {
@@ -191,14 +190,14 @@ func (c *checker) checkPolicy() {
 		}
 		for i, l := range p.Roles[role] {
 			if _, ok := p.Person(l); !ok {
-				c.at(f, "R-4", "reference", fmt.Sprintf("%s is not a person of the policy", l), "roles", role, idx(i))
+				c.at(f, "R-4", "reference", c.t("%s is not a person of the policy", l), "roles", role, idx(i))
 			}
 		}
 	}
 	gates := map[string]bool{}
 	for i, g := range p.Policy.Gates {
 		if gates[g.ID] {
-			c.at(f, "", "duplicate", fmt.Sprintf("gate %s is listed twice", g.ID), "gates", idx(i), "id")
+			c.at(f, "", "duplicate", c.t("gate %s is listed twice", g.ID), "gates", idx(i), "id")
 		}
 		gates[g.ID] = true
 		builtin := slices.ContainsFunc(policy.Defaults(), func(d policy.Gate) bool { return d.ID == g.ID })
@@ -214,12 +213,12 @@ func (c *checker) checkPolicy() {
 		}
 		for j, r := range g.Requires {
 			if !p.RoleDefined(r.Role) {
-				c.at(f, "", "reference", fmt.Sprintf("role %s is not defined in roles", r.Role), "gates", idx(i), "requires", idx(j), "role")
+				c.at(f, "", "reference", c.t("role %s is not defined in roles", r.Role), "gates", idx(i), "requires", idx(j), "role")
 			}
 		}
 		for j, cv := range g.Covers {
 			if _, ok := document.ReleaseFiles[cv]; !ok && !policy.IsRepositoryGate(g.ID) {
-				c.at(f, "", "reference", fmt.Sprintf("%s is not a release document", cv), "gates", idx(i), "covers", idx(j))
+				c.at(f, "", "reference", c.t("%s is not a release document", cv), "gates", idx(i), "covers", idx(j))
 			}
 		}
 	}
@@ -257,7 +256,7 @@ func (c *checker) ordered(file, clause, a, b, msg string, field ...string) {
 func (c *checker) checkChanges() {
 	for id, ch := range c.s.Changes() {
 		if ch.ID != id {
-			c.at(document.ChangePath(id), "R-3.3", "id-mismatch", fmt.Sprintf("id %s does not match the file name %s.yaml", ch.ID, id), "id")
+			c.at(document.ChangePath(id), "R-3.3", "id-mismatch", c.t("id %s does not match the file name %s.yaml", ch.ID, id), "id")
 		}
 	}
 }
@@ -266,11 +265,11 @@ func (c *checker) checkCMDB() {
 	for id, it := range c.s.CMDBItems() {
 		file := document.CMDBPath(id)
 		if it.ID != id {
-			c.at(file, "R-3.4", "id-mismatch", fmt.Sprintf("id %s does not match the file name %s.yaml", it.ID, id), "id")
+			c.at(file, "R-3.4", "id-mismatch", c.t("id %s does not match the file name %s.yaml", it.ID, id), "id")
 		}
 		if c.p != nil {
 			if _, ok := c.p.Person(it.Owner); !ok {
-				c.at(file, "R-3.4", "reference", fmt.Sprintf("owner %s is not a person of the policy", it.Owner), "owner")
+				c.at(file, "R-3.4", "reference", c.t("owner %s is not a person of the policy", it.Owner), "owner")
 			}
 		}
 		for i := 1; i < len(it.History); i++ {
@@ -283,7 +282,7 @@ func (c *checker) checkReviews() {
 	for q, r := range c.s.Reviews() {
 		file := path.Join(document.ReviewsDir, q+".yaml")
 		if r.Quarter != q {
-			c.at(file, "R-3.5", "id-mismatch", fmt.Sprintf("quarter %s does not match the file name %s.yaml", r.Quarter, q), "quarter")
+			c.at(file, "R-3.5", "id-mismatch", c.t("quarter %s does not match the file name %s.yaml", r.Quarter, q), "quarter")
 		}
 		for i, a := range r.Actions {
 			c.person(file, "R-8", a.Owner, "actions", idx(i), "owner")
@@ -297,7 +296,7 @@ func (c *checker) person(file, clause, login string, field ...string) {
 		return
 	}
 	if _, ok := c.p.Person(login); !ok {
-		c.at(file, clause, "reference", fmt.Sprintf("%s is not a person of the policy", login), field...)
+		c.at(file, clause, "reference", c.t("%s is not a person of the policy", login), field...)
 	}
 }
 
@@ -307,11 +306,11 @@ func (c *checker) holds(file, clause, login, role string, field ...string) {
 		return
 	}
 	if _, ok := c.p.Person(login); !ok {
-		c.at(file, clause, "reference", fmt.Sprintf("%s is not a person of the policy", login), field...)
+		c.at(file, clause, "reference", c.t("%s is not a person of the policy", login), field...)
 		return
 	}
 	if !c.p.HasRole(login, role) {
-		c.at(file, clause, "role", fmt.Sprintf("%s does not hold the role %s in the policy", login, role), field...)
+		c.at(file, clause, "role", c.t("%s does not hold the role %s in the policy", login, role), field...)
 	}
 }
 
@@ -328,10 +327,10 @@ func (c *checker) checkRelease(r *loader.Release) error {
 	dir := document.ReleaseDir(r.ID)
 	relFile := path.Join(dir, "release.yaml")
 	if !document.ReleaseIDPattern.MatchString(r.ID) {
-		c.add(dir, 0, 0, "", "", "layout", fmt.Sprintf("release folder %s is not a release id (REL-2026-0042)", r.ID))
+		c.add(dir, 0, 0, "", "", "layout", c.t("release folder %s is not a release id (REL-2026-0042)", r.ID))
 	}
 	if r.Files["release.yaml"] == nil {
-		c.add(relFile, 0, 0, "", "R-3.3", "layout", "the release folder has no release.yaml; run relgate new release "+r.ID)
+		c.add(relFile, 0, 0, "", "R-3.3", "layout", c.t("the release folder has no release.yaml; run relgate new release %s", r.ID))
 	}
 	for name, d := range r.Files {
 		file := path.Join(dir, name)
@@ -340,12 +339,12 @@ func (c *checker) checkRelease(r *loader.Release) error {
 			v = d.Partial
 		}
 		if got := releaseField(v); got != "" && got != r.ID {
-			c.at(file, "", "id-mismatch", fmt.Sprintf("release %s does not match the folder %s", got, r.ID), "release")
+			c.at(file, "", "id-mismatch", c.t("release %s does not match the folder %s", got, r.ID), "release")
 		}
 	}
 	if rel := r.Release; rel != nil {
 		if rel.ID != r.ID {
-			c.at(relFile, "", "id-mismatch", fmt.Sprintf("id %s does not match the folder %s", rel.ID, r.ID), "id")
+			c.at(relFile, "", "id-mismatch", c.t("id %s does not match the folder %s", rel.ID, r.ID), "id")
 		}
 		if err := c.checkHeader(relFile, rel); err != nil {
 			return err
@@ -372,7 +371,7 @@ func (c *checker) checkRelease(r *loader.Release) error {
 		seen := map[string]bool{}
 		for i, res := range tr.Results {
 			if seen[res.Category] {
-				c.at(file, "R-5.1.4", "duplicate", fmt.Sprintf("category %s is reported twice", res.Category), "results", idx(i), "category")
+				c.at(file, "R-5.1.4", "duplicate", c.t("category %s is reported twice", res.Category), "results", idx(i), "category")
 			}
 			seen[res.Category] = true
 		}
@@ -428,7 +427,7 @@ func (c *checker) checkRelease(r *loader.Release) error {
 func (c *checker) checkHeader(file string, rel *document.Release) error {
 	if c.p != nil {
 		if !slices.Contains(c.p.ReleaseTypes(), rel.Type) {
-			c.at(file, "R-5.1.11", "reference", fmt.Sprintf("type %s is not one of the policy's release types %v", rel.Type, c.p.ReleaseTypes()), "type")
+			c.at(file, "R-5.1.11", "reference", c.t("type %s is not one of the policy's release types %v", rel.Type, c.p.ReleaseTypes()), "type")
 		}
 		c.holds(file, "R-4.1", rel.People.Owner, policy.RoleReleaseOwner, "people", "owner")
 		c.holds(file, "R-4.2", rel.People.Manager, policy.RoleReleaseManager, "people", "manager")
@@ -441,7 +440,7 @@ func (c *checker) checkHeader(file string, rel *document.Release) error {
 		c.holds(file, "R-5.1.8", rel.People.CustomerRepresentative, policy.RoleCustomerRepresentative, "people", "customerRepresentative")
 		for i, d := range rel.Departments {
 			if !c.p.HasDepartment(d) {
-				c.at(file, "R-5.1.3", "reference", fmt.Sprintf("department %s is not defined in the policy", d), "departments", idx(i))
+				c.at(file, "R-5.1.3", "reference", c.t("department %s is not defined in the policy", d), "departments", idx(i))
 			}
 		}
 	}
@@ -450,7 +449,7 @@ func (c *checker) checkHeader(file string, rel *document.Release) error {
 	seen := map[string]bool{}
 	for i, ch := range rel.Changes {
 		if seen[ch.ID] {
-			c.at(file, "R-3.3", "duplicate", fmt.Sprintf("change %s is cited twice", ch.ID), "changes", idx(i), "id")
+			c.at(file, "R-3.3", "duplicate", c.t("change %s is cited twice", ch.ID), "changes", idx(i), "id")
 		}
 		seen[ch.ID] = true
 		if ch.External {
@@ -461,13 +460,13 @@ func (c *checker) checkHeader(file string, rel *document.Release) error {
 			return err
 		}
 		if !exists {
-			c.at(file, "R-3.3", "reference", fmt.Sprintf("change %s does not exist in changes/; add it, or mark it external: true with its url", ch.ID), "changes", idx(i), "id")
+			c.at(file, "R-3.3", "reference", c.t("change %s does not exist in changes/; add it, or mark it external: true with its url", ch.ID), "changes", idx(i), "id")
 		}
 	}
 	items := map[string]bool{}
 	for i, it := range rel.Items {
 		if items[it.ID] {
-			c.at(file, "R-3.4", "duplicate", fmt.Sprintf("configuration item %s is listed twice", it.ID), "items", idx(i), "id")
+			c.at(file, "R-3.4", "duplicate", c.t("configuration item %s is listed twice", it.ID), "items", idx(i), "id")
 		}
 		items[it.ID] = true
 		_, exists, err := c.s.CMDBItem(it.ID)
@@ -475,10 +474,10 @@ func (c *checker) checkHeader(file string, rel *document.Release) error {
 			return err
 		}
 		if !exists && it.Action != "add" {
-			c.at(file, "R-3.4", "reference", fmt.Sprintf("configuration item %s does not exist in cmdb/; use action: add for a new item", it.ID), "items", idx(i), "id")
+			c.at(file, "R-3.4", "reference", c.t("configuration item %s does not exist in cmdb/; use action: add for a new item", it.ID), "items", idx(i), "id")
 		}
 		if exists && it.Action == "add" {
-			c.at(file, "R-3.4", "reference", fmt.Sprintf("configuration item %s already exists in cmdb/; use action: update", it.ID), "items", idx(i), "action")
+			c.at(file, "R-3.4", "reference", c.t("configuration item %s already exists in cmdb/; use action: update", it.ID), "items", idx(i), "action")
 		}
 	}
 	return nil
@@ -497,7 +496,7 @@ func (c *checker) items(file string, r *loader.Release, refs []document.VersionR
 				return err
 			}
 			if !exists {
-				c.at(file, clause, "reference", fmt.Sprintf("configuration item %s is neither in release.yaml items nor in cmdb/", ref.Item), append(field, idx(i), "item")...)
+				c.at(file, clause, "reference", c.t("configuration item %s is neither in release.yaml items nor in cmdb/", ref.Item), append(field, idx(i), "item")...)
 			}
 		}
 	}
@@ -510,24 +509,24 @@ func (c *checker) checkApproval(r *loader.Release, a *loader.Approval) {
 		return
 	}
 	if a.Gate != a.FileGate || a.Person != a.FilePerson {
-		c.at(file, "R-3.2", "id-mismatch", fmt.Sprintf("the file name says gate %s by %s, the content gate %s by %s; name it %s.%s.yaml",
+		c.at(file, "R-3.2", "id-mismatch", c.t("the file name says gate %s by %s, the content gate %s by %s; name it %s.%s.yaml",
 			a.FileGate, a.FilePerson, a.Gate, a.Person, a.Gate, a.Person), "gate")
 	}
 	if a.Release != r.ID {
-		c.at(file, "R-3.2", "id-mismatch", fmt.Sprintf("release %s does not match the folder %s", a.Release, r.ID), "release")
+		c.at(file, "R-3.2", "id-mismatch", c.t("release %s does not match the folder %s", a.Release, r.ID), "release")
 	}
 	if c.p == nil {
 		return
 	}
 	g, ok := c.p.Gate(a.Gate)
 	if !ok || g.Repository {
-		c.at(file, "", "reference", fmt.Sprintf("gate %s is not a release gate of the policy", a.Gate), "gate")
+		c.at(file, "", "reference", c.t("gate %s is not a release gate of the policy", a.Gate), "gate")
 		return
 	}
 	c.person(file, "R-3.2", a.Person, "person")
 	blackoutException := g.ID == policy.GateGoLiveApproval && a.Role == policy.RoleProcessApprover
 	if !blackoutException && !slices.ContainsFunc(g.Requires, func(q document.Requirement) bool { return q.Role == a.Role }) {
-		c.at(file, "", "reference", fmt.Sprintf("gate %s does not require the role %s", a.Gate, a.Role), "role")
+		c.at(file, "", "reference", c.t("gate %s does not require the role %s", a.Gate, a.Role), "role")
 	}
 }
 
@@ -537,7 +536,7 @@ func (c *checker) checkPolicyApproval(a *loader.Approval) {
 		return
 	}
 	if a.Gate != a.FileGate || a.Person != a.FilePerson {
-		c.at(file, "R-7", "id-mismatch", fmt.Sprintf("the file name says gate %s by %s, the content gate %s by %s", a.FileGate, a.FilePerson, a.Gate, a.Person), "gate")
+		c.at(file, "R-7", "id-mismatch", c.t("the file name says gate %s by %s, the content gate %s by %s", a.FileGate, a.FilePerson, a.Gate, a.Person), "gate")
 	}
 	if c.p != nil {
 		if g, ok := c.p.Gate(a.Gate); !ok || !g.Repository {
