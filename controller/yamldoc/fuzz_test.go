@@ -27,5 +27,16 @@ func FuzzParse(f *testing.F) {
 		if err == nil && (n == nil || n.Kind != yaml.MappingNode) {
 			t.Fatalf("Parse(%q) = %v without an error, want a mapping", data, n)
 		}
+		// A tree with problems is still read, within the limits.
+		root, problems, err := ParseAll(data)
+		if err == nil {
+			if root == nil || root.Kind != yaml.MappingNode {
+				t.Fatalf("ParseAll(%q) = %v without an error, want a mapping", data, root)
+			}
+			_, _ = Value(root)
+		}
+		if (err == nil && len(problems) == 0) != (n != nil) {
+			t.Fatalf("Parse and ParseAll disagree on %q", data)
+		}
 	})
 }
