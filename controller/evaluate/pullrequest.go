@@ -8,6 +8,7 @@ import (
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/finding"
 	"github.com/relgate/relgate/controller/gate"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/validate"
@@ -47,6 +48,42 @@ type ReleaseGates struct {
 	// Withdrawn are required gates that fail only because the change records
 	// rejections by their authors, which never blocks a change.
 	Withdrawn []string `json:"withdrawn,omitempty"`
+	// Changed are the release's files the change adds, modifies or
+	// deletes, so people see what they are asked to merge.
+	Changed []FileChange `json:"changed,omitempty"`
+	// Approvals are the approval files the change adds or modifies, and
+	// whether each counts.
+	Approvals []AddedApproval `json:"approvals,omitempty"`
+	// ProblemTexts are Problems for translation, one for one.
+	ProblemTexts []i18n.Message `json:"-"`
+}
+
+func (rg *ReleaseGates) problem(m i18n.Message) {
+	rg.Problems, rg.ProblemTexts = append(rg.Problems, m.String()), append(rg.ProblemTexts, m)
+}
+
+// AddedApproval is an approval a change records, and what it does.
+type AddedApproval struct {
+	File     string `json:"file"`
+	Gate     string `json:"gate"`
+	Person   string `json:"person"`
+	Role     string `json:"role,omitempty"`
+	Decision string `json:"decision,omitempty"`
+	// Effect is counts, rejects, not-counted, or invalid (the file does
+	// not decode); unevaluated when no gate of the release decided it.
+	Effect string `json:"effect"`
+	// Reason and Message say why it is not counted (gate.Ignored).
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Text is Message for translation.
+	Text *i18n.Message `json:"-"`
+}
+
+// FileChange is one file a change touches.
+type FileChange struct {
+	Path string `json:"path"`
+	// Change is added, modified or deleted (against base).
+	Change string `json:"change"`
 }
 
 // GateReport is the result of a pull request's evaluation; its JSON shape is stable.
@@ -63,6 +100,12 @@ type GateReport struct {
 	Repository []gate.Result  `json:"repositoryGates,omitempty"`
 	Releases   []ReleaseGates `json:"releases"`
 	Problems   []string       `json:"problems,omitempty"`
+	// ProblemTexts are Problems for translation, one for one.
+	ProblemTexts []i18n.Message `json:"-"`
+}
+
+func (rep *GateReport) problem(m i18n.Message) {
+	rep.Problems, rep.ProblemTexts = append(rep.Problems, m.String()), append(rep.ProblemTexts, m)
 }
 
 // Evaluate decides whether the pull request may merge. The policy always
@@ -92,9 +135,11 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 	}
 	rep.Findings = append(rep.Findings, fs...)
 	errorsFound := finding.Errors(fs) > 0
-	rep.Problems = append(rep.Problems, pr.Problems...)
+	for _, p := range pr.Problems {
+		rep.problem(i18n.M("%s", p))
+	}
 	if errorsFound {
-		rep.Problems = append(rep.Problems, fmt.Sprintf("%d validation error(s) in the changed documents", finding.Errors(fs)))
+		rep.problem(i18n.M("%s validation error(s) in the changed documents", fmt.Sprint(finding.Errors(fs))))
 	}
 	prov := pr.Provenance
 	if prov == nil {
@@ -105,7 +150,9 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep.Problems = append(rep.Problems, pathProblems...)
+	for _, p := range pathProblems {
+		rep.problem(i18n.M("%s", p))
+	}
 	// Approvals this change adds must be authenticated.
 	for _, a := range allApprovals(pr.Head) {
 		if !slices.Contains(pr.Changed, a.Doc.Path) || a.Approval == nil {
@@ -116,12 +163,12 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 			return nil, err
 		}
 		if v.AuthProblem != "" {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not authenticated: %s", a.Doc.Path, v.AuthProblem))
+			rep.problem(i18n.M("%s: not authenticated: %s", a.Doc.Path, v.AuthProblem))
 		}
 	}
 	for _, a := range pr.Base.PolicyApprovals {
 		if a.Approval != nil && a.Decision == document.DecisionReject && pr.Head.Doc(a.Doc.Path) == nil {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: the rejection by %s is deleted; only they withdraw it, by recording an approval", a.Doc.Path, a.FilePerson))
+			rep.problem(i18n.M("%s: the rejection by %s is deleted; only they withdraw it, by recording an approval", a.Doc.Path, a.FilePerson))
 		}
 	}
 	for _, g := range pol.RepositoryGates() {
@@ -203,19 +250,24 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 		return rg, err
 	}
 	rg.State = st.State
+	rg.Changed = pr.fileChanges(document.ReleaseDir(id) + "/")
 	// An approval the change adds must count: one that is stale, a
 	// self-approval or out of role when it lands would stand in history as
 	// if it meant something (R-3.2). Unauthenticated ones are refused above.
 	for _, g := range st.Gates {
 		for _, ig := range g.Ignored {
 			if slices.Contains(pr.Changed, ig.File) && ig.Reason != "unauthenticated" && ig.Reason != "not-required" {
-				rg.Problems = append(rg.Problems, fmt.Sprintf("%s: the approval of %s by %s that this change adds does not count (%s): %s", ig.File, g.Gate, ig.Person, ig.Reason, ig.Message))
+				msg := i18n.M("%s", ig.Message)
+				if ig.Text != nil {
+					msg = *ig.Text
+				}
+				rg.problem(i18n.M("%s: the approval of %s by %s that this change adds does not count (%s): %s", ig.File, i18n.Gate(g.Gate), ig.Person, i18n.Reason(ig.Reason), msg))
 			}
 		}
 	}
 	head := pr.Head.Releases[id]
 	if head == nil {
-		rg.Problems = append(rg.Problems, "the change deletes release "+id+"; releases are never deleted (R-3.2)")
+		rg.problem(i18n.M("the change deletes release %s; releases are never deleted (R-3.2)", id))
 	}
 	required := map[string]bool{}
 	if head != nil {
@@ -243,7 +295,11 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 					blocks = false
 				}
 				if !c.OK && blocks {
-					rg.Problems = append(rg.Problems, fmt.Sprintf("%s: %s (%s)", c.File, c.Message, c.Clause))
+					msg := i18n.M("%s", c.Message)
+					if c.Text != nil {
+						msg = *c.Text
+					}
+					rg.problem(i18n.M("%s: %s (%s)", c.File, msg, c.Clause))
 				}
 			}
 		}
@@ -270,7 +326,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 		// A rejection stands until its author replaces it (R-3.2: nothing is erased).
 		for _, a := range base.Approvals {
 			if a.Approval != nil && a.Decision == document.DecisionReject && (head == nil || !slices.ContainsFunc(head.Approvals, func(h *loader.Approval) bool { return h.Doc.Path == a.Doc.Path })) {
-				rg.Problems = append(rg.Problems, fmt.Sprintf("%s: the rejection by %s is deleted; only they withdraw it, by recording an approval", a.Doc.Path, a.FilePerson))
+				rg.problem(i18n.M("%s: the rejection by %s is deleted; only they withdraw it, by recording an approval", a.Doc.Path, a.FilePerson))
 			}
 		}
 		// A closed release changes only with the process approver (R-5.1.10, R-7).
@@ -297,6 +353,9 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 			rg.Gates = append(rg.Gates, res)
 		}
 	}
+	if head != nil {
+		rg.Approvals = pr.addedApprovals(head, append(slices.Clone(st.Gates), rg.Gates...))
+	}
 	rg.Passed = len(rg.Problems) == 0
 	for i, g := range rg.Gates {
 		if !g.Passed && pr.withdrawal(id, g) {
@@ -311,6 +370,72 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 		rg.Passed = rg.Passed && g.Passed
 	}
 	return rg, nil
+}
+
+// addedApprovals says what each approval the change records does, from the
+// evaluation of its gate.
+func (pr PullRequest) addedApprovals(head *loader.Release, results []gate.Result) []AddedApproval {
+	var out []AddedApproval
+	for _, a := range head.Approvals {
+		if !slices.Contains(pr.Changed, a.Doc.Path) {
+			continue
+		}
+		ap := AddedApproval{File: a.Doc.Path, Gate: a.FileGate, Person: a.FilePerson, Effect: "unevaluated"}
+		if a.Approval == nil {
+			ap.Effect = "invalid"
+			out = append(out, ap)
+			continue
+		}
+		ap.Role, ap.Decision = a.Role, a.Decision
+	find:
+		for _, g := range results {
+			if g.Gate != a.FileGate {
+				continue
+			}
+			for _, ig := range g.Ignored {
+				if ig.File == a.Doc.Path {
+					ap.Effect, ap.Reason, ap.Message, ap.Text = "not-counted", ig.Reason, ig.Message, ig.Text
+					break find
+				}
+			}
+			for _, j := range g.Rejections {
+				if j.File == a.Doc.Path {
+					ap.Effect = "rejects"
+					break find
+				}
+			}
+			for _, q := range g.Requirements {
+				if slices.Contains(q.Approved, a.FilePerson) {
+					ap.Effect, ap.Role = "counts", q.Role
+					break find
+				}
+			}
+		}
+		out = append(out, ap)
+	}
+	return out
+}
+
+// fileChanges are the changed paths under dir, each added, modified or deleted.
+func (pr PullRequest) fileChanges(dir string) []FileChange {
+	var out []FileChange
+	for _, p := range pr.Changed {
+		if !strings.HasPrefix(p, dir) {
+			continue
+		}
+		_, errBase := pr.Base.Tree.Stat(p)
+		_, errHead := pr.Head.Tree.Stat(p)
+		change := "modified"
+		switch {
+		case errBase != nil && errHead == nil:
+			change = "added"
+		case errHead != nil:
+			change = "deleted"
+		}
+		out = append(out, FileChange{Path: p, Change: change})
+	}
+	slices.SortFunc(out, func(a, b FileChange) int { return strings.Compare(a.Path, b.Path) })
+	return out
 }
 
 // withdrawal reports whether a gate fails only because the change records

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/i18n"
 )
 
 // Names of the deployment-confirmation checks that judge the record itself.
@@ -53,21 +54,21 @@ func (e *evaluator) deploymentChecks() []Check {
 	}
 	if bot, ok := e.botLogin(); ok && d.RecordedBy == bot {
 		p := e.in.ReceiptProblem
-		out = append(out, Check{Name: CheckReceiptAuthentic, Clause: "R-5.1.8", OK: p == "", File: c.File, Field: "recordedBy",
-			Message: ifElse(p == "", "relgate wrote this record from the pipeline's report; people confirm it", p)})
+		out = append(out, Check{Name: CheckReceiptAuthentic, Clause: "R-5.1.8", OK: p == "", File: c.File, Field: "recordedBy"}.with(
+			pick(p == "", i18n.M("relgate wrote this record from the pipeline's report; people confirm it"), i18n.M("%s", p))))
 	}
 	if d.Receipt != nil && d.Receipt.Source == document.ReceiptGitHubDeployment {
 		p := e.in.ReceiptAllowed
-		out = append(out, Check{Name: CheckDeployedAsAllowed, Clause: "R-3.1", OK: p == "", File: c.File, Field: "receipt.deploymentId",
-			Message: ifElse(p == "", "the deployment gate allowed this deployment, with these artifacts", p)})
+		out = append(out, Check{Name: CheckDeployedAsAllowed, Clause: "R-3.1", OK: p == "", File: c.File, Field: "receipt.deploymentId"}.with(
+			pick(p == "", i18n.M("the deployment gate allowed this deployment, with these artifacts"), i18n.M("%s", p))))
 	}
 	out = append(out, e.deployedAsTested(d, c.File), e.deployedComplete(d, c.File))
 	if d.Outcome == document.OutcomeFailed || d.Outcome == document.OutcomeRolledBack {
 		rb := d.Rollback
 		ok := rb != nil && rb.Executed && rb.SurroundingSystemsNotified
-		out = append(out, Check{Name: checkRollback, Clause: "R-5.1.2", OK: ok, File: c.File, Field: "rollback",
-			Message: ifElse(ok, "the rollback plan was carried out and the surrounding systems were told",
-				"a failed deployment records that the rollback plan was carried out (rollback.executed) and the surrounding systems were told (rollback.surroundingSystemsNotified)")})
+		out = append(out, Check{Name: checkRollback, Clause: "R-5.1.2", OK: ok, File: c.File, Field: "rollback"}.with(
+			pick(ok, i18n.M("the rollback plan was carried out and the surrounding systems were told"),
+				i18n.M("a failed deployment records that the rollback plan was carried out (rollback.executed) and the surrounding systems were told (rollback.surroundingSystemsNotified)"))))
 		if d.Rollback != nil {
 			out = append(out, e.restoredAsPlanned(d, c.File))
 		}
@@ -106,10 +107,8 @@ func (e *evaluator) restoredAsPlanned(d *document.Deployment, file string) Check
 		}
 	}
 	c.OK = len(off) == 0
-	c.Message = ifElse(c.OK, "the rollback restored the versions its plan names",
-		"the rollback restored versions its plan (plan.yaml rollback.restoreVersions) does not name: "+strings.Join(off, ", ")+
-			"; restore what the reviewed rollback plan says, or record and report what was really restored")
-	return c
+	return c.with(pick(c.OK, i18n.M("the rollback restored the versions its plan names"),
+		i18n.M("the rollback restored versions its plan (plan.yaml rollback.restoreVersions) does not name: %s; restore what the reviewed rollback plan says, or record and report what was really restored", strings.Join(off, ", "))))
 }
 
 // deployedAsTested: every version the record says reached production is one
@@ -121,11 +120,10 @@ func (e *evaluator) deployedAsTested(d *document.Deployment, file string) Check 
 	tr := e.in.Release.TestReport
 	if tr == nil {
 		if len(d.Deployed) == 0 && d.Outcome != document.OutcomeSucceeded {
-			c.OK, c.Message = true, "nothing was deployed"
-			return c
+			c.OK = true
+			return c.with(i18n.M("nothing was deployed"))
 		}
-		c.Message = "the release has no test report: nothing deployed was tested"
-		return c
+		return c.with(i18n.M("the release has no test report: nothing deployed was tested"))
 	}
 	var untested []string
 	for _, dep := range d.Deployed {
@@ -137,13 +135,10 @@ func (e *evaluator) deployedAsTested(d *document.Deployment, file string) Check 
 		untested = append(untested, describeUntested(dep, tr.Artifacts))
 	}
 	if len(untested) == 0 {
-		c.OK, c.Message = true, "the versions deployed are the versions tested"
-		return c
+		c.OK = true
+		return c.with(i18n.M("the versions deployed are the versions tested"))
 	}
-	c.Message = "deployed versions that were not tested (test-report.yaml artifacts): " + strings.Join(untested, "; ") +
-		"; record exactly the item, version and digest that reached production: if an untested one did, " +
-		"that is an R-3.1 violation whatever the outcome and must be reported, not confirmed"
-	return c
+	return c.with(i18n.M("deployed versions that were not tested (test-report.yaml artifacts): %s; record exactly the item, version and digest that reached production: if an untested one did, that is an R-3.1 violation whatever the outcome and must be reported, not confirmed", strings.Join(untested, "; ")))
 }
 
 // describeUntested says how a deployed version differs from what was tested.
@@ -180,8 +175,7 @@ func (e *evaluator) deployedComplete(d *document.Deployment, file string) Check 
 	c := Check{Name: checkDeployedComplete, Clause: "R-5.1.8, R-3.1", File: file, Field: "deployed"}
 	rel := e.in.Release.Release
 	if rel == nil {
-		c.Message = "release.yaml is missing or invalid, so the deployment record cannot be checked against the release's items; run relgate validate"
-		return c
+		return c.with(i18n.M("release.yaml is missing or invalid, so the deployment record cannot be checked against the release's items; run relgate validate"))
 	}
 	var install []document.Item
 	for _, it := range rel.Items {
@@ -199,13 +193,11 @@ func (e *evaluator) deployedComplete(d *document.Deployment, file string) Check 
 		}
 	}
 	if len(extra) > 0 {
-		c.Message = "deployed lists what release.yaml does not install at that version and digest: " + strings.Join(extra, ", ") +
-			"; a release deploys only its items at their target versions (R-3.1): correct the record, or record and report what really reached production"
-		return c
+		return c.with(i18n.M("deployed lists what release.yaml does not install at that version and digest: %s; a release deploys only its items at their target versions (R-3.1): correct the record, or record and report what really reached production", strings.Join(extra, ", ")))
 	}
 	if d.Outcome != document.OutcomeSucceeded {
-		c.OK, c.Message = true, "deployed lists only items of the release at their target versions; outcome "+d.Outcome+" says it may be partial"
-		return c
+		c.OK = true
+		return c.with(i18n.M("deployed lists only items of the release at their target versions; outcome %s says it may be partial", i18n.Outcome(d.Outcome)))
 	}
 	var missing []string
 	for _, it := range install {
@@ -215,13 +207,10 @@ func (e *evaluator) deployedComplete(d *document.Deployment, file string) Check 
 	}
 	switch {
 	case len(missing) == 0:
-		c.OK, c.Message = true, "deployed lists every item the release installs"
+		c.OK = true
+		return c.with(i18n.M("deployed lists every item the release installs"))
 	case len(d.Deployed) == 0:
-		c.Message = "outcome succeeded but deployed is empty: list every item the release installs with its version and digest (" +
-			strings.Join(missing, ", ") + "), or record outcome failed or rolled-back with the rollback if the deployment did not complete"
-	default:
-		c.Message = "outcome succeeded but deployed does not list " + strings.Join(missing, ", ") +
-			": list every item the release installs with its version and digest, or record outcome failed or rolled-back with the rollback if the deployment was partial"
+		return c.with(i18n.M("outcome succeeded but deployed is empty: list every item the release installs with its version and digest (%s), or record outcome failed or rolled-back with the rollback if the deployment did not complete", strings.Join(missing, ", ")))
 	}
-	return c
+	return c.with(i18n.M("outcome succeeded but deployed does not list %s: list every item the release installs with its version and digest, or record outcome failed or rolled-back with the rollback if the deployment was partial", strings.Join(missing, ", ")))
 }

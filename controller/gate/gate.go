@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 )
@@ -109,6 +110,8 @@ type Requirement struct {
 type Exclusion struct {
 	Person string `json:"person"`
 	Reason string `json:"reason"`
+	// Text is Reason for translation; the JSON keeps the English.
+	Text *i18n.Message `json:"-"`
 }
 
 // Check is one condition of a gate beyond approvals.
@@ -119,6 +122,31 @@ type Check struct {
 	Message string `json:"message,omitempty"`
 	File    string `json:"file,omitempty"`
 	Field   string `json:"field,omitempty"`
+	// Text is Message for translation (nil when it has none); the JSON
+	// keeps the English.
+	Text *i18n.Message `json:"-"`
+}
+
+// with sets the check's message.
+func (c Check) with(m i18n.Message) Check {
+	c.Message, c.Text = m.String(), &m
+	return c
+}
+
+// pick is a when ok, else b.
+func pick(ok bool, a, b i18n.Message) i18n.Message {
+	if ok {
+		return a
+	}
+	return b
+}
+
+// MessageIn is the check's message in l.
+func (c Check) MessageIn(l i18n.Lang) string {
+	if c.Text == nil {
+		return c.Message
+	}
+	return c.Text.In(l)
 }
 
 // Ignored is a recorded approval that does not count, and why.
@@ -129,6 +157,16 @@ type Ignored struct {
 	// Reason is one of stale, not-in-role, self-approval, unauthenticated, misdated, wrong-release, not-required.
 	Reason  string `json:"reason"`
 	Message string `json:"message"`
+	// Text is Message for translation; the JSON keeps the English.
+	Text *i18n.Message `json:"-"`
+}
+
+// MessageIn is why it does not count, in l.
+func (ig Ignored) MessageIn(l i18n.Lang) string {
+	if ig.Text == nil {
+		return ig.Message
+	}
+	return ig.Text.In(l)
 }
 
 // Rejection is a disapproval that blocks a gate until withdrawn.
@@ -139,6 +177,8 @@ type Rejection struct {
 	File    string `json:"file,omitempty"`
 	// Note says why it still blocks when the release no longer names its author.
 	Note string `json:"note,omitempty"`
+	// NoteText is Note for translation.
+	NoteText *i18n.Message `json:"-"`
 }
 
 // Result is one gate's evaluation.
@@ -156,46 +196,55 @@ type Result struct {
 }
 
 // Missing summarises what keeps the gate from passing, one line each.
-func (r Result) Missing() []string {
+func (r Result) Missing() []string { return r.MissingIn(i18n.English) }
+
+// MissingIn is Missing in l.
+func (r Result) MissingIn(l i18n.Lang) []string {
 	var out []string
 	for _, p := range r.Prerequisites {
-		out = append(out, "gate "+p+" must pass first")
+		out = append(out, l.Sprintf("gate %s must pass first", i18n.Gate(p)))
 	}
 	for _, c := range r.Checks {
 		if !c.OK {
-			out = append(out, c.Message)
+			out = append(out, c.MessageIn(l))
 		}
 	}
 	for _, q := range r.Requirements {
 		if q.Missing > 0 {
-			role := q.Role
+			role := i18n.Role(q.Role).In(l)
 			if q.Department != "" {
-				role += " (" + q.Department + ")"
+				role += l.Sprintf(" (%s)", q.Department)
 			}
 			var who string
 			switch {
 			case len(q.Eligible) > 0:
-				who = "; who may give it: " + strings.Join(q.Eligible, ", ")
+				who = l.Sprintf("; who may give it: %s", strings.Join(q.Eligible, ", "))
 			case len(q.Excluded) == 0:
-				who = "; nobody holds this role for this release"
+				who = l.Sprintf("; nobody holds this role for this release")
 			default:
-				who = "; nobody who may give it is left"
+				who = l.Sprintf("; nobody who may give it is left")
 			}
 			for _, x := range q.Excluded {
-				who += fmt.Sprintf("; %s holds %s but is excluded: %s", x.Person, q.Role, x.Reason)
+				why := x.Reason
+				if x.Text != nil {
+					why = x.Text.In(l)
+				}
+				who += l.Sprintf("; %s holds %s but is excluded: %s", x.Person, i18n.Role(q.Role), why)
 			}
-			out = append(out, fmt.Sprintf("%d approval(s) of %s missing%s", q.Missing, role, who))
+			out = append(out, l.Sprintf("%s approval(s) of %s missing%s", fmt.Sprint(q.Missing), role, who))
 		}
 	}
 	for _, j := range r.Rejections {
-		msg := fmt.Sprintf("rejected by %s (%s)", j.Person, j.Role)
+		msg := l.Sprintf("rejected by %s (%s)", j.Person, i18n.Role(j.Role))
 		if j.Comment != "" {
-			msg += ": " + j.Comment
+			msg += l.Sprintf(": %s", j.Comment)
 		}
-		if j.Note != "" {
+		if j.NoteText != nil {
+			msg += " (" + j.NoteText.In(l) + ")"
+		} else if j.Note != "" {
 			msg += " (" + j.Note + ")"
 		}
-		out = append(out, msg+"; it blocks until they withdraw it")
+		out = append(out, l.Sprintf("%s; it blocks until they withdraw it", msg))
 	}
 	return out
 }
@@ -225,6 +274,8 @@ type Status struct {
 	Gates []Result `json:"gates"`
 	// Violations are documents present ahead of the gate that allows them.
 	Violations []string `json:"violations,omitempty"`
+	// ViolationTexts are Violations for translation.
+	ViolationTexts []i18n.Message `json:"-"`
 }
 
 // Gate returns the result of one gate.
@@ -297,7 +348,9 @@ func Evaluate(in Input) (Status, error) {
 	}
 	for _, t := range Transitions(r) {
 		if !passed[t.Gate] {
-			st.Violations = append(st.Violations, fmt.Sprintf("%s is present but gate %s has not passed (%s)", t.Evidence, t.Gate, t.Clause))
+			m := i18n.M("%s is present but gate %s has not passed (%s)", t.Evidence, i18n.Gate(t.Gate), t.Clause)
+			st.Violations = append(st.Violations, m.String())
+			st.ViolationTexts = append(st.ViolationTexts, m)
 		}
 	}
 	return st, nil
@@ -391,8 +444,8 @@ func (e *evaluator) gate(g policy.Gate) Result {
 	if g.ID == policy.GateGoLiveApproval && e.inBlackout() != "" {
 		// R-5.1.6: a window inside a blackout period needs the process approver too.
 		reqs = append(reqs, document.Requirement{Role: policy.RoleProcessApprover, Count: 1})
-		res.Checks = append(res.Checks, Check{Name: "blackout-window", Clause: "R-5.1.6", OK: true,
-			Message: "the window falls in blackout window " + e.inBlackout() + "; the process approver must approve as well"})
+		res.Checks = append(res.Checks, Check{Name: "blackout-window", Clause: "R-5.1.6", OK: true}.with(
+			i18n.M("the window falls in blackout window %s; the process approver must approve as well", e.inBlackout())))
 	}
 	e.approvals(g, reqs, &res)
 	res.Passed = true
@@ -408,20 +461,24 @@ func (e *evaluator) gate(g policy.Gate) Result {
 
 // authors are the people who wrote the documents a gate covers, each with
 // why: nobody approves what they wrote (separation of duties, R-4).
-func (e *evaluator) authors(g policy.Gate) map[string]string {
+func (e *evaluator) authors(g policy.Gate) map[string]i18n.Message {
 	r := e.in.Release
-	out := map[string]string{}
-	add := func(who, why string) {
+	out := map[string]i18n.Message{}
+	add := func(who string, why i18n.Message) {
 		if _, seen := out[who]; !seen && who != "" {
 			out[who] = why
 		}
 	}
 	for _, a := range e.in.Authors {
-		add(a, "they opened the change under review")
+		add(a, i18n.M("they opened the change under review"))
 	}
 	for _, f := range e.covered(g) {
 		for _, ed := range e.in.Edits[f] {
-			add(ed.Person, fmt.Sprintf("%s %s in %s", ed.As, f, short(ed.Commit)))
+			if ed.As == "committed" {
+				add(ed.Person, i18n.M("committed %s in %s", f, short(ed.Commit)))
+			} else {
+				add(ed.Person, i18n.M("authored %s in %s", f, short(ed.Commit)))
+			}
 		}
 	}
 	for _, f := range g.Covers {
@@ -440,7 +497,7 @@ func (e *evaluator) authors(g policy.Gate) map[string]string {
 		case f == "closure.yaml" && r.Closure != nil:
 			who = r.Closure.ClosedBy
 		}
-		add(who, f+" names them as its author")
+		add(who, i18n.M("%s names them as its author", f))
 	}
 	return out
 }
@@ -516,7 +573,7 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 		expanded = append(expanded, Requirement{Role: q.Role, Need: need, Eligible: e.eligible(q.Role, "")})
 	}
 	authors := e.authors(g)
-	excluded := func(p string) (string, bool) {
+	excluded := func(p string) (i18n.Message, bool) {
 		why, ok := authors[p]
 		return why, ok && g.SeparationOfDuties
 	}
@@ -525,24 +582,24 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 	votes := slices.Clone(e.in.Votes[g.ID])
 	sort.SliceStable(votes, func(i, j int) bool { return votes[i].Person < votes[j].Person })
 	for _, v := range votes {
-		ig := func(reason, msg string) {
-			res.Ignored = append(res.Ignored, Ignored{Person: v.Person, Role: v.Role, File: v.File, Reason: reason, Message: msg})
+		ig := func(reason string, m i18n.Message) {
+			res.Ignored = append(res.Ignored, Ignored{Person: v.Person, Role: v.Role, File: v.File, Reason: reason, Message: m.String(), Text: &m})
 		}
 		if v.Release != "" && v.Release != e.in.Release.ID {
-			ig("wrong-release", fmt.Sprintf("the approval is for %s, not %s", v.Release, e.in.Release.ID))
+			ig("wrong-release", i18n.M("the approval is for %s, not %s: record it under the release it approves", v.Release, e.in.Release.ID))
 			continue
 		}
 		if v.AuthProblem != "" {
-			ig("unauthenticated", v.AuthProblem)
+			ig("unauthenticated", i18n.M("%s; it counts once a commit authenticates %s: signed with a key the policy lists for them (relgate approve --commit signs it), or authored by them if the policy trusts commit authorship", v.AuthProblem, v.Person))
 			continue
 		}
 		if v.DateProblem != "" && v.Decision != document.DecisionReject {
 			// A false date never turns a rejection into nothing.
-			ig("misdated", v.DateProblem)
+			ig("misdated", i18n.M("%s; record the approval again with its true time", v.DateProblem))
 			continue
 		}
 		if d := e.in.Release.Deployment; g.ID == policy.GateDeploymentConfirmation && d != nil && v.Decision != document.DecisionReject && earlier(v.At, d.FinishedAt) {
-			ig("misdated", fmt.Sprintf("it confirms, at %s, a deployment that finished at %s: a deployment is confirmed after it finished (R-5.1.8)", v.At, d.FinishedAt))
+			ig("misdated", i18n.M("it confirms, at %s, a deployment that finished at %s: a deployment is confirmed after it finished (R-5.1.8)", v.At, d.FinishedAt))
 			continue
 		}
 		idx := -1
@@ -558,7 +615,8 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 			// departments or people, nor separation of duties.
 			j := Rejection{Person: v.Person, Role: v.Role, Comment: v.Comment, File: v.File}
 			if idx < 0 {
-				j.Note = fmt.Sprintf("%s no longer holds %s for this release as release.yaml now reads; changing the release does not lift a rejection", v.Person, v.Role)
+				m := i18n.M("%s no longer holds %s for this release as release.yaml now reads; changing the release does not lift a rejection", v.Person, i18n.Role(v.Role))
+				j.Note, j.NoteText = m.String(), &m
 			}
 			res.Rejections = append(res.Rejections, j)
 			continue
@@ -566,28 +624,28 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 		if idx < 0 {
 			switch {
 			case !slices.ContainsFunc(expanded, func(q Requirement) bool { return q.Role == v.Role }):
-				ig("not-required", fmt.Sprintf("gate %s does not require the role %s", g.ID, v.Role))
+				ig("not-required", i18n.M("gate %s does not require the role %s", i18n.Gate(g.ID), i18n.Role(v.Role)))
 			case !e.holds(v.Person, v.Role):
-				ig("not-in-role", fmt.Sprintf("%s does not hold %s in the base policy", v.Person, v.Role))
+				ig("not-in-role", i18n.M("%s does not hold %s in the base policy; the policy's roles say who may approve (a policy change adds them)", v.Person, i18n.Role(v.Role)))
 			default:
-				ig("not-in-role", fmt.Sprintf("%s holds %s, but release.yaml does not name them for it", v.Person, v.Role))
+				ig("not-in-role", i18n.M("%s holds %s, but release.yaml does not name them for it; name them in release.yaml people, or have the person it names approve", v.Person, i18n.Role(v.Role)))
 			}
 			continue
 		}
 		if why, ok := excluded(v.Person); ok {
-			ig("self-approval", fmt.Sprintf("%s may not approve what they wrote (separation of duties): %s", v.Person, why))
+			ig("self-approval", i18n.M("%s may not approve what they wrote (separation of duties): %s; another holder of %s must approve", v.Person, why, i18n.Role(v.Role)))
 			continue
 		}
 		if v.Digest != digest {
-			what := "they changed after the approval"
 			if len(v.ChangedSince) > 0 {
-				what = "changed after the approval: " + strings.Join(v.ChangedSince, ", ")
+				ig("stale", i18n.M("approved %s, but the covered documents now digest to %s: changed after the approval: %s; %s must review the change and approve again", short(v.Digest), short(digest), changedIn(v.ChangedSince), v.Person))
+			} else {
+				ig("stale", i18n.M("approved %s, but the covered documents now digest to %s: they changed after the approval; %s must review the change and approve again", short(v.Digest), short(digest), v.Person))
 			}
-			ig("stale", fmt.Sprintf("approved %s, but the covered documents now digest to %s: %s", short(v.Digest), short(digest), what))
 			continue
 		}
 		if used[v.Person] {
-			ig("not-required", fmt.Sprintf("%s already counts for this gate", v.Person))
+			ig("not-required", i18n.M("%s already counts for this gate", v.Person))
 			continue
 		}
 		used[v.Person] = true
@@ -602,7 +660,7 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 				continue
 			}
 			if why, ok := excluded(p); ok {
-				q.Excluded = append(q.Excluded, Exclusion{Person: p, Reason: why})
+				q.Excluded = append(q.Excluded, Exclusion{Person: p, Reason: why.String(), Text: &why})
 				continue
 			}
 			still = append(still, p)
@@ -619,10 +677,24 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 	if g.SeparationOfDuties {
 		for _, f := range e.covered(g) {
 			if msg, ok := e.in.Unattributed[f]; ok {
-				res.Checks = append(res.Checks, Check{Name: "attributable", Clause: "R-4", File: document.ReleaseDir(e.in.Release.ID) + "/" + f, Message: msg})
+				res.Checks = append(res.Checks, Check{Name: "attributable", Clause: "R-4", File: document.ReleaseDir(e.in.Release.ID) + "/" + f}.with(i18n.M("%s", msg)))
 			}
 		}
 	}
+}
+
+// changedIn names the documents changed after an approval, each with its
+// commit ("plan.yaml in commit 1a2b3c4d5e6f").
+func changedIn(changed []string) i18n.List {
+	out := make(i18n.List, len(changed))
+	for i, c := range changed {
+		if file, commit, ok := strings.Cut(c, " in "); ok {
+			out[i] = i18n.M("%s in commit %s", file, commit)
+		} else {
+			out[i] = c
+		}
+	}
+	return out
 }
 
 // holds reports whether a person holds a role in the policy, whatever the
@@ -654,11 +726,11 @@ func (e *evaluator) doc(name string) Check {
 	file := document.ReleaseDir(r.ID) + "/" + name
 	switch {
 	case d == nil:
-		return Check{Name: "document", OK: false, File: file, Message: name + " is missing"}
+		return Check{Name: "document", OK: false, File: file}.with(i18n.M("%s is missing", name))
 	case d.Value == nil:
-		return Check{Name: "document", OK: false, File: file, Message: name + " is incomplete or invalid; run relgate validate"}
+		return Check{Name: "document", OK: false, File: file}.with(i18n.M("%s is incomplete or invalid; run relgate validate", name))
 	}
-	return Check{Name: "document", OK: true, File: file, Message: name + " is complete"}
+	return Check{Name: "document", OK: true, File: file}.with(i18n.M("%s is complete", name))
 }
 
 func (e *evaluator) planChecks() []Check {
@@ -691,28 +763,28 @@ func (e *evaluator) changeChecks(rel *document.Release) []Check {
 		}
 		switch {
 		case !exists:
-			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes",
-				Message: fmt.Sprintf("change %s does not exist in changes/", c.ID)})
+			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes"}.with(
+				i18n.M("change %s does not exist in changes/", c.ID)))
 		case ch == nil:
-			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes",
-				Message: fmt.Sprintf("change %s is invalid; run relgate validate", c.ID)})
+			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes"}.with(
+				i18n.M("change %s is invalid; run relgate validate", c.ID)))
 		case ch.Status != "approved" && ch.Status != "implemented" && ch.Status != "closed":
-			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes",
-				Message: fmt.Sprintf("change %s is %s, not approved", c.ID, ch.Status)})
+			out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes"}.with(
+				i18n.M("change %s is %s, not approved", c.ID, ch.Status)))
 		default:
 			approved++
 		}
 	}
 	if approved == 0 && len(out) == 0 {
-		out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes",
-			Message: "the release implements no approved change request"})
+		out = append(out, Check{Name: "change-approved", Clause: "R-9", File: file, Field: "changes"}.with(
+			i18n.M("the release implements no approved change request")))
 	}
 	if max := e.in.Policy.MaxChanges(); max > 0 && len(rel.Changes) > max {
-		out = append(out, Check{Name: "change-limit", Clause: "R-9", File: file, Field: "changes",
-			Message: fmt.Sprintf("the release bundles %d change requests; the policy allows %d", len(rel.Changes), max)})
+		out = append(out, Check{Name: "change-limit", Clause: "R-9", File: file, Field: "changes"}.with(
+			i18n.M("the release bundles %s change requests; the policy allows %s", fmt.Sprint(len(rel.Changes)), fmt.Sprint(max))))
 	}
 	if len(out) == 0 {
-		out = append(out, Check{Name: "change-approved", Clause: "R-9", OK: true, File: file, Message: "implements approved change requests"})
+		out = append(out, Check{Name: "change-approved", Clause: "R-9", OK: true, File: file}.with(i18n.M("implements approved change requests")))
 	}
 	return out
 }
@@ -727,36 +799,32 @@ func (e *evaluator) testChecks() []Check {
 		return out
 	}
 	file := c.File
-	check := func(name, clause string, ok bool, okMsg, badMsg, field string) {
-		msg := okMsg
-		if !ok {
-			msg = badMsg
-		}
-		out = append(out, Check{Name: name, Clause: clause, OK: ok, Message: msg, File: file, Field: field})
+	check := func(name, clause string, ok bool, okMsg, badMsg i18n.Message, field string) {
+		out = append(out, Check{Name: name, Clause: clause, OK: ok, File: file, Field: field}.with(pick(ok, okMsg, badMsg)))
 	}
 	isTester := e.in.Policy.HasRole(tr.Author, policy.RoleReleaseTester)
 	if r.Release != nil && len(r.Release.People.Testers) > 0 {
 		isTester = isTester && slices.Contains(r.Release.People.Testers, tr.Author)
 	}
-	check("tester", "R-4.3", isTester, "written by release tester "+tr.Author,
-		fmt.Sprintf("the test report's author %s is not a release tester of this release", tr.Author), "author")
+	check("tester", "R-4.3", isTester, i18n.M("written by release tester %s", tr.Author),
+		i18n.M("the test report's author %s is not a release tester of this release", tr.Author), "author")
 	if r.Plan != nil {
-		check("tester-independent", "R-5.1.4", tr.Author != r.Plan.Author, "the tester is not the plan's author",
-			fmt.Sprintf("%s wrote both the plan and its test report; another tester must test it", tr.Author), "author")
+		check("tester-independent", "R-5.1.4", tr.Author != r.Plan.Author, i18n.M("the tester is not the plan's author"),
+			i18n.M("%s wrote both the plan and its test report; another tester must test it", tr.Author), "author")
 	}
-	var missing, failed []string
+	var missing, failed []any
 	for _, cat := range document.TestCategories {
 		i := slices.IndexFunc(tr.Results, func(x document.TestResult) bool { return x.Category == cat })
 		if i < 0 {
-			missing = append(missing, cat)
+			missing = append(missing, i18n.Test(cat))
 		} else if tr.Results[i].Verdict != "pass" {
-			failed = append(failed, cat)
+			failed = append(failed, i18n.Test(cat))
 		}
 	}
-	check("categories", "R-5.1.4", len(missing) == 0, "every test category of R-5.1.4 is covered",
-		"test categories not covered: "+strings.Join(missing, ", "), "results")
-	check("results", "R-5.1.4", len(failed) == 0 && tr.Verdict == "pass", "results match expectations: verdict pass",
-		fmt.Sprintf("verdict %s; failed categories: %s", tr.Verdict, strings.Join(failed, ", ")), "verdict")
+	check("categories", "R-5.1.4", len(missing) == 0, i18n.M("every test category of R-5.1.4 is covered"),
+		i18n.M("test categories not covered: %s", i18n.List(missing)), "results")
+	check("results", "R-5.1.4", len(failed) == 0 && tr.Verdict == "pass", i18n.M("results match expectations: verdict pass"),
+		i18n.M("verdict %s; failed categories: %s", tr.Verdict, i18n.List(failed)), "verdict")
 	if r.Release != nil {
 		var untested []string
 		for _, it := range r.Release.Items {
@@ -769,8 +837,8 @@ func (e *evaluator) testChecks() []Check {
 				untested = append(untested, it.ID+" "+it.Version)
 			}
 		}
-		check("artifacts", "R-3.1", len(untested) == 0, "every item's target version was tested",
-			"target versions not in the tested artifacts: "+strings.Join(untested, ", "), "artifacts")
+		check("artifacts", "R-3.1", len(untested) == 0, i18n.M("every item's target version was tested"),
+			i18n.M("target versions not in the tested artifacts: %s", strings.Join(untested, ", ")), "artifacts")
 	}
 	return out
 }
@@ -790,14 +858,14 @@ func (e *evaluator) goLiveChecks() []Check {
 			}
 		}
 		ok := len(unack) == 0 && len(c.Responsibilities) > 0
-		msg := "everyone acknowledged their responsibilities"
+		msg := i18n.M("everyone acknowledged their responsibilities")
 		if !ok {
-			msg = "responsibilities not acknowledged by: " + strings.Join(unack, ", ")
+			msg = i18n.M("responsibilities not acknowledged by: %s", strings.Join(unack, ", "))
 			if len(c.Responsibilities) == 0 {
-				msg = "no responsibilities were communicated"
+				msg = i18n.M("no responsibilities were communicated")
 			}
 		}
-		out = append(out, Check{Name: "responsibilities", Clause: "R-5.1.7", OK: ok, Message: msg, File: cm.File, Field: "responsibilities"})
+		out = append(out, Check{Name: "responsibilities", Clause: "R-5.1.7", OK: ok, File: cm.File, Field: "responsibilities"}.with(msg))
 		if r.GoLive != nil && r.GoLive.RolloutMode == "phased" {
 			var untold []string
 			for _, ph := range r.GoLive.Phases {
@@ -805,8 +873,8 @@ func (e *evaluator) goLiveChecks() []Check {
 					untold = append(untold, ph.Name)
 				}
 			}
-			out = append(out, Check{Name: "phased-notifications", Clause: "R-5.1.7", OK: len(untold) == 0, File: cm.File, Field: "customerNotifications",
-				Message: ifElse(len(untold) == 0, "the customer was told of every phase", "phases without a customer notification: "+strings.Join(untold, ", "))})
+			out = append(out, Check{Name: "phased-notifications", Clause: "R-5.1.7", OK: len(untold) == 0, File: cm.File, Field: "customerNotifications"}.with(
+				pick(len(untold) == 0, i18n.M("the customer was told of every phase"), i18n.M("phases without a customer notification: %s", strings.Join(untold, ", ")))))
 		}
 	}
 	return out
@@ -844,18 +912,18 @@ func (e *evaluator) closureChecks() []Check {
 	out := []Check{c}
 	if cl := r.Closure; cl != nil && r.Release != nil {
 		ok := slices.Contains(r.Release.People.Implementers, cl.ClosedBy)
-		out = append(out, Check{Name: "closed-by-implementer", Clause: "R-5.1.10", OK: ok, File: c.File, Field: "closedBy",
-			Message: ifElse(ok, "closed by implementer "+cl.ClosedBy, cl.ClosedBy+" is not an implementer of this release")})
+		out = append(out, Check{Name: "closed-by-implementer", Clause: "R-5.1.10", OK: ok, File: c.File, Field: "closedBy"}.with(
+			pick(ok, i18n.M("closed by implementer %s", cl.ClosedBy), i18n.M("%s is not an implementer of this release", cl.ClosedBy))))
 		auth := e.in.ClosureProblem == ""
-		out = append(out, Check{Name: "closure-authenticated", Clause: "R-5.1.10", OK: auth, File: c.File, Field: "closedBy",
-			Message: ifElse(auth, "closure.yaml was committed by "+cl.ClosedBy,
-				"closure.yaml names "+cl.ClosedBy+", but the commit that wrote it is not theirs: "+e.in.ClosureProblem)})
+		out = append(out, Check{Name: "closure-authenticated", Clause: "R-5.1.10", OK: auth, File: c.File, Field: "closedBy"}.with(
+			pick(auth, i18n.M("closure.yaml was committed by %s", cl.ClosedBy),
+				i18n.M("closure.yaml names %s, but the commit that wrote it is not theirs: %s", cl.ClosedBy, e.in.ClosureProblem))))
 	}
 	if d := r.Deployment; d != nil {
 		out = append(out, e.cmdbCheck(d))
 	}
-	out = append(out, Check{Name: "release-report", Clause: "R-5.1.11", OK: e.in.ReportPresent, File: ReportPath(r.ID),
-		Message: ifElse(e.in.ReportPresent, "the release report is present", ifElse(e.in.ReportProblem != "", e.in.ReportProblem, "the release report "+ReportPath(r.ID)+" is missing; relgate reconcile writes it"))})
+	out = append(out, Check{Name: "release-report", Clause: "R-5.1.11", OK: e.in.ReportPresent, File: ReportPath(r.ID)}.with(
+		pick(e.in.ReportPresent, i18n.M("the release report is present"), pick(e.in.ReportProblem != "", i18n.M("%s", e.in.ReportProblem), i18n.M("the release report %s is missing; relgate reconcile writes it", ReportPath(r.ID))))))
 	return out
 }
 
@@ -865,9 +933,9 @@ func ReportPath(id string) string { return document.ReportsDir + "/releases/" + 
 // cmdbCheck: the CMDB shows the deployed versions, or the restored ones after a rollback (R-3.4, R-5.1.9).
 func (e *evaluator) cmdbCheck(d *document.Deployment) Check {
 	want := d.Deployed
-	what := "deployed"
+	restored := false
 	if d.Outcome != document.OutcomeSucceeded && d.Rollback != nil {
-		want, what = d.Rollback.Restored, "restored"
+		want, restored = d.Rollback.Restored, true
 	}
 	var wrong []string
 	for _, v := range want {
@@ -895,8 +963,14 @@ func (e *evaluator) cmdbCheck(d *document.Deployment) Check {
 			}
 		}
 	}
-	return Check{Name: "cmdb-updated", Clause: "R-3.4, R-5.1.9", OK: len(wrong) == 0, File: document.CMDBDir,
-		Message: ifElse(len(wrong) == 0, "the CMDB shows the "+what+" versions", "CMDB items not showing the "+what+" versions with a history entry naming the release: "+strings.Join(wrong, ", ")+"; relgate reconcile writes them")}
+	ok := len(wrong) == 0
+	c := Check{Name: "cmdb-updated", Clause: "R-3.4, R-5.1.9", OK: ok, File: document.CMDBDir}
+	if restored {
+		return c.with(pick(ok, i18n.M("the CMDB shows the restored versions"),
+			i18n.M("CMDB items not showing the restored versions with a history entry naming the release: %s; relgate reconcile writes them", strings.Join(wrong, ", "))))
+	}
+	return c.with(pick(ok, i18n.M("the CMDB shows the deployed versions"),
+		i18n.M("CMDB items not showing the deployed versions with a history entry naming the release: %s; relgate reconcile writes them", strings.Join(wrong, ", "))))
 }
 
 // namesRelease: the item's history records what the release did to it (R-3.4).

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/relgate/relgate/controller/gate"
+	"github.com/relgate/relgate/controller/i18n"
 )
 
 // StatusAPIVersion versions the JSON shape of StatusReport; change
@@ -44,43 +45,67 @@ func WriteStatusJSON(w io.Writer, revision string, warnings []string, st []gate.
 	return enc.Encode(StatusReport{APIVersion: StatusAPIVersion, Kind: "StatusReport", Revision: revision, Warnings: warnings, Releases: st})
 }
 
-// WriteStatusText writes one block per release: state, gates passed, and for
-// the next gate what is missing and who may supply it.
+// WriteStatusText writes the status for people in English.
 func WriteStatusText(w io.Writer, warnings []string, st []gate.Status) error {
+	return WriteStatusTextIn(w, i18n.English, warnings, st)
+}
+
+// WriteStatusTextIn writes one block per release in l: state, gates passed,
+// for the next gate what is missing and who may supply it, and every
+// recorded approval that does not count, with why and what to do.
+func WriteStatusTextIn(w io.Writer, l i18n.Lang, warnings []string, st []gate.Status) error {
 	var b strings.Builder
 	for _, wn := range warnings {
-		fmt.Fprintf(&b, "warning: %s\n", wn)
+		b.WriteString(l.Sprintf("warning: %s\n", l.Known(wn)))
 	}
 	for i, s := range st {
 		if i > 0 || len(warnings) > 0 {
 			b.WriteString("\n")
 		}
 		fmt.Fprintf(&b, "%s  %s\n", s.Release, s.Title)
-		fmt.Fprintf(&b, "  state:   %s", s.State)
+		b.WriteString(l.Sprintf("  state:   %s", i18n.State(s.State)))
 		if s.Outcome != "" {
-			fmt.Fprintf(&b, " (deployment %s)", s.Outcome)
+			b.WriteString(l.Sprintf(" (deployment %s)", i18n.Outcome(s.Outcome)))
 		}
 		b.WriteString("\n")
-		passed := "none"
+		passed := l.Sprintf("none")
 		if len(s.Passed) > 0 {
-			passed = strings.Join(s.Passed, ", ")
+			passed = gateList(s.Passed).In(l)
 		}
-		fmt.Fprintf(&b, "  passed:  %s\n", passed)
+		b.WriteString(l.Sprintf("  passed:  %s\n", passed))
 		if next, ok := s.Gate(s.Next); ok {
-			fmt.Fprintf(&b, "  next:    %s [%s]\n", next.Gate, next.Clause)
-			for _, m := range next.Missing() {
+			b.WriteString(l.Sprintf("  next:    %s [%s]\n", i18n.Gate(next.Gate).Labelled(l), next.Clause))
+			for _, m := range next.MissingIn(l) {
 				fmt.Fprintf(&b, "    - %s\n", m)
 			}
 		}
 		for _, g := range s.Gates {
 			for _, ig := range g.Ignored {
-				fmt.Fprintf(&b, "  not counted: %s by %s (%s): %s: %s\n", g.Gate, ig.Person, ig.Role, ig.Reason, ig.Message)
+				b.WriteString(l.Sprintf("  not counted: %s by %s (%s): %s: %s\n", i18n.Gate(g.Gate), ig.Person, i18n.Role(ig.Role), reason(l, ig.Reason), ig.MessageIn(l)))
 			}
 		}
-		for _, v := range s.Violations {
-			fmt.Fprintf(&b, "  violation: %s\n", v)
+		for i, v := range s.Violations {
+			if i < len(s.ViolationTexts) {
+				v = s.ViolationTexts[i].In(l)
+			}
+			b.WriteString(l.Sprintf("  violation: %s\n", v))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// gateList is gate ids as words to read.
+func gateList(ids []string) i18n.List {
+	out := make(i18n.List, len(ids))
+	for i, id := range ids {
+		out[i] = i18n.Gate(id)
+	}
+	return out
+}
+
+// reason is why an approval does not count: the id in English (tools and
+// people grep it), the word and the id in Chinese.
+func reason(l i18n.Lang, id string) string {
+	return i18n.Reason(id).Labelled(l)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 )
 
@@ -64,6 +65,8 @@ type msg struct {
 	count, median, mean, maxi, hours, days, gateCol, missingRetro, missingRetroDef, overdueSec                                      string
 	review, id, description, owner, due, trend, quarter, chartTitle, chartCount, chartRate                                          string
 	warnings, chartAlt, chartTarget, noReleases, releaseCol, titleCol, typeCol, systemCol, monthCol, colon, period, unauth, sep, pp string
+	// releaseList heads the list of the quarter's releases; successCol is its yes/no column.
+	releaseList, successCol string
 }
 
 var messages = map[string]msg{
@@ -91,6 +94,7 @@ var messages = map[string]msg{
 		trend: "Trend", quarter: "Quarter", chartTitle: "Release count and success rate", chartCount: "Releases", chartRate: "Success rate (%)",
 		warnings: "Warning", chartAlt: "Chart: release count and success rate over the last four quarters", chartTarget: "Target",
 		noReleases: "No release falls in this quarter.", colon: ": ", period: ".", sep: " ", pp: "pp", unauth: "the policy trusts commit authorship (trustCommitAuthor): approvals are not authenticated by signatures", releaseCol: "Release", titleCol: "Title", typeCol: "Type", systemCol: "System", monthCol: "Month",
+		releaseList: "Releases of the quarter", successCol: "Successful",
 	},
 	"zh": {
 		title: "发布管理季度报告 %s", org: "单位", tz: "时区",
@@ -116,6 +120,7 @@ var messages = map[string]msg{
 		trend: "趋势", quarter: "季度", chartTitle: "发布数与发布成功率", chartCount: "发布数", chartRate: "成功率（%）",
 		warnings: "警告", chartAlt: "图：最近四个季度的发布数与发布成功率", chartTarget: "目标",
 		noReleases: "本季度没有发布。", colon: "：", period: "。", sep: "", pp: "个百分点", unauth: "策略信任提交作者（trustCommitAuthor）：审批未经签名认证", releaseCol: "发布", titleCol: "标题", typeCol: "类型", systemCol: "系统", monthCol: "月份",
+		releaseList: "本季度发布清单", successCol: "是否成功",
 	},
 }
 
@@ -191,27 +196,29 @@ func markdown(rep *Report, m msg, lang string) string {
 	}
 	w("![%s](%s)\n\n", m.chartAlt, path.Base(Path(mustParse(rep.Quarter), lang, "svg")))
 
-	groupTable := func(title, col string, gs []Group) {
+	l := i18n.Lang(lang)
+	groupTable := func(title, col string, gs []Group, word func(string) string) {
 		w("## %s\n\n", title)
 		row(col, m.releases, m.successful, m.successRate)
 		w("|---|---:|---:|---:|\n")
 		for _, g := range gs {
-			row(g.Key, fmt.Sprint(g.Releases), fmt.Sprint(g.Successful), pct(g.Rate))
+			row(word(g.Key), fmt.Sprint(g.Releases), fmt.Sprint(g.Successful), pct(g.Rate))
 		}
 		w("\n")
 	}
-	groupTable(m.byType, m.typeCol, rep.ByType)
-	groupTable(m.bySystem, m.systemCol, rep.BySystem)
-	groupTable(m.byMonth, m.monthCol, rep.ByMonth)
+	same := func(s string) string { return s }
+	groupTable(m.byType, m.typeCol, rep.ByType, typeWord(l))
+	groupTable(m.bySystem, m.systemCol, rep.BySystem, same)
+	groupTable(m.byMonth, m.monthCol, rep.ByMonth, same)
 
-	w("## %s\n\n", m.releases)
+	w("## %s\n\n", m.releaseList)
 	if len(rep.Entries) == 0 {
 		w("%s\n\n", m.noReleases)
 	} else {
-		row(m.releaseCol, m.titleCol, m.typeCol, m.basis, m.at, m.state, m.outcome, m.successful)
+		row(m.releaseCol, m.titleCol, m.typeCol, m.basis, m.at, m.state, m.outcome, m.successCol)
 		w("|---|---|---|---|---|---|---|---|\n")
 		for _, e := range rep.Entries {
-			row(e.Release, e.Title, e.Type, m.basisName[e.Basis], e.At, e.State, orDash(e.Outcome), yesNo(e.Successful, m))
+			row(e.Release, e.Title, i18n.Type(e.Type).In(l), m.basisName[e.Basis], e.At, i18n.State(e.State).In(l), outcomeWord(l, e.Outcome), yesNo(e.Successful, m))
 		}
 		w("\n")
 	}
@@ -222,7 +229,7 @@ func markdown(rep *Report, m msg, lang string) string {
 	}
 	for _, f := range rep.Failed {
 		w("### %s %s\n\n", f.Release, cell(f.Title))
-		w("%s%s%s · %s · %s%s%s\n\n", m.outcome, m.colon, f.Outcome, f.FinishedAt, m.retrospective, m.colon, yesNo(f.Retrospective, m))
+		w("%s%s%s · %s · %s%s%s\n\n", m.outcome, m.colon, outcomeWord(l, f.Outcome), f.FinishedAt, m.retrospective, m.colon, yesNo(f.Retrospective, m))
 		if len(f.Problems) > 0 {
 			row(m.problem, m.solution)
 			w("|---|---|\n")
@@ -244,7 +251,7 @@ func markdown(rep *Report, m msg, lang string) string {
 		row(m.gateCol, m.count, m.median, m.mean, m.maxi)
 		w("|---|---:|---:|---:|---:|\n")
 		for _, g := range rep.ApprovalWaits {
-			row(g.Gate, fmt.Sprint(g.Count), hoursDays(g.Median, m), hoursDays(g.Mean, m), hoursDays(g.Max, m))
+			row(i18n.Gate(g.Gate).In(l), fmt.Sprint(g.Count), hoursDays(g.Median, m), hoursDays(g.Mean, m), hoursDays(g.Max, m))
 		}
 		w("\n")
 	}
@@ -277,6 +284,18 @@ func markdown(rep *Report, m msg, lang string) string {
 		row(p.Quarter, fmt.Sprint(p.Releases), fmt.Sprint(p.Successful), pct(p.Rate))
 	}
 	return b.String()
+}
+
+// typeWord translates a release type; outcomeWord an outcome, or a dash.
+func typeWord(l i18n.Lang) func(string) string {
+	return func(id string) string { return i18n.Type(id).In(l) }
+}
+
+func outcomeWord(l i18n.Lang, id string) string {
+	if id == "" {
+		return "–"
+	}
+	return i18n.Outcome(id).In(l)
 }
 
 func yesNo(ok bool, m msg) string {
@@ -323,6 +342,7 @@ func htmlPage(rep *Report, m msg, lang string) string {
 		}
 		b.WriteString("</table>\n")
 	}
+	l := i18n.Lang(lang)
 	title := fmt.Sprintf(m.title, rep.Quarter)
 	w("<!DOCTYPE html>\n<html lang=\"%s\">\n<head>\n<meta charset=\"utf-8\">\n<title>%s</title>\n", lang, e(title))
 	b.WriteString("<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left}blockquote{color:#555;border-left:4px solid #ccc;margin:1em 0;padding-left:1em}</style>\n</head>\n<body>\n")
@@ -356,29 +376,31 @@ func htmlPage(rep *Report, m msg, lang string) string {
 		w("<p>%s%s%s</p>\n", e(m.scheduled), e(m.colon), e(strings.Join(rep.Scheduled, ", ")))
 	}
 	b.WriteString(Chart(rep.Trend, rep.Target, m))
+	same := func(s string) string { return s }
 	for _, gt := range []struct {
 		title, col string
 		gs         []Group
-	}{{m.byType, m.typeCol, rep.ByType}, {m.bySystem, m.systemCol, rep.BySystem}, {m.byMonth, m.monthCol, rep.ByMonth}} {
+		word       func(string) string
+	}{{m.byType, m.typeCol, rep.ByType, typeWord(l)}, {m.bySystem, m.systemCol, rep.BySystem, same}, {m.byMonth, m.monthCol, rep.ByMonth, same}} {
 		w("<h2>%s</h2>\n", e(gt.title))
 		var rows [][]string
 		for _, g := range gt.gs {
-			rows = append(rows, []string{g.Key, fmt.Sprint(g.Releases), fmt.Sprint(g.Successful), pct(g.Rate)})
+			rows = append(rows, []string{gt.word(g.Key), fmt.Sprint(g.Releases), fmt.Sprint(g.Successful), pct(g.Rate)})
 		}
 		table([]string{gt.col, m.releases, m.successful, m.successRate}, rows)
 	}
-	w("<h2>%s</h2>\n", e(m.releases))
+	w("<h2>%s</h2>\n", e(m.releaseList))
 	var rows [][]string
 	for _, en := range rep.Entries {
-		rows = append(rows, []string{en.Release, en.Title, en.Type, m.basisName[en.Basis], en.At, en.State, orDash(en.Outcome), yesNo(en.Successful, m)})
+		rows = append(rows, []string{en.Release, en.Title, i18n.Type(en.Type).In(l), m.basisName[en.Basis], en.At, i18n.State(en.State).In(l), outcomeWord(l, en.Outcome), yesNo(en.Successful, m)})
 	}
-	table([]string{m.releaseCol, m.titleCol, m.typeCol, m.basis, m.at, m.state, m.outcome, m.successful}, rows)
+	table([]string{m.releaseCol, m.titleCol, m.typeCol, m.basis, m.at, m.state, m.outcome, m.successCol}, rows)
 	w("<h2>%s</h2>\n", e(m.failed))
 	if len(rep.Failed) == 0 {
 		w("<p>%s</p>\n", e(m.none))
 	}
 	for _, f := range rep.Failed {
-		w("<h3>%s %s</h3>\n<p>%s%s%s · %s · %s%s%s</p>\n", e(f.Release), e(f.Title), e(m.outcome), e(m.colon), e(f.Outcome), e(f.FinishedAt), e(m.retrospective), e(m.colon), e(yesNo(f.Retrospective, m)))
+		w("<h3>%s %s</h3>\n<p>%s%s%s · %s · %s%s%s</p>\n", e(f.Release), e(f.Title), e(m.outcome), e(m.colon), e(outcomeWord(l, f.Outcome)), e(f.FinishedAt), e(m.retrospective), e(m.colon), e(yesNo(f.Retrospective, m)))
 		var rows [][]string
 		for _, p := range f.Problems {
 			rows = append(rows, []string{p.Description, p.Solution})
@@ -390,7 +412,7 @@ func htmlPage(rep *Report, m msg, lang string) string {
 	w("<h2>%s</h2>\n<p>%s</p>\n", e(m.waits), e(strings.ReplaceAll(m.waitDef, "`", "")))
 	rows = nil
 	for _, g := range rep.ApprovalWaits {
-		rows = append(rows, []string{g.Gate, fmt.Sprint(g.Count), hoursDays(g.Median, m), hoursDays(g.Mean, m), hoursDays(g.Max, m)})
+		rows = append(rows, []string{i18n.Gate(g.Gate).In(l), fmt.Sprint(g.Count), hoursDays(g.Median, m), hoursDays(g.Mean, m), hoursDays(g.Max, m)})
 	}
 	table([]string{m.gateCol, m.count, m.median, m.mean, m.maxi}, rows)
 	w("<h2>%s</h2>\n<p>%s</p>\n", e(m.missingRetro), e(fmt.Sprintf(m.missingRetroDef, rep.Quarter)))

@@ -8,6 +8,7 @@ import (
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/gate"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 )
@@ -68,7 +69,7 @@ var lang = map[string]texts{
 			"approved": "%s approved by %s (%s)"},
 		outcomes: map[string]string{"succeeded": "succeeded", "failed": "failed", "rolled-back": "failed and rolled back"}},
 	"zh": {title: "发布报告", release: "发布", typ: "发布类型", outcome: "发布结果", state: "状态", systems: "涉及系统",
-		changes: "变更请求", timeline: "时间线", approvals: "审批", gate: "关口", person: "人员", role: "角色",
+		changes: "变更请求", timeline: "时间线", approvals: "审批", gate: "关卡", person: "人员", role: "角色",
 		at: "时间", deployed: "已部署版本", restored: "回退恢复的版本", problems: "遇到的问题及解决办法",
 		problem: "问题", solution: "解决办法", none: "无", item: "配置项", version: "版本", digest: "摘要",
 		generated: "本报告由 relgate 根据发布文档生成（R-5.1.11），请勿手工修改：文档变化时会重新生成。",
@@ -163,13 +164,15 @@ func buildReport(pol *policy.Policy, r *loader.Release, st gate.Status) ReleaseR
 
 func renderMarkdown(rep ReleaseReport, l string) []byte {
 	t := lang[l]
+	// The procedure's words for types, gates and roles (R-5.1.11 counts per type).
+	word := func(term i18n.Term) string { return term.In(i18n.Lang(l)) }
 	var b strings.Builder
 	fmt.Fprintf(&b, "# %s %s\n\n", t.title, rep.Release)
 	fmt.Fprintf(&b, "> %s\n\n", t.generated)
 	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
 	b.WriteString("| | |\n|---|---|\n")
 	row(t.release, rep.Release+" "+rep.Title)
-	row(t.typ, rep.Type)
+	row(t.typ, word(i18n.Type(rep.Type)))
 	row(t.outcome, t.outcomes[rep.Outcome])
 	row(t.systems, orNone(strings.Join(rep.Systems, "、"), t.none))
 	row(t.changes, orNone(strings.Join(rep.Changes, ", "), t.none))
@@ -179,7 +182,7 @@ func renderMarkdown(rep ReleaseReport, l string) []byte {
 	}
 	fmt.Fprintf(&b, "\n## %s\n\n| %s | %s | %s | %s |\n|---|---|---|---|\n", t.approvals, t.gate, t.person, t.role, t.at)
 	for _, a := range rep.Approvals {
-		fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s |\n", a.Gate, a.Name, a.Person, a.Role, a.At)
+		fmt.Fprintf(&b, "| %s | %s (%s) | %s | %s |\n", word(i18n.Gate(a.Gate)), a.Name, a.Person, word(i18n.Role(a.Role)), a.At)
 	}
 	versions := func(title string, vs []document.VersionRef) {
 		fmt.Fprintf(&b, "\n## %s\n\n| %s | %s | %s |\n|---|---|---|\n", title, t.item, t.version, t.digest)
