@@ -362,8 +362,8 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 			// A person may always withdraw their decision: a change that only
 			// records rejections by their own authors merges, and the release
 			// is back in the state its approvals give it.
-			rg.Gates[i].Checks = append(rg.Gates[i].Checks, gate.Check{Name: "withdrawn", Clause: "R-3.2", OK: true,
-				Message: "the change only records a rejection by its author, which is always allowed; the release waits for this gate again"})
+			m := i18n.M("the change only records a rejection by its author, which is always allowed; the release waits for this gate again")
+			rg.Gates[i].Checks = append(rg.Gates[i].Checks, gate.Check{Name: "withdrawn", Clause: "R-3.2", OK: true, Message: m.String(), Text: &m})
 			rg.Withdrawn = append(rg.Withdrawn, g.Gate)
 			continue
 		}

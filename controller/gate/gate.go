@@ -624,7 +624,7 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 		if idx < 0 {
 			switch {
 			case !slices.ContainsFunc(expanded, func(q Requirement) bool { return q.Role == v.Role }):
-				ig("not-required", i18n.M("gate %s does not require the role %s", i18n.Gate(g.ID), i18n.Role(v.Role)))
+				ig("not-required", i18n.M("gate %s does not require the role %s; approve with a role it requires (relgate approve --role)", i18n.Gate(g.ID), i18n.Role(v.Role)))
 			case !e.holds(v.Person, v.Role):
 				ig("not-in-role", i18n.M("%s does not hold %s in the base policy; the policy's roles say who may approve (a policy change adds them)", v.Person, i18n.Role(v.Role)))
 			default:
@@ -645,7 +645,7 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 			continue
 		}
 		if used[v.Person] {
-			ig("not-required", i18n.M("%s already counts for this gate", v.Person))
+			ig("not-required", i18n.M("%s already counts for this gate; a person counts once per gate", v.Person))
 			continue
 		}
 		used[v.Person] = true

@@ -36,13 +36,13 @@ var zh = map[string]string{
 	"%s; record the approval again with its true time":                                                                                      "%s；请按真实时间重新记录审批",
 	"it confirms, at %s, a deployment that finished at %s: a deployment is confirmed after it finished (R-5.1.8)":                           "确认时间 %[1]s 早于部署结束时间 %[2]s：部署须在完成后确认（R-5.1.8）",
 	"%s no longer holds %s for this release as release.yaml now reads; changing the release does not lift a rejection":                      "按 release.yaml 当前内容，%[1]s 已不再担任本发布的%[2]s；修改发布不能解除驳回",
-	"gate %s does not require the role %s":                                                                                                  "关卡「%[1]s」不需要%[2]s的审批",
+	"gate %s does not require the role %s; approve with a role it requires (relgate approve --role)":                                        "关卡「%[1]s」不需要%[2]s的审批；请以该关卡要求的角色审批（relgate approve --role）",
 	"%s does not hold %s in the base policy; the policy's roles say who may approve (a policy change adds them)":                            "在基准策略中 %[1]s 不担任%[2]s；可审批人由策略的角色决定（通过流程变更添加）",
 	"%s holds %s, but release.yaml does not name them for it; name them in release.yaml people, or have the person it names approve":        "%[1]s 担任%[2]s，但 release.yaml 未指定其担任本发布的该角色；请在 release.yaml 的 people 中指定，或由指定的人审批",
 	"%s may not approve what they wrote (separation of duties): %s; another holder of %s must approve":                                      "%[1]s 不得审批自己编写的内容（职责分离）：%[2]s；须由另一位%[3]s审批",
 	"approved %s, but the covered documents now digest to %s: changed after the approval: %s; %s must review the change and approve again":  "审批的是 %[1]s，但所涵盖文档的摘要现为 %[2]s：审批后有修改：%[3]s；%[4]s 须审阅修改后重新审批",
 	"approved %s, but the covered documents now digest to %s: they changed after the approval; %s must review the change and approve again": "审批的是 %[1]s，但所涵盖文档的摘要现为 %[2]s：审批后文档有修改；%[3]s 须审阅修改后重新审批",
-	"%s already counts for this gate": "%s 已计入本关卡",
+	"%s already counts for this gate; a person counts once per gate":                                                                        "%s 已计入本关卡；同一人在一个关卡只计一次",
 
 	// gate: plan review
 	"change %s does not exist in changes/":                         "变更请求 %s 在 changes/ 中不存在",
@@ -160,4 +160,5 @@ var zh = map[string]string{
 	"%s: the approval of %s by %s that this change adds does not count (%s): %s":          "%[1]s：本次变更添加的 %[3]s 对「%[2]s」的审批不计入（%[4]s）：%[5]s",
 	"the change deletes release %s; releases are never deleted (R-3.2)":                   "本次变更删除了发布 %s；发布永不删除（R-3.2）",
 	"%s: %s (%s)": "%s：%s（%s）",
+	"the change only records a rejection by its author, which is always allowed; the release waits for this gate again": "本次变更只记录了审批人本人的驳回，这总是允许的；发布重新等待此关卡",
 }
