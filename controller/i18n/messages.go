@@ -25,7 +25,7 @@ var zh = map[string]string{
 	"%s; it blocks until they withdraw it":      "%s；在其本人撤回之前关卡不能通过",
 
 	// gate: separation of duties
-	"they opened the change under review": "变更请求（拉取请求）是其本人提交的",
+	"they opened the change under review": "审阅中的变更（拉取请求）是其本人提交的",
 	"committed %s in %s":                  "在提交 %[2]s 中提交了 %[1]s",
 	"authored %s in %s":                   "在提交 %[2]s 中编写了 %[1]s",
 	"%s names them as its author":         "%s 写明其为作者",
