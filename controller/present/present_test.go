@@ -54,7 +54,7 @@ func report() *evaluate.GateReport {
 				Gates: []gate.Result{{Gate: "plan-review", Clause: "R-5.1.3", Prerequisites: []string{"my-gate"},
 					Requirements: []gate.Requirement{{Role: "department-head", Department: "dispatch-automation", Need: 1, Missing: 1, Eligible: []string{}, Approved: []string{},
 						Excluded: []gate.Exclusion{{Person: "xuhui", Reason: "they opened the change under review", Text: &i18n.Message{Key: "they opened the change under review"}}}}},
-					Checks: []gate.Check{{Name: "document", Message: missing, Text: missingT}},
+					Checks:     []gate.Check{{Name: "document", Message: missing, Text: missingT}},
 					Rejections: []gate.Rejection{{Person: "zhangwei", Role: "release-owner", Comment: "回退时间点不对"}},
 				}}},
 			{Release: "REL-2026-0044", State: "testing", Passed: true, Required: []string{}},
