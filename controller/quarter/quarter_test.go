@@ -204,6 +204,19 @@ func TestGolden(t *testing.T) {
 				if !bytes.Equal(got, again) {
 					t.Fatal("two renderings of the same snapshot differ")
 				}
+				if lang == "zh" && (format == "md" || format == "html") {
+					// The procedure's words, not relgate's ids (issue 12); 发布数 is a count, not the list.
+					for _, en := range []string{"normal", "confirmed", "rolled-back", "succeeded", "plan-review"} {
+						if bytes.Contains(got, []byte("| "+en+" |")) || bytes.Contains(got, []byte("<td>"+en+"</td>")) {
+							t.Errorf("the Chinese report says %q", en)
+						}
+					}
+					for _, en := range []string{"## 发布数", "<h2>发布数</h2>"} {
+						if bytes.Contains(got, []byte(en)) {
+							t.Errorf("the Chinese report says %q", en)
+						}
+					}
+				}
 				golden := filepath.Join("testdata", name)
 				if *update {
 					if err := os.WriteFile(golden, got, 0o644); err != nil {
