@@ -102,6 +102,8 @@ type GateReport struct {
 	Problems   []string       `json:"problems,omitempty"`
 	// ProblemTexts are Problems for translation, one for one.
 	ProblemTexts []i18n.Message `json:"-"`
+	// Language is the base policy's language, for i18n.Select.
+	Language string `json:"-"`
 }
 
 func (rep *GateReport) problem(m i18n.Message) {
@@ -123,6 +125,7 @@ func (pr PullRequest) Evaluate() (*GateReport, error) {
 			return nil, fmt.Errorf("base %s: %w", document.PolicyPath, err)
 		}
 	}
+	rep.Language = pol.Language
 	rep.Warnings = append(rep.Warnings, pr.PolicyWarnings...)
 	if pol.TrustCommitAuthor {
 		rep.Warnings = append(rep.Warnings, "the base policy trusts commit authorship (trustCommitAuthor): approvals are unauthenticated")
