@@ -31,7 +31,16 @@ func Render(p Problem, h Hints) string {
 	}
 	pr := printer(h.Lang)
 	zh := h.Lang != "en"
-	t := func(key string, args ...any) string { return pr.Sprintf(key, args...) }
+	t := func(key string, args ...any) string {
+		// Numbers are lines, lengths and counts: written as digits, without
+		// the grouping the printer would give them (line 1,234).
+		for i, a := range args {
+			if n, ok := a.(int); ok {
+				args[i] = strconv.Itoa(n)
+			}
+		}
+		return pr.Sprintf(key, args...)
+	}
 	title := localTitle(p.Title, zh)
 	q := strconv.Quote
 	switch p.Code {
@@ -129,6 +138,12 @@ func Render(p Problem, h Hints) string {
 		return t(p.Code, p.Value)
 	case "yaml.alias", "yaml.key", "yaml.empty", "yaml.second-document", "yaml.no-document", "yaml.not-mapping":
 		return t(p.Code)
+	case "layout.symlink", "layout.misplaced", "layout.no-policy":
+		return t(p.Code)
+	case "layout.unknown-file":
+		return t(p.Code, strings.Join(p.Want, ", "))
+	case "yaml.too-large":
+		return t(p.Code, p.Limit)
 	case "header.api-version-missing", "header.kind-missing":
 		return t(p.Code, p.Want[0])
 	case "header.api-version", "header.kind":

@@ -85,6 +85,7 @@ type Snapshot struct {
 	reviews map[string]*document.Review
 
 	lang            string
+	pending         []pendingProblem
 	hints           *docschema.Hints
 	hintsFromPolicy bool
 }
@@ -132,11 +133,9 @@ func (s *Snapshot) layout(entries []source.Entry) (managed []source.Entry) {
 		if _, ok := document.Locate(e.Path); ok {
 			managed = append(managed, e)
 		} else if e.NotRegular {
-			s.add(finding.Finding{File: e.Path, Rule: "layout", Severity: finding.Error,
-				Message: "symlinks and submodules are not allowed in a release repository; replace it with the file or folder"})
+			s.addCoded(e.Path, coded("layout", "layout.symlink", "symlinks and submodules are not allowed in a release repository; replace it with the file or folder"))
 		} else if misplaced(e.Path) {
-			s.add(finding.Finding{File: e.Path, Rule: "layout", Severity: finding.Error,
-				Message: "file is not where relgate expects documents; see the repository layout in the README (files end in .yaml)"})
+			s.addCoded(e.Path, coded("layout", "layout.misplaced", "file is not where relgate expects documents; see the repository layout in the README (files end in .yaml)"))
 		}
 	}
 	return managed
@@ -144,8 +143,7 @@ func (s *Snapshot) layout(entries []source.Entry) (managed []source.Entry) {
 
 func (s *Snapshot) policyPresent() {
 	if s.PolicyDoc == nil {
-		s.add(finding.Finding{File: document.PolicyPath, Rule: "layout", Severity: finding.Error,
-			Message: "the policy file relgate.yaml is missing at the repository root"})
+		s.addCoded(document.PolicyPath, coded("layout", "layout.no-policy", "the policy file relgate.yaml is missing at the repository root"))
 	}
 }
 
@@ -379,8 +377,7 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 						data, err = s.Tree.Read(j.e.Path)
 					}
 					if errors.Is(err, source.ErrTooLarge) || len(data) > yamldoc.MaxFileSize {
-						results[j.i] = parsed{findings: []finding.Finding{{File: j.e.Path, Rule: "yaml", Severity: finding.Error,
-							Message: fmt.Sprintf("file is too large; the limit is %d bytes", yamldoc.MaxFileSize)}}}
+						results[j.i] = tooLarge(j.e.Path)
 						continue
 					}
 					if err != nil {
@@ -397,13 +394,11 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 	var readErr error
 	for i, e := range entries {
 		if e.NotRegular {
-			results[i] = parsed{findings: []finding.Finding{{File: e.Path, Rule: "layout", Severity: finding.Error,
-				Message: "symlinks and submodules are not allowed in a release repository; replace it with the file"}}}
+			results[i] = parsed{file: e.Path, probs: []Problem{coded("layout", "layout.symlink", "symlinks and submodules are not allowed in a release repository; replace it with the file")}}
 			continue
 		}
 		if e.Size > yamldoc.MaxFileSize {
-			results[i] = parsed{findings: []finding.Finding{{File: e.Path, Rule: "yaml", Severity: finding.Error,
-				Message: fmt.Sprintf("file is %d bytes; the limit is %d", e.Size, yamldoc.MaxFileSize)}}}
+			results[i] = tooLarge(e.Path)
 			continue
 		}
 		loc, _ := document.Locate(e.Path)
@@ -429,8 +424,7 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 			break
 		}
 		if len(data) > yamldoc.MaxFileSize {
-			results[i] = parsed{findings: []finding.Finding{{File: e.Path, Rule: "yaml", Severity: finding.Error,
-				Message: fmt.Sprintf("file is too large; the limit is %d bytes", yamldoc.MaxFileSize)}}}
+			results[i] = tooLarge(e.Path)
 			continue
 		}
 		jobs <- job{i: i, e: e, data: data}
@@ -493,8 +487,9 @@ func (s *Snapshot) parse(e source.Entry, data []byte) parsed {
 			names = append(names, n)
 		}
 		sort.Strings(names)
-		return parsed{findings: []finding.Finding{{File: e.Path, Rule: "layout", Severity: finding.Error,
-			Message: "unknown file in a release folder; expected one of " + strings.Join(names, ", ") + " or approvals/<gate>.<person>.yaml"}}}
+		p := coded("layout", "layout.unknown-file", "unknown file in a release folder; expected one of "+strings.Join(names, ", ")+" or approvals/<gate>.<person>.yaml")
+		p.Want = names
+		return parsed{file: e.Path, probs: []Problem{p}}
 	}
 	if ce, ok := s.cache.get(id, loc.Kind); ok {
 		if v, err := decodeCached(loc.Kind, ce); err == nil {
@@ -716,9 +711,40 @@ func (s *Snapshot) place(d *Doc) {
 	}
 }
 
-func (s *Snapshot) add(f finding.Finding) { s.Findings = append(s.Findings, f) }
+// coded is a problem of the layout of the repository, told in the
+// snapshot's language when it is reported.
+func coded(rule, code, english string) Problem {
+	return Problem{Rule: rule, Problem: docschema.Problem{Code: code, Message: english}}
+}
 
-func (s *Snapshot) sortFindings() { finding.Sort(s.Findings) }
+func tooLarge(file string) parsed {
+	p := coded("yaml", "yaml.too-large", fmt.Sprintf("file is too large; the limit is %d bytes", yamldoc.MaxFileSize))
+	p.Limit = yamldoc.MaxFileSize
+	return parsed{file: file, probs: []Problem{p}}
+}
+
+// addCoded reports a problem found before the policy is read; sortFindings
+// tells it in the policy's language.
+func (s *Snapshot) addCoded(file string, p Problem) {
+	s.pending = append(s.pending, pendingProblem{file, p})
+}
+
+type pendingProblem struct {
+	file string
+	p    Problem
+}
+
+func (s *Snapshot) sortFindings() {
+	if len(s.pending) > 0 {
+		h := s.Hints()
+		for _, pp := range s.pending {
+			s.Findings = append(s.Findings, finding.Finding{File: pp.file, Line: pp.p.Line, Column: pp.p.Column, Field: pp.p.Field,
+				Clause: pp.p.Clause, Rule: pp.p.Rule, Severity: finding.Error, Message: docschema.Render(pp.p.Problem, h)})
+		}
+		s.pending = nil
+	}
+	finding.Sort(s.Findings)
+}
 
 // Doc returns the document read at path, or nil.
 func (s *Snapshot) Doc(p string) *Doc {

@@ -58,7 +58,7 @@ func TestOversizedBlobReported(t *testing.T) {
 				}
 				var before, after runtime.MemStats
 				runtime.ReadMemStats(&before)
-				snap, err := loader.LoadAll(tree, loader.Options{Workers: 1})
+				snap, err := loader.LoadAll(tree, loader.Options{Workers: 1, Lang: "en"})
 				runtime.ReadMemStats(&after)
 				if err != nil {
 					t.Fatal(err)
