@@ -18,8 +18,8 @@ type Hints struct {
 	Lang   string
 	Logins []string
 	Names  []string
-	// Location is the policy's timezone; nil means UTC+08:00 is not assumed
-	// and examples use the offset of Asia/Shanghai.
+	// Location is the policy's timezone, for the offset a time without one
+	// should have; nil means Asia/Shanghai, the procedure's.
 	Location *time.Location
 }
 
