@@ -590,7 +590,11 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 			continue
 		}
 		if v.AuthProblem != "" {
-			ig("unauthenticated", i18n.M("%s; it counts once a commit authenticates %s: signed with a key the policy lists for them (relgate approve --commit signs it), or authored by them if the policy trusts commit authorship", v.AuthProblem, v.Person))
+			if signable(v.AuthProblem) {
+				ig("unauthenticated", i18n.M("%s; it counts once a commit authenticates %s: signed with a key the policy lists for them (relgate approve --commit signs it), or authored by them if the policy trusts commit authorship", v.AuthProblem, v.Person))
+			} else {
+				ig("unauthenticated", i18n.M("%s", v.AuthProblem))
+			}
 			continue
 		}
 		if v.DateProblem != "" && v.Decision != document.DecisionReject {
@@ -681,6 +685,17 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 			}
 		}
 	}
+}
+
+// signable reports whether an authentication problem is one a signed commit
+// by the approver solves (not, say, a file named for someone else).
+func signable(problem string) bool {
+	for _, s := range []string{"signature", "signing key", "authored by", "no commit vouches"} {
+		if strings.Contains(problem, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // changedIn names the documents changed after an approval, each with its

@@ -1,12 +1,14 @@
 package gate_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/gate"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 )
@@ -174,5 +176,72 @@ func TestRejectionSurvivesReleaseEdits(t *testing.T) {
 		if ig.Person == "head2" {
 			t.Errorf("head2's rejection reported as %s", ig.Reason)
 		}
+	}
+}
+
+// TestNotCountedSaysWhatToDo: every reason an approval does not count comes
+// with what to do about it, in English and in Chinese (issue 12).
+func TestNotCountedSaysWhatToDo(t *testing.T) {
+	const d = "sha256:current"
+	tests := []struct {
+		reason string
+		vote   gate.Vote
+		author string // the plan's author
+		en, zh string // the fix, in each language
+	}{
+		{"stale", gate.Vote{Person: "head2", Role: "department-head", Decision: "approve", Digest: "sha256:old", AuthVia: "base", ChangedSince: []string{"plan.yaml in 1a2b3c4d5e6f"}}, "",
+			"changed after the approval: plan.yaml in commit 1a2b3c4d5e6f; head2 must review the change and approve again", "plan.yaml（提交 1a2b3c4d5e6f）；head2 须审阅修改后重新审批"},
+		{"not-in-role", vote("mgr", "release-owner", d), "", "name them in release.yaml people", "请在 release.yaml 的 people 中指定"},
+		{"not-in-role", vote("head1", "release-owner", d), "", "a policy change adds them", "通过流程变更添加"},
+		{"self-approval", vote("owner", "release-owner", d), "owner", "another holder of release-owner must approve", "须由另一位发布负责人审批"},
+		{"unauthenticated", gate.Vote{Person: "owner", Role: "release-owner", Decision: "approve", Digest: d, AuthProblem: "commit 1a2b carries no valid signature by a key the policy lists for owner"}, "",
+			"relgate approve --commit signs it", "relgate approve --commit 会签名"},
+		{"misdated", gate.Vote{Person: "owner", Role: "release-owner", Decision: "approve", Digest: d, AuthVia: "signature", DateProblem: "dated after its commit"}, "",
+			"record the approval again with its true time", "请按真实时间重新记录审批"},
+		{"wrong-release", gate.Vote{Person: "owner", Role: "release-owner", Decision: "approve", Digest: d, Release: "REL-2026-0002"}, "",
+			"record it under the release it approves", "请在其所审批的发布下记录"},
+		{"not-required", vote("gm", "process-approver", d), "", "approve with a role it requires", "请以该关卡要求的角色审批"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.reason+" "+tc.vote.Person, func(t *testing.T) {
+			rel := release("2026-12-01T22:00:00+08:00")
+			if tc.author != "" {
+				rel.Plan.Author = tc.author
+			}
+			st, err := gate.Evaluate(gate.Input{Policy: testPolicy(t), Release: rel, Lookup: lookup{},
+				Digests: map[string]string{"plan-review": d}, Votes: map[string][]gate.Vote{"plan-review": {tc.vote}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g, _ := st.Gate("plan-review")
+			if len(g.Ignored) != 1 || g.Ignored[0].Reason != tc.reason {
+				t.Fatalf("ignored %+v, want one %s", g.Ignored, tc.reason)
+			}
+			ig := g.Ignored[0]
+			if !strings.Contains(ig.Message, tc.en) {
+				t.Errorf("en %q lacks %q", ig.Message, tc.en)
+			}
+			if zh := ig.MessageIn(i18n.Chinese); !strings.Contains(zh, tc.zh) {
+				t.Errorf("zh %q lacks %q", zh, tc.zh)
+			}
+			if ig.MessageIn(i18n.English) != ig.Message {
+				t.Errorf("the JSON's English %q is not the English rendering %q", ig.Message, ig.MessageIn(i18n.English))
+			}
+		})
+	}
+}
+
+// TestUnauthenticatedNotSignable: a problem no signature solves (a file
+// named for someone else) does not advise signing.
+func TestUnauthenticatedNotSignable(t *testing.T) {
+	st, err := gate.Evaluate(gate.Input{Policy: testPolicy(t), Release: release("2026-12-01T22:00:00+08:00"), Lookup: lookup{},
+		Digests: map[string]string{"plan-review": "d"}, Votes: map[string][]gate.Vote{"plan-review": {{Person: "owner", Role: "release-owner",
+			Decision: "approve", Digest: "d", AuthProblem: "the file name and the content name different gates or people"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := st.Gate("plan-review")
+	if len(g.Ignored) != 1 || strings.Contains(g.Ignored[0].Message, "signed") {
+		t.Errorf("ignored %+v", g.Ignored)
 	}
 }
