@@ -122,7 +122,7 @@ func TestValidateFindings(t *testing.T) {
 		{"R-4.2 plan author not a person of the policy", "releases/REL-2026-0043/plan.yaml", "author: wangfang", "author: nobody",
 			[]string{"author: nobody is not a person of the policy"}, "R-4.2"},
 		{"version as a float", "cmdb/payment-interface.yaml", "version: \"3.1.4\"", "version: 3.10",
-			[]string{"version: got number, want string; write it in quotes (\"3.10\")"}, ""},
+			[]string{"version: expected text, found a number; write it in quotes (\"3.10\")"}, ""},
 		{"department not in the policy", "releases/REL-2026-0043/release.yaml", "  - it-operations", "  - finance",
 			[]string{"department finance is not defined in the policy"}, "R-5.1.3"},
 		{"R-5.1.1 dates out of order", "releases/REL-2026-0043/release.yaml", "end: \"2026-11-29T04:00:00+08:00\"", "end: \"2026-11-27T04:00:00+08:00\"",

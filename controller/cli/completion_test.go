@@ -101,7 +101,7 @@ printf '%s\n' "${COMPREPLY[@]}"
 		t.Fatal(err)
 	}
 	cmd.Dir = abs
-	cmd.Env = append(os.Environ(), "RELGATE_TEST_AS_CLI=1", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cmd.Env = append(os.Environ(), "LC_ALL=", "RELGATE_TEST_AS_CLI=1", "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/present"
 )
 
@@ -18,6 +19,7 @@ type gateOptions struct {
 	format     string
 	authors    string
 	summary    string
+	lang       string
 }
 
 func runGate(args []string, stdout, stderr io.Writer) error {
@@ -28,6 +30,7 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.head, "head", "HEAD", "the change's `REV`")
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json, markdown or github")
 	fs.StringVar(&o.authors, "author", "", "comma-separated `LOGINS` of the pull request's authors (separation of duties)")
+	langFlag(fs, &o.lang)
 	fs.StringVar(&o.summary, "summary", "", "also append the whole result as Markdown to `FILE` (a GitHub job summary: $GITHUB_STEP_SUMMARY)")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
@@ -37,6 +40,10 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 		return usagef("gate needs --base REV (the branch the change merges into)")
 	}
 	if err := oneOf("format", o.format, "text", "json", "markdown", "github"); err != nil {
+		return err
+	}
+	ml, err := messageLang(o.lang)
+	if err != nil {
 		return err
 	}
 	dir, err := o.dir(pos)
@@ -60,28 +67,29 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: splitList(o.authors)})
+	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: splitList(o.authors), Lang: ml})
 	if err != nil {
 		return err
 	}
+	l := i18n.Select(ml, rep.Language)
 	switch o.format {
 	case "json":
 		err = present.WriteGateJSON(stdout, rep)
 	case "markdown":
-		err = present.WriteGateMarkdown(stdout, rep)
+		err = present.WriteGateMarkdownIn(stdout, l, rep)
 	case "github":
 		// Annotations, then the readable report for the log: one run.
-		if err = present.WriteGateGitHub(stdout, rep, dir); err == nil {
-			err = present.WriteGateText(stdout, rep)
+		if err = present.WriteGateGitHubIn(stdout, l, rep, dir); err == nil {
+			err = present.WriteGateTextIn(stdout, l, rep)
 		}
 	default:
-		err = present.WriteGateText(stdout, rep)
+		err = present.WriteGateTextIn(stdout, l, rep)
 	}
 	if err != nil {
 		return err
 	}
 	if o.summary != "" {
-		if err := appendTo(o.summary, func(w io.Writer) error { return present.WriteGateMarkdown(w, rep) }); err != nil {
+		if err := appendTo(o.summary, func(w io.Writer) error { return present.WriteGateMarkdownIn(w, l, rep) }); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -14,6 +15,7 @@ import (
 	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/provenance"
@@ -86,12 +88,16 @@ func (f *repoFlags) openTree(dir string) (t source.Tree, close func(), err error
 
 // loadAll reads every document of tree, through the decode cache of the git
 // repository holding dir unless noCache is set.
-func loadAll(dir string, tree source.Tree, noCache bool, workers int, stderr io.Writer) (*loader.Snapshot, error) {
+func loadAll(dir string, tree source.Tree, noCache bool, workers int, stderr io.Writer, lang ...string) (*loader.Snapshot, error) {
 	var cache *loader.Cache
 	if !noCache {
 		cache = openCache(dir)
 	}
-	snap, err := loader.LoadAll(tree, loader.Options{Workers: workers, Cache: cache})
+	opts := loader.Options{Workers: workers, Cache: cache}
+	if len(lang) > 0 {
+		opts.Lang = lang[0]
+	}
+	snap, err := loader.LoadAll(tree, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -114,6 +120,37 @@ func openCache(dir string) *loader.Cache {
 		return nil
 	}
 	return loader.OpenCache(filepath.Join(gd, "relgate", "decode-cache"))
+}
+
+// langFlag registers --lang, the language of the messages people read.
+func langFlag(fs *flag.FlagSet, v *string) {
+	fs.StringVar(v, "lang", "", "language of the messages: zh or en (default: $LC_ALL or $LANG when they name one, then the policy's language)")
+}
+
+// messageLang is the language --lang or the environment asks for, or ""
+// to let the policy's language decide (the loader's and reports' rule).
+func messageLang(flagLang string) (string, error) {
+	if flagLang != "" {
+		l, err := i18n.Parse(flagLang)
+		if err != nil {
+			return "", usagef("--lang: %v", err)
+		}
+		return string(l), nil
+	}
+	if envNamesLang() {
+		return string(i18n.Select("", "")), nil
+	}
+	return "", nil
+}
+
+// envNamesLang reports whether $LC_ALL or $LANG names zh or en.
+func envNamesLang() bool {
+	for _, k := range []string{"LC_ALL", "LANG"} {
+		if v := os.Getenv(k); strings.HasPrefix(v, "zh") || strings.HasPrefix(v, "en") {
+			return true
+		}
+	}
+	return false
 }
 
 // parseNow reads a --now flag: RFC 3339, or empty for the clock.

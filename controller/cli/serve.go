@@ -74,7 +74,7 @@ func parseServe(args []string, stderr io.Writer, getenv env) (*serveOptions, err
 	fs.StringVar(&o.branch, "branch", "main", "the protected `BRANCH` approvals are written to")
 	fs.StringVar(&o.prefix, "prefix", "", "the release repository's `FOLDER` inside the git repository")
 	fs.StringVar(&o.dataDir, "data-dir", "", "`DIR` for the local mirror (default: the user cache folder)")
-	fs.StringVar(&o.lang, "lang", "", "language of the reports relgate writes: zh or en (default: the policy's)")
+	fs.StringVar(&o.lang, "lang", "", "language of the reports relgate writes and of the check run summaries: zh or en (default: the policy's; the server's locale is never used)")
 	fs.StringVar(&o.signKey, "sign-key", "", "sign relgate's commits with the armored OpenPGP private key in `FILE`")
 	fs.StringVar(&o.secretFile, "webhook-secret-file", "", "read the webhook secret from `FILE` (else RELGATE_WEBHOOK_SECRET)")
 	fs.StringVar(&o.githubURL, "github-url", "", "GitHub Enterprise API `URL`, e.g. https://ghe.example.com/api/v3/ (default github.com)")
@@ -190,7 +190,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 		return err
 	}
 	cfg := server.Config{Logger: log, Secret: secret, MaxBody: o.maxBody, Remote: remote, Branch: o.branch, Prefix: o.prefix,
-		ShutdownGrace: time.Duration(o.shutdownGraceSecs) * time.Second, PublicURL: o.publicURL, ReadOnly: o.readOnly, GitTimeout: o.gitTimeout}
+		ShutdownGrace: time.Duration(o.shutdownGraceSecs) * time.Second, PublicURL: o.publicURL, ReadOnly: o.readOnly, GitTimeout: o.gitTimeout, Lang: o.lang}
 	cfg.MirrorDir = o.dataDir
 	if cfg.MirrorDir == "" {
 		cache, err := os.UserCacheDir()

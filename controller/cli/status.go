@@ -8,6 +8,7 @@ import (
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gate"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/present"
@@ -16,6 +17,7 @@ import (
 type statusOptions struct {
 	repoFlags
 	format string
+	lang   string
 }
 
 func runStatus(args []string, stdout, stderr io.Writer) error {
@@ -23,11 +25,16 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("relgate status", flag.ContinueOnError)
 	o.register(fs, true)
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text or json")
+	langFlag(fs, &o.lang)
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return err
 	}
 	if err := oneOf("format", o.format, "text", "json"); err != nil {
+		return err
+	}
+	ml, err := messageLang(o.lang)
+	if err != nil {
 		return err
 	}
 	var rel string
@@ -79,7 +86,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	if o.format == "json" {
 		return present.WriteStatusJSON(stdout, tree.Name(), warnings, out)
 	}
-	return present.WriteStatusText(stdout, warnings, out)
+	return present.WriteStatusTextIn(stdout, i18n.Select(ml, pol.Language), warnings, out)
 }
 
 // loadPolicy builds the policy of a snapshot, failing with a clear message

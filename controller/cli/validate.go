@@ -20,6 +20,10 @@ type validateOptions struct {
 	noCache bool
 	changed string
 	summary string
+	lang    string
+	now     string
+	vopts   validate.Options
+	msgLang string
 }
 
 func runValidate(args []string, stdout, stderr io.Writer) error {
@@ -29,6 +33,8 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or github (workflow annotations)")
 	fs.IntVar(&o.workers, "workers", 0, "parse on `N` goroutines (default: one per CPU)")
 	fs.BoolVar(&o.noCache, "no-cache", false, "do not use or update the decode cache in the git directory")
+	langFlag(fs, &o.lang)
+	fs.StringVar(&o.now, "now", "", "compare dates with this RFC 3339 `TIME` instead of the clock (a closure in the future)")
 	fs.StringVar(&o.summary, "summary", "", "also append every finding as Markdown to `FILE` (a GitHub job summary: $GITHUB_STEP_SUMMARY)")
 	fs.StringVar(&o.changed, "changed", "", "validate only what the commits since `BASE` change (BASE...HEAD, or BASE...--rev) and the documents related to it")
 	pos, err := parse(fs, args, stderr)
@@ -37,6 +43,14 @@ func runValidate(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := oneOf("format", o.format, "text", "json", "github"); err != nil {
 		return err
+	}
+	if o.msgLang, err = messageLang(o.lang); err != nil {
+		return err
+	}
+	if o.now != "" {
+		if o.vopts.Now, err = parseNow(o.now); err != nil {
+			return err
+		}
 	}
 	dir, err := o.dir(pos)
 	if err != nil {
@@ -84,11 +98,11 @@ func (o *validateOptions) validateAll(dir string, stderr io.Writer) ([]finding.F
 		return nil, "", err
 	}
 	defer closeTree()
-	snap, err := loadAll(dir, tree, o.noCache, o.workers, stderr)
+	snap, err := loadAll(dir, tree, o.noCache, o.workers, stderr, o.msgLang)
 	if err != nil {
 		return nil, "", err
 	}
-	fs, err := validate.Check(snap)
+	fs, err := validate.Check(snap, o.vopts)
 	return fs, tree.Name(), err
 }
 
@@ -140,7 +154,7 @@ func (o *validateOptions) validateChanged(dir string) ([]finding.Finding, string
 	}
 	// No decode cache: it holds every blob of the repository, and loading it
 	// would cost more than parsing the few documents a change involves.
-	fs, _, err := validate.Changed(headTree, baseTree, changed, loader.Options{Workers: o.workers})
+	fs, _, err := validate.Changed(headTree, baseTree, changed, loader.Options{Workers: o.workers, Lang: o.msgLang}, o.vopts)
 	if err != nil {
 		return nil, "", err
 	}

@@ -30,6 +30,9 @@ type ChangeOptions struct {
 	// Cache, when set, keeps decoded blobs across evaluations (a history walk
 	// decodes the same policy and documents at every commit).
 	Cache *loader.Cache
+	// Lang is the language of the validation findings (zh or en); empty:
+	// the policy's.
+	Lang string
 	// Index, when set, is the history index of the repository, holding base
 	// and head (a history walk opens it once); otherwise it is opened.
 	Index *history.Index
@@ -103,11 +106,11 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 		merged = source.Overlay{Base: baseTree, Over: headTree, Paths: paths, Label: headTree.Name()}
 	}
 	touched := evaluate.TouchedReleases(changed)
-	baseSnap, err := loader.LoadReleases(baseTree, touched, loader.Options{Cache: opts.Cache})
+	baseSnap, err := loader.LoadReleases(baseTree, touched, loader.Options{Cache: opts.Cache, Lang: opts.Lang})
 	if err != nil {
 		return nil, err
 	}
-	headSnap, err := loader.LoadReleases(merged, touched, loader.Options{Cache: opts.Cache})
+	headSnap, err := loader.LoadReleases(merged, touched, loader.Options{Cache: opts.Cache, Lang: opts.Lang})
 	if err != nil {
 		return nil, err
 	}

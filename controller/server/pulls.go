@@ -24,6 +24,7 @@ import (
 	"github.com/relgate/relgate/controller/gate"
 	"github.com/relgate/relgate/controller/ghapi"
 	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/present"
@@ -365,7 +366,7 @@ func (s *Server) evaluateAt(r *gitrepo.Repo, base, head plumbing.Hash, pr ghapi.
 		return d, err
 	}
 	votes, notes := forgeVotes(pol, pr, reviews, touched, changed, digestAt)
-	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: []string{pr.Author}, Forge: byRelease(votes)})
+	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: []string{pr.Author}, Forge: byRelease(votes), Lang: s.cfg.Lang})
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +509,8 @@ func firstMissing(m []string) string {
 // --format markdown` writes it, and what became of each GitHub review.
 func (s *Server) summary(res *evalResult) string {
 	var b strings.Builder
-	present.WriteGateMarkdown(&b, res.report)
+	// The policy decides (or Config.Lang), never the server's locale.
+	present.WriteGateMarkdownIn(&b, i18n.SelectEnv(s.cfg.Lang, res.report.Language, func(string) string { return "" }), res.report)
 	if len(res.notes) > 0 {
 		b.WriteString("### GitHub reviews\n\n| reviewer | review | state | counted | note |\n|---|---|---|---|---|\n")
 		for _, n := range res.notes {

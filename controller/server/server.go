@@ -80,9 +80,12 @@ type Config struct {
 	PublicURL string
 	// ReadOnly evaluates and posts, and never writes to the branch.
 	ReadOnly bool
-	Writer   Writer
-	Metrics  *Metrics
-	Clock    func() time.Time
+	// Lang, when set (zh or en), is the language of the check run summaries
+	// whatever the policy's language says; the server's own locale never is.
+	Lang    string
+	Writer  Writer
+	Metrics *Metrics
+	Clock   func() time.Time
 	// Workers evaluate in parallel (default 2); QueueLimit bounds the
 	// distinct work items waiting (default 10000).
 	Workers    int
