@@ -12,6 +12,8 @@ import (
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/history"
+	"github.com/relgate/relgate/controller/i18n"
+	"github.com/relgate/relgate/controller/loader"
 )
 
 type auditOptions struct {
@@ -21,6 +23,7 @@ type auditOptions struct {
 	format             string
 	index              string
 	stats              bool
+	lang               string
 }
 
 // runAudit implements `relgate audit REL [DIR]` (a release's timeline from
@@ -38,6 +41,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or md")
 	fs.StringVar(&o.index, "index", "", "history index cache `FILE` (default: <git dir>/relgate/index-v1; - for none)")
 	fs.BoolVar(&o.stats, "index-stats", false, "print what the history index did to standard error")
+	langFlag(fs, &o.lang)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: relgate audit REL [DIR] [--rev REV] [--format text|json|md]\n       relgate audit verify [DIR] [--branch B] [--since REV] [--baseline REV] [--state FILE|-] [--format text|json|md]")
 		fs.PrintDefaults()
@@ -52,6 +56,10 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	if len(pos) == 0 {
 		fs.Usage()
 		return usagef("audit needs a release id or verify")
+	}
+	ml, err := messageLang(o.lang)
+	if err != nil {
+		return err
 	}
 	what := pos[0]
 	if what != "verify" && !document.ReleaseIDPattern.MatchString(what) {
@@ -78,6 +86,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	lang := i18n.Select(ml, policyLanguage(r, prefix, tip))
 	ix, st, err := history.Open(r, prefix, []plumbing.Hash{tip}, history.Options{CachePath: o.index})
 	if err != nil {
 		return err
@@ -97,7 +106,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 		if len(tl.Events) == 0 {
 			return usagef("no commit up to %s touched %s", tipRev, document.ReleaseDir(what))
 		}
-		return audit.WriteTimeline(stdout, tl, o.format)
+		return audit.WriteTimelineIn(stdout, lang, tl, o.format)
 	}
 	var vo audit.VerifyOptions
 	if o.since != "" {
@@ -154,7 +163,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "relgate: warning: the verified tip was not recorded, so a later rewrite of the branch cannot be found: %v\n", err)
 		}
 	}
-	if err := audit.WriteVerify(stdout, rep, o.format); err != nil {
+	if err := audit.WriteVerifyIn(stdout, lang, rep, o.format); err != nil {
 		return err
 	}
 	if !rep.Passed {
@@ -193,4 +202,18 @@ func followedRef(r *gitrepo.Repo, rev string) string {
 		}
 	}
 	return ""
+}
+
+// policyLanguage is the language relgate.yaml names at commit h, or "" when
+// it cannot be read (the messages are then Chinese, the procedure's).
+func policyLanguage(r *gitrepo.Repo, prefix string, h plumbing.Hash) string {
+	tree, err := r.TreeAt(h, prefix)
+	if err != nil {
+		return ""
+	}
+	snap, err := loader.LoadReleases(tree, nil)
+	if err != nil || snap.Policy == nil {
+		return ""
+	}
+	return snap.Policy.Language
 }
