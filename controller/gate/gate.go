@@ -998,13 +998,6 @@ func namesRelease(it *document.CMDBItem, release string) bool {
 	return false
 }
 
-func ifElse(cond bool, a, b string) string {
-	if cond {
-		return a
-	}
-	return b
-}
-
 // EvaluateApprovals decides a gate by its approvals alone, for gates outside
 // the lifecycle (closed-release-change).
 func EvaluateApprovals(in Input, g policy.Gate) Result {

@@ -305,13 +305,6 @@ func yesNo(ok bool, m msg) string {
 	return m.no
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "–"
-	}
-	return s
-}
-
 // lastDay is the quarter's last calendar day.
 func lastDay(q Quarter) string {
 	return q.Next().Start(time.UTC).AddDate(0, 0, -1).Format("2006-01-02")
