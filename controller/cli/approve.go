@@ -22,6 +22,7 @@ import (
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gate"
 	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/provenance"
@@ -266,24 +267,14 @@ func (l approveLang) t(en, zh string) string {
 	return en
 }
 
-// approveLanguage is --lang, else $LC_ALL or $LANG when they name zh or en,
-// else the policy's language (zh when it names none).
+// approveLanguage is the language of approve's messages, chosen as every
+// command chooses it (package i18n: --lang, $LC_ALL/$LANG, the policy).
 func approveLanguage(flagLang string, pol *policy.Policy) approveLang {
-	if flagLang != "" {
-		return approveLang(flagLang)
+	lang := ""
+	if pol != nil {
+		lang = pol.Language
 	}
-	for _, v := range []string{os.Getenv("LC_ALL"), os.Getenv("LANG")} {
-		switch {
-		case strings.HasPrefix(v, "zh"):
-			return "zh"
-		case strings.HasPrefix(v, "en"):
-			return "en"
-		}
-	}
-	if pol != nil && pol.Language == "en" {
-		return "en"
-	}
-	return "zh"
+	return approveLang(i18n.Select(flagLang, lang))
 }
 
 // refuse prints why approve will not write an approval and fails (exit 1).
