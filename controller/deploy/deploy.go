@@ -19,8 +19,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gate"
@@ -324,19 +322,15 @@ func allowedUnfinished(snap *loader.Snapshot, id string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if e.Size > maxLogRead {
+	if e.Size > document.MaxDeploymentLog {
 		return true, nil // a log too large to read: fail closed
 	}
 	data, err := snap.Tree.Read(p)
 	if err != nil {
 		return false, err
 	}
-	var log struct {
-		Decisions []struct {
-			Allowed bool `yaml:"allowed"`
-		} `yaml:"decisions"`
-	}
-	if err := yaml.Unmarshal(data, &log); err != nil {
+	log, err := document.ParseDeploymentLog(data)
+	if err != nil {
 		return true, nil // not the bot's format: fail closed
 	}
 	for _, dc := range log.Decisions {
@@ -346,9 +340,6 @@ func allowedUnfinished(snap *loader.Snapshot, id string) (bool, error) {
 	}
 	return false, nil
 }
-
-// maxLogRead bounds what is read of another release's deployment log.
-const maxLogRead = 8 << 20
 
 func sharedScope(a, b *document.Release) []string {
 	var out []string

@@ -108,9 +108,3 @@ func Locate(p string) (loc Location, ok bool) {
 func ParseTime(s string) (time.Time, error) {
 	return time.Parse(time.RFC3339, strings.NewReplacer("t", "T", "z", "Z").Replace(s))
 }
-
-// DeploymentLogPath is where the bot keeps a release's deployment decisions
-// (allowed and refused), part of the release's audit trail.
-func DeploymentLogPath(release string) string {
-	return ReportsDir + "/deployments/" + release + ".yaml"
-}

@@ -17,8 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/relgate/relgate/controller/digest"
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/gate"
@@ -281,20 +279,6 @@ func botReceipt(pol *policy.Policy, prov Provenance, r *loader.Release) (ok bool
 	return d.Receipt != nil, "", nil
 }
 
-// maxDeploymentLog bounds what is read of a release's deployment log (the
-// bot keeps at most 1,000 decisions, about 1 MB).
-const maxDeploymentLog = 8 << 20
-
-// loggedDecision is what receiptAllowed reads of an entry of the bot's
-// deployment log, reports/deployments/<release>.yaml (package writeback
-// writes it).
-type loggedDecision struct {
-	Environment  string                `yaml:"environment"`
-	Allowed      bool                  `yaml:"allowed"`
-	DeploymentID int64                 `yaml:"deploymentId"`
-	Artifacts    []document.VersionRef `yaml:"artifacts"`
-}
-
 // receiptAllowed judges a receipt of a forge deployment against the
 // deployment gate's own record: the bot's deployment log must hold an
 // allowed decision for that deployment, in that environment, naming what
@@ -308,7 +292,7 @@ func receiptAllowed(pol *policy.Policy, prov Provenance, t source.Tree, r *loade
 		return "", nil
 	}
 	rc := d.Receipt
-	p := document.ReportsDir + "/deployments/" + r.ID + ".yaml"
+	p := document.DeploymentLogPath(r.ID)
 	none := fmt.Sprintf("the deployment gate never allowed deployment %d of %s to %s: %s holds no allowed decision for it; "+
 		"a deployment relgate did not allow reached %s (R-3.1): report it, do not confirm it", rc.DeploymentID, r.ID, rc.Environment, p, rc.Environment)
 	if rc.DeploymentID == 0 {
@@ -320,8 +304,8 @@ func receiptAllowed(pol *policy.Policy, prov Provenance, t source.Tree, r *loade
 		return none, nil
 	case err != nil:
 		return "", err
-	case e.Size > maxDeploymentLog:
-		return fmt.Sprintf("%s is %d bytes, more than relgate reads (%d): the deployment gate's decisions cannot be checked", p, e.Size, maxDeploymentLog), nil
+	case e.Size > document.MaxDeploymentLog:
+		return fmt.Sprintf("%s is %d bytes, more than relgate reads (%d): the deployment gate's decisions cannot be checked", p, e.Size, document.MaxDeploymentLog), nil
 	}
 	// The log counts only as the bot wrote it: anyone else could log an
 	// allowed decision that was never made.
@@ -336,10 +320,8 @@ func receiptAllowed(pol *policy.Policy, prov Provenance, t source.Tree, r *loade
 	if err != nil {
 		return "", err
 	}
-	var log struct {
-		Decisions []loggedDecision `yaml:"decisions"`
-	}
-	if err := yaml.Unmarshal(data, &log); err != nil {
+	log, err := document.ParseDeploymentLog(data)
+	if err != nil {
 		return fmt.Sprintf("%s cannot be read (%v): the deployment gate's decisions cannot be checked", p, err), nil
 	}
 	for _, ld := range log.Decisions {
@@ -348,7 +330,7 @@ func receiptAllowed(pol *policy.Policy, prov Provenance, t source.Tree, r *loade
 		}
 		var extra []string
 		for _, v := range d.Deployed {
-			if len(ld.Artifacts) > 0 && !slices.Contains(ld.Artifacts, v) {
+			if !slices.Contains(ld.Artifacts, v) { // an allowed decision names what it allowed
 				extra = append(extra, v.Item+" "+v.Version)
 			}
 		}

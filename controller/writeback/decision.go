@@ -36,37 +36,18 @@ type DecisionRecord struct {
 // DeploymentLogPath is where the bot keeps a release's deployment decisions.
 func DeploymentLogPath(release string) string { return document.DeploymentLogPath(release) }
 
-// DeploymentLog is the file at DeploymentLogPath.
-type DeploymentLog struct {
-	APIVersion string           `yaml:"apiVersion" json:"apiVersion"`
-	Kind       string           `yaml:"kind" json:"kind"`
-	Release    string           `yaml:"release" json:"release"`
-	Decisions  []LoggedDecision `yaml:"decisions" json:"decisions"`
-}
-
-// LoggedDecision is one entry of a deployment log.
-type LoggedDecision struct {
-	Key          string                `yaml:"key" json:"key"`
-	At           string                `yaml:"at" json:"at"`
-	Environment  string                `yaml:"environment" json:"environment"`
-	Allowed      bool                  `yaml:"allowed" json:"allowed"`
-	Source       string                `yaml:"source" json:"source"`
-	Run          string                `yaml:"run,omitempty" json:"run,omitempty"`
-	DeploymentID int64                 `yaml:"deploymentId,omitempty" json:"deploymentId,omitempty"`
-	Requester    string                `yaml:"requester,omitempty" json:"requester,omitempty"`
-	Revision     string                `yaml:"revision" json:"revision"`
-	State        string                `yaml:"state,omitempty" json:"state,omitempty"`
-	Artifacts    []document.VersionRef `yaml:"artifacts" json:"artifacts"`
-	// Refused are the rules that refused it (empty when allowed).
-	Refused []deploy.Rule `yaml:"refused,omitempty" json:"refused,omitempty"`
-}
+// DeploymentLog and LoggedDecision are the deployment log's format (package
+// document, which every reader of the log shares).
+type (
+	DeploymentLog  = document.DeploymentLog
+	LoggedDecision = document.LoggedDecision
+)
 
 // maxLogEntries bounds a release's deployment log; a release that has asked
 // this often is stuck, and the server's log keeps the rest.
 const maxLogEntries = 1000
 
-// maxLogBytes bounds what is read of a log (1,000 entries take about 1 MB).
-const maxLogBytes = 8 << 20
+const maxLogBytes = document.MaxDeploymentLog
 
 // DecisionWrite is the commit that adds rec to its release's deployment log.
 // ok is false when there is nothing to write: the key is logged already (a
@@ -98,7 +79,10 @@ func DecisionWrite(t source.Tree, rec DecisionRecord) (w Write, ok bool, err err
 	}
 	e := LoggedDecision{Key: rec.Key, At: rec.At.Format(time.RFC3339), Environment: d.Environment, Allowed: d.Allowed,
 		Source: rec.Source, Run: rec.Run, DeploymentID: rec.DeploymentID, Requester: rec.Requester,
-		Revision: d.Revision, State: d.State, Artifacts: d.Artifacts, Refused: d.Failed()}
+		Revision: d.Revision, State: d.State, Artifacts: d.Artifacts}
+	for _, r := range d.Failed() {
+		e.Refused = append(e.Refused, document.DecisionRule{ID: r.ID, Clause: r.Clause, OK: r.OK, Message: r.Message})
+	}
 	if e.Artifacts == nil {
 		e.Artifacts = []document.VersionRef{}
 	}
@@ -136,11 +120,10 @@ func orDash(s string) string {
 
 // ReadDeploymentLog reads a release's deployment log; an absent log is empty.
 func ReadDeploymentLog(t source.Tree, release string) (*DeploymentLog, error) {
-	log := &DeploymentLog{APIVersion: document.APIVersion, Kind: "DeploymentLog", Release: release}
 	p := DeploymentLogPath(release)
 	e, err := t.Stat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return log, nil
+		return &DeploymentLog{APIVersion: document.APIVersion, Kind: "DeploymentLog", Release: release}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -152,7 +135,8 @@ func ReadDeploymentLog(t source.Tree, release string) (*DeploymentLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := yaml.Unmarshal(data, log); err != nil {
+	log, err := document.ParseDeploymentLog(data)
+	if err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return log, nil
@@ -160,14 +144,7 @@ func ReadDeploymentLog(t source.Tree, release string) (*DeploymentLog, error) {
 
 // ParseDeploymentLog decodes a deployment log's bytes.
 func ParseDeploymentLog(data []byte) (*DeploymentLog, error) {
-	if len(data) > maxLogBytes {
-		return nil, source.ErrTooLarge
-	}
-	log := &DeploymentLog{}
-	if err := yaml.Unmarshal(data, log); err != nil {
-		return nil, err
-	}
-	return log, nil
+	return document.ParseDeploymentLog(data)
 }
 
 // AllowedArtifacts are the artifacts of the last allowed decision logged for
