@@ -15,17 +15,11 @@ import (
 type deployCheckOptions struct {
 	repoFlags
 	env       string
-	artifacts multiFlag
+	artifacts listFlag
 	now       string
 	format    string
 	lang      string
 }
-
-// multiFlag is a repeatable string flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return fmt.Sprint(*m) }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // maxArtifacts bounds one request: a release installs a handful of items.
 const maxArtifacts = 200

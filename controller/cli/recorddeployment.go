@@ -19,7 +19,7 @@ import (
 
 type recordDeploymentOptions struct {
 	repoFlags
-	artifacts, problems multiFlag
+	artifacts, problems listFlag
 	outcome, recordedBy string
 	started, finished   string
 	run, env            string
