@@ -113,6 +113,33 @@ type ApprovalState struct {
 
 // Build returns the timeline of release rel as of tip, from the index.
 func Build(r *gitrepo.Repo, ix *history.Index, rel string, tip plumbing.Hash) (*Timeline, error) {
+	return newAuditor(r, ix).timeline(rel, tip)
+}
+
+// Trails builds the trails of many releases as of one tip (the dashboard's
+// release pages), sharing the commits and policies they have in common. A
+// trail is the timeline without the release re-evaluated at each commit
+// (that is Build, `relgate audit REL`): every commit that touched the
+// release or the CMDB records of its items, who authored, committed and
+// signed it, the files it changed, and the deployment decisions it logged.
+// Which gate each approval counts for is the tip's evaluation.
+type Trails struct {
+	a   *auditor
+	tip plumbing.Hash
+}
+
+// NewTrails returns the trails of the releases at tip.
+func NewTrails(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash) *Trails {
+	a := newAuditor(r, ix)
+	a.light = true
+	return &Trails{a: a, tip: tip}
+}
+
+// Of is the trail of release rel.
+func (t *Trails) Of(rel string) (*Timeline, error) { return t.a.timeline(rel, t.tip) }
+
+func (a *auditor) timeline(rel string, tip plumbing.Hash) (*Timeline, error) {
+	ix := a.ix
 	if !document.ReleaseIDPattern.MatchString(rel) {
 		return nil, fmt.Errorf("release id %q: want the form REL-2026-0042", rel)
 	}
@@ -124,7 +151,6 @@ func Build(r *gitrepo.Repo, ix *history.Index, rel string, tip plumbing.Hash) (*
 	if len(commits) == 0 {
 		return tl, nil
 	}
-	a := newAuditor(r, ix)
 	// The configuration items the release names at tip: their CMDB records
 	// change with it (R-3.4, R-5.1.9), so their commits belong to its trail.
 	items, err := a.items(tip, rel)
@@ -204,6 +230,12 @@ type auditor struct {
 	cache *loader.Cache
 	// inForce remembers the policy in force at each commit asked about.
 	inForce *engine.Policies
+	// light skips what only Build needs (Trails): the release's state at
+	// each commit and the fields each change touched.
+	light bool
+	// commits and sigs remember commits read and their signature state.
+	commits map[plumbing.Hash]*object.Commit
+	sigs    map[plumbing.Hash][2]string
 }
 
 type releaseState struct {
@@ -214,7 +246,8 @@ type releaseState struct {
 func newAuditor(r *gitrepo.Repo, ix *history.Index) *auditor {
 	cache := loader.NewMemoryCache()
 	return &auditor{r: r, prefix: ix.Prefix(), ix: ix, policies: map[plumbing.Hash]*policy.Policy{}, states: map[plumbing.Hash]releaseState{},
-		cache: cache, inForce: engine.NewPolicies(r, ix.Prefix(), ix, cache)}
+		cache: cache, inForce: engine.NewPolicies(r, ix.Prefix(), ix, cache),
+		commits: map[plumbing.Hash]*object.Commit{}, sigs: map[plumbing.Hash][2]string{}}
 }
 
 // ledger attributes what the repository holds at h to the commits that made it.
@@ -223,9 +256,13 @@ func (a *auditor) ledger(h plumbing.Hash) (*provenance.Ledger, error) {
 }
 
 func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, error) {
-	c, err := a.r.Git.CommitObject(h)
-	if err != nil {
-		return Event{}, fmt.Errorf("read commit %s: %w", h, err)
+	c := a.commits[h]
+	if c == nil {
+		var err error
+		if c, err = a.r.Git.CommitObject(h); err != nil {
+			return Event{}, fmt.Errorf("read commit %s: %w", h, err)
+		}
+		a.commits[h] = c
 	}
 	ev := Event{Commit: h.String(), Parents: []string{}, Subject: subject(c.Message), Changes: []Change{}, Approvals: []ApprovalState{},
 		Author:    Person{Name: c.Author.Name, Email: c.Author.Email, Time: c.Author.When.Format(time.RFC3339)},
@@ -249,7 +286,12 @@ func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, err
 			ev.Committer.Login = p.Login
 		}
 	}
-	ev.Signature, ev.SignedBy = signature(c, pol)
+	sig, ok := a.sigs[h]
+	if !ok {
+		sig[0], sig[1] = signature(c, pol)
+		a.sigs[h] = sig
+	}
+	ev.Signature, ev.SignedBy = sig[0], sig[1]
 
 	changes, err := history.DiffDir(a.r, a.prefix, parent, h, document.ReleaseDir(rel))
 	if err != nil {
@@ -275,6 +317,9 @@ func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, err
 			return Event{}, fmt.Errorf("commit %s: %w", h, err)
 		}
 		ev.Changes = append(ev.Changes, ch)
+	}
+	if a.light {
+		return ev, nil
 	}
 	after, err := a.state(h, rel)
 	if err != nil {
@@ -472,31 +517,7 @@ func (a *auditor) state(h plumbing.Hash, rel string) (releaseState, error) {
 }
 
 // standing finds what an approval counted for in a release's evaluation.
-func standing(st gate.Status, ap *loader.Approval) (string, string) {
-	if ap.Approval == nil {
-		return "invalid", "the approval file is invalid; run relgate validate"
-	}
-	res, ok := st.Gate(ap.FileGate)
-	if !ok {
-		return "not-evaluated", "gate " + ap.FileGate + " is not a lifecycle gate of the policy"
-	}
-	for _, j := range res.Rejections {
-		if j.File == ap.Doc.Path {
-			return "rejection", "blocks gate " + res.Gate
-		}
-	}
-	for _, ig := range res.Ignored {
-		if ig.File == ap.Doc.Path {
-			return ig.Reason, ig.Message
-		}
-	}
-	for _, q := range res.Requirements {
-		if slices.Contains(q.Approved, ap.FilePerson) {
-			return "counted", "counts for " + res.Gate + " as " + q.Role
-		}
-	}
-	return "not-evaluated", ""
-}
+func standing(st gate.Status, ap *loader.Approval) (string, string) { return st.Standing(ap) }
 
 func (a *auditor) change(fc history.FileChange) (Change, error) {
 	ch := Change{Path: fc.Path, Fields: []string{}}
@@ -511,6 +532,9 @@ func (a *auditor) change(fc history.FileChange) (Change, error) {
 		ch.Action = "deleted"
 	default:
 		ch.Action = "modified"
+	}
+	if a.light {
+		return ch, nil
 	}
 	before, err := a.fields(fc.Old, fc.Path)
 	if err != nil {

@@ -50,6 +50,7 @@ func commands() []command {
 		{"report", "write the quarterly release report: KPIs, failed releases, lead times, chart", runReport},
 		{"audit", "a release's audit trail from git history; audit verify re-checks every commit of a branch", runAudit},
 		{"status", "each release's lifecycle state and what its next gate misses", runStatus},
+		{"site", "write the dashboard as a static site: board, releases, CMDB, changes, quarters, policy", runSite},
 		{"version", "print relgate's version, from the build (also --version)", runVersion},
 		{"completion", "print the shell completion script for bash, zsh or fish", runCompletion},
 		{"deploy-check", "decide whether a deployment of a release may proceed now (exit 0 allowed, 1 refused)", runDeployCheck},

@@ -1017,3 +1017,32 @@ func EvaluateRepositoryGate(p *policy.Policy, g policy.Gate, digest string, vote
 	return EvaluateApprovals(Input{Policy: p, Release: &loader.Release{}, Digests: map[string]string{g.ID: digest},
 		Votes: map[string][]Vote{g.ID: votes}, Authors: authors}, g)
 }
+
+// Standing says what an approval file counted for in this evaluation: its
+// status (counted, rejection, one of Ignored's reasons, invalid or
+// not-evaluated) and a sentence saying why. `audit` and the dashboard show it.
+func (s Status) Standing(ap *loader.Approval) (status, message string) {
+	if ap.Approval == nil {
+		return "invalid", "the approval file is invalid; run relgate validate"
+	}
+	res, ok := s.Gate(ap.FileGate)
+	if !ok {
+		return "not-evaluated", "gate " + ap.FileGate + " is not a lifecycle gate of the policy"
+	}
+	for _, j := range res.Rejections {
+		if j.File == ap.Doc.Path {
+			return "rejection", "blocks gate " + res.Gate
+		}
+	}
+	for _, ig := range res.Ignored {
+		if ig.File == ap.Doc.Path {
+			return ig.Reason, ig.Message
+		}
+	}
+	for _, q := range res.Requirements {
+		if slices.Contains(q.Approved, ap.FilePerson) {
+			return "counted", "counts for " + res.Gate + " as " + q.Role
+		}
+	}
+	return "not-evaluated", ""
+}

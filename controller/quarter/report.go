@@ -49,6 +49,10 @@ type Options struct {
 	// Policy is the policy in force (engine.PolicyInForce); nil means the
 	// snapshot's relgate.yaml.
 	Policy *policy.Policy
+	// Statuses, when set, are the releases already evaluated under Policy
+	// with Provenance (engine.LoadBoard): the report uses them rather than
+	// evaluating again.
+	Statuses map[string]gate.Status
 }
 
 // Report is the quarterly report's content; its JSON shape is stable.
@@ -184,6 +188,9 @@ func Compute(snap *loader.Snapshot, q Quarter, opts Options) (*Report, error) {
 		pol = opts.Policy
 	}
 	c := &computer{snap: snap, pol: pol, loc: pol.Location, status: map[string]gate.Status{}, prov: opts.Provenance}
+	for id, st := range opts.Statuses {
+		c.status[id] = st
+	}
 	success := pol.KPI.Success
 	if success == "" {
 		success = SuccessConfirmed

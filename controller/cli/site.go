@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/i18n"
+	"github.com/relgate/relgate/controller/site"
+)
+
+// siteManifest, in a folder relgate site wrote, lists the files it wrote:
+// a later run may replace them, and it touches no folder without one.
+const siteManifest = ".relgate-site"
+
+func runSite(args []string, stdout, stderr io.Writer) error {
+	var o repoFlags
+	fset := flag.NewFlagSet("relgate site", flag.ContinueOnError)
+	o.register(fset, true)
+	var lang, forge, now string
+	fset.StringVar(&lang, "lang", "", "the language the site opens in: zh or en (default: the policy's; both are always written)")
+	fset.StringVar(&forge, "forge-url", "", "the repository's web `URL` (https://github.com/OWNER/NAME): commits and pull requests link there")
+	fset.StringVar(&now, "now", "", "what is overdue is judged at this RFC 3339 `TIME` (default: the commit's time, so a commit's site never changes)")
+	pos, err := parse(fset, args, stderr)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("relgate site OUTDIR: name the folder to write the site into")
+	}
+	out := pos[0]
+	if lang != "" {
+		if _, err := i18n.Parse(lang); err != nil {
+			return usagef("--lang: %v", err)
+		}
+	}
+	if forge != "" && !strings.HasPrefix(forge, "https://") && !strings.HasPrefix(forge, "http://") {
+		return usagef("--forge-url %q: want an http(s) address such as https://github.com/OWNER/NAME", forge)
+	}
+	var opts site.Options
+	if now != "" {
+		if opts.Now, err = parseNow(now); err != nil {
+			return err
+		}
+	}
+	dir := o.repo
+	if dir == "" {
+		dir = "."
+	}
+	old, err := previousSite(out)
+	if err != nil {
+		return err
+	}
+	r, err := gitrepo.Open(dir)
+	if err != nil {
+		return fmt.Errorf("relgate site reads a git repository's commits: %w", err)
+	}
+	defer r.Close()
+	prefix, err := r.Prefix(dir)
+	if err != nil {
+		return err
+	}
+	rev := o.rev
+	if rev == "" {
+		rev = "HEAD"
+	}
+	tip, err := r.Resolve(rev)
+	if err != nil {
+		return err
+	}
+	opts.Lang, opts.ForgeURL, opts.Cache = lang, forge, openCache(dir)
+	s, err := site.Build(r, prefix, tip, opts)
+	if err != nil {
+		return err
+	}
+	if err := opts.Cache.Save(); err != nil {
+		fmt.Fprintf(stderr, "relgate: warning: the decode cache was not saved: %v\n", err)
+	}
+	paths := s.Paths()
+	for _, p := range old {
+		if !slices.Contains(paths, p) {
+			if err := os.Remove(filepath.Join(out, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	if err := s.Write(out); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(out, siteManifest), []byte(strings.Join(paths, "\n")+"\n"), 0o644); err != nil {
+		return err
+	}
+	l := i18n.Select("", s.Lang())
+	fmt.Fprintln(stdout, l.Sprintf("wrote %s files of commit %s into %s; open %s", fmt.Sprint(len(paths)), tip.String()[:12], out,
+		filepath.Join(out, "index.html")))
+	return nil
+}
+
+// previousSite returns the files an earlier relgate site wrote into out,
+// refusing a folder with other content.
+func previousSite(out string) ([]string, error) {
+	entries, err := os.ReadDir(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	data, err := os.ReadFile(filepath.Join(out, siteManifest))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, usagef("%s is not empty and holds no site relgate wrote (%s): name an empty or new folder", out, siteManifest)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var old []string
+	for _, p := range strings.Split(string(data), "\n") {
+		// Only plain relative paths inside out: the manifest is a file
+		// anyone could have edited.
+		if p == "" || strings.HasPrefix(p, "/") || slices.Contains(strings.Split(p, "/"), "..") || strings.Contains(p, "\\") {
+			continue
+		}
+		old = append(old, p)
+	}
+	return old, nil
+}

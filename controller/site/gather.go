@@ -1,0 +1,238 @@
+package site
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/relgate/relgate/controller/audit"
+	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/engine"
+	"github.com/relgate/relgate/controller/evaluate"
+	"github.com/relgate/relgate/controller/gate"
+	"github.com/relgate/relgate/controller/gitrepo"
+	"github.com/relgate/relgate/controller/i18n"
+	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/quarter"
+)
+
+// model is everything the pages show, gathered once.
+type model struct {
+	board   *engine.Board
+	now     time.Time
+	lang    string
+	forge   string
+	rows    []*row
+	byID    map[string]*row
+	items   []*itemView
+	changes []*changeView
+	// quarters are the quarterly reports, newest first.
+	quarters []*quarter.Report
+	trails   *audit.Trails
+}
+
+// row is one release as the board shows it.
+type row struct {
+	St      gate.Status
+	Rel     *loader.Release
+	ID      string
+	Title   string
+	Type    string
+	State   string
+	Systems []string
+	Items   []string
+	Window  document.Period
+	Quarter string
+	// People are everyone the release names or who may supply what it
+	// waits for: the board's person filter.
+	People  []string
+	Blocked bool
+	Overdue bool
+	// Waiting is the gate the release waits for, when it waits for one.
+	Waiting *gate.Result
+	Votes   []voteView
+}
+
+// voteView is one approval file with how it was authenticated and what it
+// counts for.
+type voteView struct {
+	Ap     *loader.Approval
+	Vote   gate.Vote
+	Status string
+	// Ignored is why it does not count, when it does not.
+	Ignored *gate.Ignored
+}
+
+type itemView struct {
+	Item *document.CMDBItem
+	// Releases are those whose release.yaml names the item.
+	Releases []string
+}
+
+type changeView struct {
+	Change   *document.Change
+	Releases []string
+}
+
+func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*model, error) {
+	b, err := engine.LoadBoard(r, prefix, tip, engine.BoardOptions{Cache: opts.Cache, Workers: opts.Workers})
+	if err != nil {
+		return nil, err
+	}
+	m := &model{board: b, now: opts.Now, forge: strings.TrimSuffix(opts.ForgeURL, "/"), byID: map[string]*row{},
+		trails: audit.NewTrails(r, b.Provenance.Index(), tip)}
+	if m.now.IsZero() {
+		m.now = b.Time
+	}
+	m.lang = opts.Lang
+	if m.lang == "" {
+		m.lang = string(i18n.Select("", b.Policy.Language))
+	}
+	snap := b.Snapshot
+	loc := b.Policy.Location
+	for _, st := range b.Statuses {
+		rl := snap.Releases[st.Release]
+		rw := &row{St: st, Rel: rl, ID: st.Release, Title: st.Title, Type: st.Type, State: st.State}
+		if d := rl.Release; d != nil {
+			rw.Systems = d.Systems
+			rw.Window = d.Window
+			for _, it := range d.Items {
+				rw.Items = append(rw.Items, it.ID)
+			}
+			ps := d.People
+			rw.People = append(rw.People, ps.Owner, ps.Manager, ps.CustomerRepresentative)
+			rw.People = append(rw.People, ps.Testers...)
+			rw.People = append(rw.People, ps.Implementers...)
+			if t, err := time.Parse(time.RFC3339, d.Window.Start); err == nil {
+				rw.Quarter = quarter.Of(t, loc).String()
+			}
+		}
+		rw.Blocked = len(st.Violations) > 0
+		for i := range st.Gates {
+			g := &st.Gates[i]
+			if len(g.Rejections) > 0 {
+				rw.Blocked = true
+			}
+			if g.Gate == st.Next {
+				rw.Waiting = g
+				for _, q := range g.Requirements {
+					if q.Missing > 0 {
+						rw.People = append(rw.People, q.Eligible...)
+					}
+				}
+			}
+		}
+		rw.Overdue = engine.Overdue(st, rl, m.now)
+		rw.People = compact(rw.People)
+		for _, ap := range rl.Approvals {
+			v := voteView{Ap: ap}
+			if ap.Approval != nil {
+				if v.Vote, err = evaluate.Vote(b.Policy, b.Provenance, ap); err != nil {
+					return nil, err
+				}
+			}
+			v.Status, _ = st.Standing(ap)
+			if res, ok := st.Gate(ap.FileGate); ok {
+				for i := range res.Ignored {
+					if res.Ignored[i].File == ap.Doc.Path {
+						v.Ignored = &res.Ignored[i]
+					}
+				}
+			}
+			rw.Votes = append(rw.Votes, v)
+		}
+		m.rows = append(m.rows, rw)
+		m.byID[st.Release] = rw
+	}
+	for _, id := range sortedKeys(snap.CMDBItems()) {
+		iv := &itemView{Item: snap.CMDBItems()[id]}
+		for _, rw := range m.rows {
+			if slices.Contains(rw.Items, id) {
+				iv.Releases = append(iv.Releases, rw.ID)
+			}
+		}
+		m.items = append(m.items, iv)
+	}
+	for _, id := range sortedKeys(snap.Changes()) {
+		cv := &changeView{Change: snap.Changes()[id]}
+		m.changes = append(m.changes, cv)
+	}
+	for _, rw := range m.rows {
+		if rw.Rel.Release == nil {
+			continue
+		}
+		for _, c := range rw.Rel.Release.Changes {
+			for _, cv := range m.changes {
+				if cv.Change.ID == c.ID {
+					cv.Releases = append(cv.Releases, rw.ID)
+				}
+			}
+		}
+	}
+	if err := m.gatherQuarters(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// gatherQuarters computes the report of every quarter a release or a
+// review falls in, from the board's evaluations.
+func (m *model) gatherQuarters() error {
+	b := m.board
+	loc := b.Policy.Location
+	qs := map[string]bool{}
+	for _, rw := range m.rows {
+		if rw.Quarter != "" {
+			qs[rw.Quarter] = true
+		}
+		if d := rw.Rel.Deployment; d != nil {
+			if t, err := time.Parse(time.RFC3339, d.FinishedAt); err == nil {
+				qs[quarter.Of(t, loc).String()] = true
+			}
+		}
+	}
+	for q := range b.Snapshot.Reviews() {
+		if _, err := quarter.Parse(q); err == nil {
+			qs[q] = true
+		}
+	}
+	statuses := make(map[string]gate.Status, len(b.Statuses))
+	for _, st := range b.Statuses {
+		statuses[st.Release] = st
+	}
+	keys := sortedKeys(qs)
+	slices.Reverse(keys)
+	for _, k := range keys {
+		q, _ := quarter.Parse(k)
+		rep, err := quarter.Compute(b.Snapshot, q, quarter.Options{Now: m.now, Revision: b.Commit.String(), Provenance: b.Provenance,
+			Policy: b.Policy, Statuses: statuses})
+		if err != nil {
+			return err
+		}
+		m.quarters = append(m.quarters, rep)
+	}
+	return nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func compact(s []string) []string {
+	out := make([]string, 0, len(s))
+	for _, x := range s {
+		if x != "" {
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
