@@ -8,9 +8,11 @@ package ghapi
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"github.com/relgate/relgate/controller/redact"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -658,4 +660,156 @@ func CallbackRunID(apiRoot, callback string, r Repo) (int64, error) {
 		return 0, fmt.Errorf("deployment_callback_url: run id %q is not a number", truncateUTF8(parts[5], 40))
 	}
 	return id, nil
+}
+
+// WebURL is the web address of the GitHub whose API root is apiURL:
+// https://github.com for api.github.com, https://HOST for a GitHub
+// Enterprise Server's https://HOST/api/v3/.
+func WebURL(apiURL string) string {
+	if apiURL == "" {
+		return "https://github.com"
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil {
+		return ""
+	}
+	if u.Host == "api.github.com" {
+		return "https://github.com"
+	}
+	u.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3")
+	u.RawQuery, u.Fragment = "", ""
+	return strings.TrimSuffix(u.String(), "/")
+}
+
+// OAuthConfig configures a GitHub App's user sign-in (the web application
+// flow, docs.github.com/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-user-access-token-for-a-github-app).
+type OAuthConfig struct {
+	// WebURL is GitHub's web address (default WebURL of the API client's root).
+	WebURL       string
+	ClientID     string
+	ClientSecret Token
+	// API is the App's client: the read-access check asks with its
+	// installation token, so the user's token is not kept.
+	API  *Client
+	Repo Repo
+	// Transport is the underlying transport (default http.DefaultTransport).
+	Transport http.RoundTripper `json:"-"`
+	// Timeout bounds each call (default 10 seconds).
+	Timeout time.Duration
+}
+
+// OAuth signs users in with GitHub and checks their access to a repository.
+type OAuth struct {
+	cfg  OAuthConfig
+	web  string
+	http *http.Client
+}
+
+// NewOAuth checks the configuration.
+func NewOAuth(cfg OAuthConfig) (*OAuth, error) {
+	if cfg.ClientID == "" || cfg.ClientSecret == "" {
+		return nil, errors.New("GitHub sign-in needs the App's OAuth client id and client secret")
+	}
+	if cfg.API == nil || cfg.Repo.Owner == "" || cfg.Repo.Name == "" {
+		return nil, errors.New("GitHub sign-in needs the App's API client and the repository whose readers may sign in")
+	}
+	web := cfg.WebURL
+	if web == "" {
+		web = WebURL(cfg.API.gh.BaseURL.String())
+	}
+	u, err := url.Parse(web)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("GitHub web URL %q: want https://HOST", Redact(web))
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = http.DefaultTransport
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	return &OAuth{cfg: cfg, web: strings.TrimSuffix(web, "/"), http: &http.Client{Transport: cfg.Transport, Timeout: cfg.Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}, nil
+}
+
+// AuthorizeURL is GitHub's sign-in page for state, returning to redirectURI.
+func (o *OAuth) AuthorizeURL(state, redirectURI string) string {
+	q := url.Values{"client_id": {o.cfg.ClientID}, "redirect_uri": {redirectURI}, "state": {state}, "allow_signup": {"false"}}
+	return o.web + "/login/oauth/authorize?" + q.Encode()
+}
+
+// maxOAuthBody bounds an answer of the token endpoint.
+const maxOAuthBody = 64 << 10
+
+// SignIn exchanges a code for the user's token and returns the user's
+// login; the token is dropped.
+func (o *OAuth) SignIn(ctx context.Context, code, redirectURI string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, o.cfg.Timeout)
+	defer cancel()
+	form := url.Values{"client_id": {o.cfg.ClientID}, "client_secret": {o.cfg.ClientSecret.Reveal()}, "code": {code}, "redirect_uri": {redirectURI}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, o.web+"/login/oauth/access_token", strings.NewReader(form.Encode()))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", "relgate")
+	resp, err := o.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("exchange the sign-in code: %w", err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxOAuthBody))
+	if err != nil {
+		return "", fmt.Errorf("exchange the sign-in code: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("exchange the sign-in code: GitHub answered %s", resp.Status)
+	}
+	if err := json.Unmarshal(body, &tok); err != nil {
+		return "", fmt.Errorf("exchange the sign-in code: the answer is not JSON: %w", err)
+	}
+	if tok.Error != "" {
+		return "", fmt.Errorf("exchange the sign-in code: %s: %s", tok.Error, truncateUTF8(tok.Description, 200))
+	}
+	if tok.AccessToken == "" {
+		return "", errors.New("exchange the sign-in code: GitHub returned no access token")
+	}
+	gh := github.NewClient(&http.Client{Transport: o.cfg.Transport}).WithAuthToken(tok.AccessToken)
+	gh.UserAgent = "relgate"
+	gh.BaseURL = o.cfg.API.gh.BaseURL
+	u, _, err := gh.Users.Get(ctx, "")
+	if err != nil {
+		return "", fmt.Errorf("read the signed-in user: %w", classify(err))
+	}
+	if u.GetLogin() == "" {
+		return "", errors.New("read the signed-in user: GitHub returned no login")
+	}
+	return u.GetLogin(), nil
+}
+
+// CanRead says whether login may read the repository, asking with the
+// App's token (docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user):
+// admin, write or read may; none may not, nor a login GitHub does not
+// know (404). Any other failure is an error, never a yes.
+func (o *OAuth) CanRead(ctx context.Context, login string) (bool, error) {
+	ctx, cancel := o.cfg.API.ctx(ctx)
+	defer cancel()
+	p, _, err := o.cfg.API.gh.Repositories.GetPermissionLevel(ctx, o.cfg.Repo.Owner, o.cfg.Repo.Name, login)
+	if err != nil {
+		err = classify(err)
+		if errors.Is(err, ErrNotFound) {
+			return false, nil
+		}
+		return false, fmt.Errorf("read access of %s to %s: %w", login, o.cfg.Repo, err)
+	}
+	switch p.GetPermission() {
+	case "admin", "maintain", "write", "triage", "read":
+		return true, nil
+	}
+	return false, nil
 }

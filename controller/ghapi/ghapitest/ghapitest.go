@@ -117,6 +117,8 @@ type Server struct {
 	nextID     int64
 	// Tokens a request may carry ("Bearer X" or "token X"); empty accepts any.
 	tokens []string
+	// oauth is the sign-in's state (oauth.go).
+	oauth oauthState
 }
 
 // New starts a fake. Close it when done (t.Cleanup(s.Close)).
@@ -368,6 +370,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.serveOAuth(w, r, body) { // oauth.go
+		return
+	}
 	p, ok := strings.CutPrefix(r.URL.Path, s.Prefix)
 	if !ok {
 		s.violate("%s %s: not under the API root %q", r.Method, r.URL.Path, s.Prefix)
