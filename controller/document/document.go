@@ -83,6 +83,42 @@ type Window struct {
 	End   string `yaml:"end" json:"end"`
 }
 
+// MaintenanceWindow is a recurring period in which the systems it names may
+// be changed (R-5.1.5, R-9): a release window of such a system lies inside
+// one of its occurrences. It opens by Weekly or by RRule (exactly one), at
+// wall-clock times in the policy's timezone, for Duration.
+type MaintenanceWindow struct {
+	Name string `yaml:"name" json:"name"`
+	// Systems the window is for; none means every system.
+	Systems []string          `yaml:"systems,omitempty" json:"systems,omitempty"`
+	Weekly  *WeeklyRecurrence `yaml:"weekly,omitempty" json:"weekly,omitempty"`
+	// RRule is an RFC 5545 RRULE in relgate's subset (package calendar).
+	RRule string `yaml:"rrule,omitempty" json:"rrule,omitempty"`
+	// Duration is elapsed time such as 6h or 1h30m, at most 7 days.
+	Duration string `yaml:"duration" json:"duration"`
+	// From is the date (YYYY-MM-DD) the recurrence begins; INTERVAL and
+	// COUNT count from it.
+	From string `yaml:"from,omitempty" json:"from,omitempty"`
+}
+
+// WeeklyRecurrence is the readable form of a weekly window: on Days (mon …
+// sun) at Start (HH:MM, 24-hour).
+type WeeklyRecurrence struct {
+	Days  []string `yaml:"days" json:"days"`
+	Start string   `yaml:"start" json:"start"`
+}
+
+// Freeze is a period in which no release of its systems may go live
+// (R-5.1.6); no systems means every system. Start and End are RFC 3339;
+// End is the first moment after the freeze.
+type Freeze struct {
+	Name    string   `yaml:"name" json:"name"`
+	Reason  string   `yaml:"reason" json:"reason"`
+	Start   string   `yaml:"start" json:"start"`
+	End     string   `yaml:"end" json:"end"`
+	Systems []string `yaml:"systems,omitempty" json:"systems,omitempty"`
+}
+
 // Identity is the author of commits relgate writes.
 type Identity struct {
 	Name  string `yaml:"name" json:"name"`
@@ -103,13 +139,17 @@ type Policy struct {
 	Gates        []GateSpec          `yaml:"gates,omitempty" json:"gates,omitempty"`
 	// TrustCommitAuthor lets an approval count when the commit that added it was
 	// authored by the approver, without a signature. Every report warns about it.
-	TrustCommitAuthor    bool         `yaml:"trustCommitAuthor,omitempty" json:"trustCommitAuthor,omitempty"`
-	MaxChangesPerRelease int          `yaml:"maxChangesPerRelease,omitempty" json:"maxChangesPerRelease,omitempty"`
-	ReleaseTypes         []string     `yaml:"releaseTypes,omitempty" json:"releaseTypes,omitempty"`
-	BlackoutWindows      []Window     `yaml:"blackoutWindows,omitempty" json:"blackoutWindows,omitempty"`
-	Deployments          *Deployments `yaml:"deployments,omitempty" json:"deployments,omitempty"`
-	KPI                  KPI          `yaml:"kpi,omitempty" json:"kpi,omitempty"`
-	Schedules            Schedules    `yaml:"schedules,omitempty" json:"schedules,omitempty"`
+	TrustCommitAuthor    bool     `yaml:"trustCommitAuthor,omitempty" json:"trustCommitAuthor,omitempty"`
+	MaxChangesPerRelease int      `yaml:"maxChangesPerRelease,omitempty" json:"maxChangesPerRelease,omitempty"`
+	ReleaseTypes         []string `yaml:"releaseTypes,omitempty" json:"releaseTypes,omitempty"`
+	// BlackoutWindows are global freezes by their older name; package
+	// calendar reads them as freezes of every system.
+	BlackoutWindows    []Window            `yaml:"blackoutWindows,omitempty" json:"blackoutWindows,omitempty"`
+	MaintenanceWindows []MaintenanceWindow `yaml:"maintenanceWindows,omitempty" json:"maintenanceWindows,omitempty"`
+	Freezes            []Freeze            `yaml:"freezes,omitempty" json:"freezes,omitempty"`
+	Deployments        *Deployments        `yaml:"deployments,omitempty" json:"deployments,omitempty"`
+	KPI                KPI                 `yaml:"kpi,omitempty" json:"kpi,omitempty"`
+	Schedules          Schedules           `yaml:"schedules,omitempty" json:"schedules,omitempty"`
 }
 
 // Deployments configure the deployment gate: which environments wait for
