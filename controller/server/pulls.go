@@ -278,7 +278,18 @@ func (s *Server) evaluateOne(ctx context.Context, pr ghapi.PullRequest) (prResul
 	s.metrics.Inc(mEvaluations, "result", string(out))
 	s.log.Info("evaluated", "pr", n, "head", pr.HeadSHA, "base", pr.BaseRef, "passed", res.report.Passed, "reviews", len(reviews))
 	return prResult{pr: pr, out: out, at: now, title: title(res.report), summary: s.summary(res), anns: s.annotations(res.report),
-		missing: missingItems(res.report)}, nil
+		missing: missingItems(res.report), releases: releaseIDs(res.report),
+		lang: string(i18n.SelectEnv(s.cfg.Lang, res.report.Language, func(string) string { return "" }))}, nil
+}
+
+// releaseIDs are the releases a change touches (a check run links the
+// release's page when there is one).
+func releaseIDs(rep *evaluate.GateReport) []string {
+	var out []string
+	for _, r := range rep.Releases {
+		out = append(out, r.Release)
+	}
+	return out
 }
 
 // missingItems lists everything a blocked change waits for, in the order

@@ -45,7 +45,11 @@ type prResult struct {
 	// missing lists every item the pull request waits for, for the status
 	// description and the result page.
 	missing []string
-	at      time.Time
+	// releases are the releases the change touches and lang the language
+	// of its pages, for the link to the dashboard.
+	releases []string
+	lang     string
+	at       time.Time
 }
 
 // runKey names one check run.
@@ -311,7 +315,7 @@ func (s *Server) publish(ctx context.Context, sub subject) error {
 		if len(rs) > 1 {
 			summary += groupTable(rs)
 		}
-		if err := s.upsertRun(ctx, runKey{sub, r.pr.Number}, out, title, summary, r.anns); err != nil {
+		if err := s.upsertRun(ctx, runKey{sub, r.pr.Number}, out, title, summary, r.anns, s.detailsURL(sub, []prResult{r})); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -336,10 +340,10 @@ func sum64(s string) uint64 {
 }
 
 // upsertRun makes GitHub's check run for key show a result.
-func (s *Server) upsertRun(ctx context.Context, key runKey, out outcome, title, summary string, anns []ghapi.Annotation) error {
+func (s *Server) upsertRun(ctx context.Context, key runKey, out outcome, title, summary string, anns []ghapi.Annotation, details string) error {
 	name := "relgate/" + key.sub.base
 	run := ghapi.CheckRun{Name: name, HeadSHA: key.sub.head, Title: title, Summary: summary, Annotations: anns,
-		ExternalID: fmt.Sprintf("pr-%d", key.pr), DetailsURL: s.resultURL(key.sub), CompletedAt: s.cfg.Clock()}
+		ExternalID: fmt.Sprintf("pr-%d", key.pr), DetailsURL: details, CompletedAt: s.cfg.Clock()}
 	switch out {
 	case outcomePassed:
 		run.Status, run.Conclusion = "completed", "success"
@@ -404,7 +408,7 @@ func (s *Server) forgetRun(key runKey) {
 
 // postStatus sets the commit status of a subject to the group's strictest result.
 func (s *Server) postStatus(ctx context.Context, sub subject, worst prResult, rs []prResult) error {
-	st := ghapi.Status{Context: "relgate/" + sub.base, Description: describe(worst, len(rs)), TargetURL: s.resultURL(sub)}
+	st := ghapi.Status{Context: "relgate/" + sub.base, Description: describe(worst, len(rs)), TargetURL: s.detailsURL(sub, rs)}
 	switch worst.out {
 	case outcomePassed:
 		st.State = "success"
@@ -463,6 +467,16 @@ func (s *Server) resultToken(sub subject) string {
 	mac := hmac.New(sha256.New, s.cfg.Secret)
 	fmt.Fprintf(mac, "relgate result\x00%s\x00%s\x00%s", s.cfg.Repo.String(), sub.head, sub.base)
 	return hex.EncodeToString(mac.Sum(nil))[:32]
+}
+
+// detailsURL is where a check run or status for rs links: the release's
+// dashboard page when the dashboard is on and they touch exactly one
+// release, else the result page.
+func (s *Server) detailsURL(sub subject, rs []prResult) string {
+	if u := s.dashboardLink(rs); u != "" {
+		return u
+	}
+	return s.resultURL(sub)
 }
 
 // resultURL is the page of a subject's result, or "" without a public URL.

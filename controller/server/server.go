@@ -100,6 +100,9 @@ type Config struct {
 	// DeployTimeout bounds one deployment decision, fetch included
 	// (default DefaultDeployTimeout); past it the deployment is rejected.
 	DeployTimeout time.Duration
+	// Dashboard, when set, serves the dashboard at / to signed-in users
+	// (dashboard.go); nil: / and the pages are not served at all.
+	Dashboard *DashboardConfig
 }
 
 // maxConns bounds the connections the server holds open at once.
@@ -141,6 +144,8 @@ type Server struct {
 	unlogged map[int64]writeback.DecisionRecord
 	// deployHook, when set (tests), runs at the start of each decision.
 	deployHook func(deploy.Request)
+	// dash is the dashboard, nil when it is off.
+	dash *dashboard
 }
 
 // New checks the configuration and opens the mirror.
@@ -206,6 +211,12 @@ func New(cfg Config) (*Server, error) {
 		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}, res: newResults(), health: h,
 		deployEvents: map[workKey]*webhook.Event{}, deployAnswered: map[string]bool{}, unlogged: map[int64]writeback.DecisionRecord{}}
 	s.metrics.SetQueueDepth(s.queue.len)
+	if cfg.Dashboard != nil {
+		if s.dash, err = newDashboard(*cfg.Dashboard, cfg.Metrics); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -218,6 +229,12 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /result", s.metrics.InstrumentHandler("/result", http.HandlerFunc(s.handleResult)))
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.Handle("GET /api/releases", s.metrics.InstrumentHandler("/api/releases", http.HandlerFunc(s.handleReleases)))
+	if s.dash != nil {
+		// Everything else is the dashboard, and only behind the guard.
+		g := s.dash.cfg.Guard
+		g.Register(mux)
+		mux.Handle("GET /", s.metrics.InstrumentHandler("/dashboard", g.Require(http.HandlerFunc(s.handleDashboard))))
+	}
 	return mux
 }
 
@@ -234,6 +251,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	wg.Add(1)
 	go func() { defer wg.Done(); s.start(ctx, workCtx) }()
+	dashDone := make(chan struct{})
+	if s.dash != nil {
+		go func() { defer close(dashDone); s.buildLoop(ctx) }()
+	} else {
+		close(dashDone)
+	}
 	hs := s.httpServer()
 	// A bound on open connections: each costs a goroutine and buffers, and
 	// the read deadlines cut the slow ones.
@@ -247,6 +270,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	if s.cfg.PublicURL != "" {
 		attrs = append(attrs, "public_url", s.cfg.PublicURL)
+	}
+	if s.dash != nil {
+		attrs = append(attrs, "dashboard", s.dash.cfg.Guard.Mode())
 	}
 	s.log.Info("serving", attrs...)
 	var serveErr error
@@ -277,6 +303,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		cancelWork()
 		<-done
 	}
+	select {
+	case <-dashDone: // a dashboard build in flight finishes within the grace period
+	case <-shCtx.Done():
+		s.log.Warn("abandoning a dashboard build after the grace period")
+	}
 	s.mirror.Close()
 	s.log.Info("stopped")
 	if errors.Is(serveErr, http.ErrServerClosed) {
@@ -305,6 +336,7 @@ func (s *Server) start(stop, ctx context.Context) {
 		delay = min(delay*2, time.Minute)
 	}
 	s.ready.Store(true)
+	s.pokeDashboard()
 	if !s.cfg.DisableSchedule && !s.stopping.Load() {
 		if err := s.reloadSchedule(ctx); err != nil {
 			s.log.Error("scheduled jobs not started", "err", err)
