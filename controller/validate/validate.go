@@ -225,6 +225,7 @@ func (c *checker) checkPolicy() {
 	for i, w := range p.BlackoutWindows {
 		c.ordered(f, "", w.Start, w.End, "blackout window ends before it starts", "blackoutWindows", idx(i), "end")
 	}
+	c.checkWindows()
 	for _, s := range []struct{ name, spec string }{{"resync", p.Schedules.Resync}, {"reconcile", p.Schedules.Reconcile},
 		{"quarterlyReport", p.Schedules.QuarterlyReport}, {"reminders", p.Schedules.Reminders}} {
 		if s.spec == "" {
