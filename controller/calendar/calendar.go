@@ -114,6 +114,9 @@ func (w *MaintenanceWindow) For(system string) bool {
 // order, at most MaxOccurrences.
 func (w *MaintenanceWindow) Occurrences(from, to time.Time) []Interval {
 	var out []Interval
+	if !from.Before(to) {
+		return nil
+	}
 	w.walk(from, func(iv Interval) bool {
 		if !iv.Start.Before(to) || len(out) == MaxOccurrences {
 			return false

@@ -370,14 +370,16 @@ func clock(s string) (int, int, error) {
 // ParseDuration reads a window's duration: hours and minutes ("6h",
 // "90m", "1h30m"), more than zero and at most MaxDuration.
 func ParseDuration(s string) (time.Duration, error) {
-	bad := &Error{Msg: fmt.Sprintf("%q is not a duration: write hours and minutes such as 6h, 90m or 1h30m", s),
-		Zh: fmt.Sprintf("%q 不是时长：请写小时和分钟，例如 6h、90m 或 1h30m", s)}
+	bad := func() error {
+		return &Error{Msg: fmt.Sprintf("%q is not a duration: write hours and minutes such as 6h, 90m or 1h30m", s),
+			Zh: fmt.Sprintf("%q 不是时长：请写小时和分钟，例如 6h、90m 或 1h30m", s)}
+	}
 	if s == "" || len(s) > 16 || strings.Trim(s, "0123456789hm") != "" {
-		return 0, bad
+		return 0, bad()
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, bad
+		return 0, bad()
 	}
 	if d <= 0 || d > MaxDuration {
 		return 0, &Error{Msg: fmt.Sprintf("%s is not a window's duration: more than 0 and at most 7 days (168h)", s),
