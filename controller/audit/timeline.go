@@ -293,21 +293,20 @@ func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, err
 	}
 	ev.Signature, ev.SignedBy = sig[0], sig[1]
 
-	changes, err := history.DiffDir(a.r, a.prefix, parent, h, document.ReleaseDir(rel))
+	changes, err := a.diff(parent, h, document.ReleaseDir(rel))
 	if err != nil {
 		return Event{}, err
 	}
-	if len(items) > 0 {
-		cmdb, err := history.DiffDir(a.r, a.prefix, parent, h, document.CMDBDir)
+	var cmdb []history.FileChange
+	for _, it := range items {
+		fcs, err := a.diff(parent, h, document.CMDBPath(it))
 		if err != nil {
 			return Event{}, err
 		}
-		for _, fc := range cmdb {
-			if slices.Contains(items, strings.TrimSuffix(strings.TrimPrefix(fc.Path, document.CMDBDir+"/"), ".yaml")) {
-				changes = append(changes, fc)
-			}
-		}
+		cmdb = append(cmdb, fcs...)
 	}
+	sort.Slice(cmdb, func(i, j int) bool { return cmdb[i].Path < cmdb[j].Path })
+	changes = append(changes, cmdb...)
 	if ev.Deployments, err = a.decisions(parent, h, rel); err != nil {
 		return Event{}, err
 	}
@@ -353,11 +352,31 @@ func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, err
 	return ev, nil
 }
 
+// diff lists what changed under key (an index key: a release folder, a
+// CMDB record, a deployment log) from parent to h, through the index; a
+// parent the index lacks (a shallow history) is read from the trees.
+func (a *auditor) diff(parent, h plumbing.Hash, key string) ([]history.FileChange, error) {
+	if _, ok := a.ix.Lookup(parent); ok || parent.IsZero() {
+		return a.ix.DiffKey(a.r, parent, h, key)
+	}
+	fcs, err := history.DiffDir(a.r, a.prefix, parent, h, path.Dir(key))
+	if err != nil {
+		return nil, err
+	}
+	var out []history.FileChange
+	for _, fc := range fcs {
+		if fc.Path == key || strings.HasPrefix(fc.Path, key+"/") {
+			out = append(out, fc)
+		}
+	}
+	return out, nil
+}
+
 // decisions are the entries the commit added to the release's deployment
 // log, as the bot wrote them.
 func (a *auditor) decisions(parent, h plumbing.Hash, rel string) ([]writeback.LoggedDecision, error) {
 	p := document.DeploymentLogPath(rel)
-	fcs, err := history.DiffDir(a.r, a.prefix, parent, h, path.Dir(p))
+	fcs, err := a.diff(parent, h, p)
 	if err != nil {
 		return nil, err
 	}

@@ -924,6 +924,22 @@ func TestTrustR32EveryCommandAgreesWithGate(t *testing.T) {
 			st, stText := trStatus(t, r, "REL-2026-0041")
 			_, plan, errs := run(t, "reconcile", r.Dir, "--dry-run")
 			_, trail, _ := run(t, "audit", "REL-2026-0041", r.Dir)
+			// The dashboard shows the same decision (issue 14).
+			siteDir := filepath.Join(t.TempDir(), "site")
+			if code, _, errs := run(t, "site", siteDir, "--repo", r.Dir); code != 0 {
+				t.Fatalf("site: exit %d: %s", code, errs)
+			}
+			page := readSite(t, siteDir, "en/releases/REL-2026-0041.html")
+			siteState := strings.Contains(page, `<span class="badge">confirmed</span>`)
+			if siteState != tc.pass {
+				t.Errorf("site: REL-2026-0041 shown confirmed: %v, want %v", siteState, tc.pass)
+			}
+			for _, p := range []string{"王芳 (wangfang)", "唐静 (tangjing)"} {
+				row := approvalRow(t, page, "deployment-confirmation", p)
+				if tc.pass && !strings.Contains(row, "✔ counts") || !tc.pass && !strings.Contains(row, "✘ unauthenticated") {
+					t.Errorf("site: REL-2026-0041: %s's confirmation is not shown as the gate decided:\n%s", p, row)
+				}
+			}
 			wantCMDB := "would commit: REL-2026-0041: update the CMDB"
 			counted := func(login string) bool {
 				return strings.Contains(trail, "approval deployment-confirmation by "+login+": counted")

@@ -854,6 +854,52 @@ func DiffDir(r *gitrepo.Repo, prefix string, from, to plumbing.Hash, dir string)
 	if err != nil {
 		return nil, err
 	}
+	out, err := diffUnder(rd, a, b, strings.Trim(dir, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("diff %s between %s and %s: %w", dir, from, to, err)
+	}
+	return out, nil
+}
+
+// DiffKey is DiffDir for what an index key names (a release folder, a
+// governed file): the index gives its entry at both commits, so no tree
+// above it is read — not the releases folder, with an entry per release.
+// from may be the zero hash.
+func (ix *Index) DiffKey(r *gitrepo.Repo, from, to plumbing.Hash, key string) ([]FileChange, error) {
+	var a Entry
+	if !from.IsZero() {
+		var err error
+		if a, err = ix.EntryAt(from, key); err != nil {
+			return nil, err
+		}
+	}
+	b, err := ix.EntryAt(to, key)
+	if err != nil {
+		return nil, err
+	}
+	if a == b {
+		return nil, nil
+	}
+	var out []FileChange
+	if fa, fb := fileEntry(a), fileEntry(b); fa.ID != fb.ID {
+		out = append(out, FileChange{Path: key, Old: fa.ID, New: fb.ID})
+	}
+	if da, db := dirOf(a), dirOf(b); da != db {
+		rd := newReader(r)
+		defer rd.close()
+		more, err := diffUnder(rd, da, db, key)
+		if err != nil {
+			return nil, fmt.Errorf("diff %s between %s and %s: %w", key, from, to, err)
+		}
+		out = append(out, more...)
+		sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	}
+	return out, nil
+}
+
+// diffUnder lists the files that differ between trees a and b (either may
+// be zero) found at path dir, sorted by path.
+func diffUnder(rd *reader, a, b plumbing.Hash, dir string) ([]FileChange, error) {
 	var out []FileChange
 	var walk func(a, b plumbing.Hash, p string) error
 	walk = func(a, b plumbing.Hash, p string) error {
@@ -895,8 +941,8 @@ func DiffDir(r *gitrepo.Repo, prefix string, from, to plumbing.Hash, dir string)
 		}
 		return err
 	}
-	if err := walk(a, b, strings.Trim(dir, "/")); err != nil {
-		return nil, fmt.Errorf("diff %s between %s and %s: %w", dir, from, to, err)
+	if err := walk(a, b, dir); err != nil {
+		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil

@@ -87,9 +87,14 @@ func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*m
 	if m.now.IsZero() {
 		m.now = b.Time
 	}
+	// The policy's language, not the builder's locale: a commit's site is
+	// the same whoever builds it.
 	m.lang = opts.Lang
 	if m.lang == "" {
-		m.lang = string(i18n.Select("", b.Policy.Language))
+		m.lang = string(i18n.Chinese)
+		if l, err := i18n.Parse(b.Policy.Language); err == nil && b.Policy.Language != "" {
+			m.lang = string(l)
+		}
 	}
 	snap := b.Snapshot
 	loc := b.Policy.Location
