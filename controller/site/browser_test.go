@@ -73,12 +73,15 @@ func TestBrowser(t *testing.T) {
 	big := lazySite(t, fmt.Sprintf("generated-%d", n), buildGenerated(n))
 
 	for _, s := range []*lazy{example, big} {
-		t.Run("pages/"+s.name, func(t *testing.T) { testPages(t, b, s.get(t)) })
+		t.Run("pages/"+s.name, func(t *testing.T) { testPages(t, b, s.get(t), s == example) })
 	}
 	t.Run("filters", func(t *testing.T) {
-		testFilters(t, b, big.get(t), site.BoardPath("zh"))
-		testFilters(t, b, big.get(t), "en/state/closed.html")
-		testFilters(t, b, example.get(t), site.BoardPath("en"))
+		testFilters(t, b, big.get(t), site.BoardPath("zh"), 1280)
+		testFilters(t, b, big.get(t), "en/state/closed.html", 1280)
+		testFilters(t, b, example.get(t), site.BoardPath("en"), 1280)
+		// A phone: the narrow layout shows rows as blocks, and must still
+		// hide the rows filtered out.
+		testFilters(t, b, example.get(t), site.BoardPath("zh"), 390)
 	})
 	t.Run("sort", func(t *testing.T) { testSort(t, b, big.get(t), "en/state/closed.html") })
 	t.Run("noscript", func(t *testing.T) {
@@ -153,7 +156,10 @@ type tab struct {
 	urls     map[network.RequestID]string
 }
 
-func (b *browser) newTab(t *testing.T) *tab {
+func (b *browser) newTab(t *testing.T) *tab { return b.newTabSized(t, 1280, 900) }
+
+// newTabSized opens a tab with a viewport of w×h CSS pixels.
+func (b *browser) newTabSized(t *testing.T, w, h int64) *tab {
 	t.Helper()
 	tb := &tab{urls: map[network.RequestID]string{}}
 	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithListener(tb.event))
@@ -161,7 +167,7 @@ func (b *browser) newTab(t *testing.T) *tab {
 	tb.ctx = ctx
 	// The first Do opens the tab; it gets no deadline of its own, since
 	// the context of a first Do owns the tab.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, h)); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
 	return tb
@@ -391,7 +397,8 @@ const factsScript = `(() => {
   const text = s => (s || "").trim();
   const describe = e => e.outerHTML.slice(0, 120);
   const named = c => {
-    if (c.labels && Array.prototype.some.call(c.labels, l => text(l.textContent))) return true;
+    const own = l => Array.prototype.filter.call(l.childNodes, n => !(n.matches && n.matches("select, input, button, textarea"))).map(n => n.textContent).join("");
+    if (c.labels && Array.prototype.some.call(c.labels, l => text(own(l)))) return true;
     if (text(c.getAttribute("aria-label")) || text(c.title)) return true;
     const by = c.getAttribute("aria-labelledby");
     if (by && by.split(/\s+/).some(id => document.getElementById(id) && text(document.getElementById(id).textContent))) return true;
@@ -421,24 +428,103 @@ type loaded struct {
 	err      error
 }
 
-// testPages loads every page of s in parallel tabs and checks each, then
-// every link of every page.
-func testPages(t *testing.T, b *browser, s *servedSite) {
+// testPages checks every page of s. Pages in the browser: all of them
+// when all is set (the example), else a deterministic sample (every list
+// page, every 50th release page, every 10th configuration item): the
+// 1,000-release site has over 2,000 pages, more than 2 cores load in the
+// test's budget. Every page, loaded or not, has its structure and links
+// checked from its HTML; for the pages loaded, the HTML's links and ids
+// must be the DOM's, so the HTML reading sees what the browser sees.
+func testPages(t *testing.T, b *browser, s *servedSite, all bool) {
 	pages := s.pages()
+	load := pages
+	if !all && os.Getenv("RELGATE_BROWSER_ALL") != "1" {
+		load = sample(pages)
+	}
 	start := time.Now()
-	results := loadAll(t, b, s, pages)
+	results := loadAll(t, b, s, load)
 	elapsed := time.Since(start)
-	t.Logf("%s: %d pages loaded in %d tabs in %v (%.1f ms a page)", s.name, len(pages), tabs, elapsed.Round(time.Millisecond),
-		float64(elapsed.Microseconds())/1000/float64(len(pages)))
+	t.Logf("%s: %d of %d pages loaded in %d tabs in %v (%.0f ms a page)", s.name, len(load), len(pages), tabs, elapsed.Round(time.Millisecond),
+		float64(elapsed.Milliseconds())/float64(len(load)))
 
 	byPath := map[string]*loaded{}
 	for _, r := range results {
 		byPath[r.path] = r
+		checkLoad(t, r)
 	}
-	for _, r := range results {
-		checkPage(t, s, r)
+	start = time.Now()
+	for _, p := range pages {
+		b, _ := s.site.File(p)
+		f, err := htmlFacts(b, s.url(p))
+		if err != nil {
+			t.Errorf("%s: %v", p, err)
+			continue
+		}
+		if r, ok := byPath[p]; ok {
+			if r.err == nil && p != "index.html" {
+				compareFacts(t, p, f, r.facts)
+				continue // the DOM's facts are checked
+			}
+		}
+		byPath[p] = &loaded{path: p, facts: f}
+	}
+	for _, p := range pages {
+		checkPage(t, s, byPath[p])
 	}
 	checkLinks(t, s, byPath)
+	t.Logf("%s: structure and links of %d pages checked in %v", s.name, len(pages), time.Since(start).Round(time.Millisecond))
+}
+
+// sample is every page but releases and configuration items, and every
+// 50th release page and every 10th item page.
+func sample(pages []string) []string {
+	var out []string
+	n := map[string]int{}
+	for _, p := range pages {
+		dir := path.Dir(p)
+		switch {
+		case strings.HasSuffix(dir, "/releases"):
+			if n[dir]++; n[dir]%50 != 1 {
+				continue
+			}
+		case strings.HasSuffix(dir, "/cmdb") && path.Base(p) != "index.html" && !strings.HasPrefix(path.Base(p), "index-"):
+			if n[dir]++; n[dir]%10 != 1 {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// compareFacts checks that the HTML read in Go has the DOM's links and ids.
+func compareFacts(t *testing.T, p string, html, dom facts) {
+	t.Helper()
+	if d := setDiff(html.Links, dom.Links); d != "" {
+		t.Errorf("%s: the links of the HTML and of the DOM differ: %s", p, d)
+	}
+	if d := setDiff(html.IDs, dom.IDs); d != "" {
+		t.Errorf("%s: the ids of the HTML and of the DOM differ: %s", p, d)
+	}
+}
+
+func setDiff(a, b []string) string {
+	a, b = slices.Compact(slices.Sorted(slices.Values(a))), slices.Compact(slices.Sorted(slices.Values(b)))
+	if slices.Equal(a, b) {
+		return ""
+	}
+	var only []string
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			only = append(only, "HTML only: "+x)
+		}
+	}
+	for _, x := range b {
+		if !slices.Contains(a, x) {
+			only = append(only, "DOM only: "+x)
+		}
+	}
+	return strings.Join(only, "; ")
 }
 
 // loadAll loads pages with tabs tabs, each page with its own deadline.
@@ -509,16 +595,20 @@ func (tb *tab) load(s *servedSite, p string) *loaded {
 	return r
 }
 
-// checkPage checks one page's structure, accessibility, size and load.
-func checkPage(t *testing.T, s *servedSite, r *loaded) {
+// checkLoad reports what went wrong while the browser loaded a page.
+func checkLoad(t *testing.T, r *loaded) {
 	t.Helper()
 	if r.err != nil {
 		t.Errorf("%s: %v", r.path, r.err)
-		return
 	}
 	for _, p := range r.problems {
 		t.Errorf("%s: %s", r.path, p)
 	}
+}
+
+// checkPage checks one page's structure, accessibility, size and load.
+func checkPage(t *testing.T, s *servedSite, r *loaded) {
+	t.Helper()
 	f := r.facts
 	wantLang := s.site.Lang()
 	if l, _, ok := strings.Cut(r.path, "/"); ok {
@@ -612,11 +702,11 @@ func mapsKeys[V any](m map[string]V) func(func(string) bool) {
 	}
 }
 
-// htmlFacts reads the facts of a page that cannot stay in the browser (the
-// root page redirects) from its HTML.
+// htmlFacts reads a page's facts from its HTML, by the rules factsScript
+// applies in the browser.
 func htmlFacts(b []byte, pageURL string) (facts, error) {
 	var f facts
-	doc, err := html.Parse(strings.NewReader(string(b)))
+	doc, err := html.Parse(bytes.NewReader(b))
 	if err != nil {
 		return f, err
 	}
@@ -624,23 +714,24 @@ func htmlFacts(b []byte, pageURL string) (facts, error) {
 	if err != nil {
 		return f, err
 	}
-	attr := func(n *html.Node, key string) (string, bool) {
-		for _, a := range n.Attr {
-			if a.Key == key {
-				return a.Val, true
-			}
-		}
-		return "", false
-	}
+	ids := map[string]*html.Node{}
+	var labels []*html.Node
+	var controls []*html.Node
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
 			if id, ok := attr(n, "id"); ok {
 				f.IDs = append(f.IDs, id)
+				ids[id] = n
+			} else if name, ok := attr(n, "name"); ok && n.Data == "a" {
+				f.IDs = append(f.IDs, name)
 			}
 			key := map[string]string{"a": "href", "link": "href", "script": "src", "img": "src"}[n.Data]
 			if v, ok := attr(n, key); ok && key != "" {
-				if u, err := baseURL.Parse(v); err == nil {
+				u, err := baseURL.Parse(v)
+				if err != nil {
+					f.Links = append(f.Links, "unparsable: "+v)
+				} else {
 					f.Links = append(f.Links, u.String())
 				}
 			}
@@ -648,19 +739,19 @@ func htmlFacts(b []byte, pageURL string) (facts, error) {
 			case "html":
 				f.Lang, _ = attr(n, "lang")
 			case "title":
-				if n.FirstChild != nil {
-					f.Title = n.FirstChild.Data
-				}
+				f.Title = text(n)
 			case "h1":
 				f.H1++
 			case "img":
 				if alt, _ := attr(n, "alt"); strings.TrimSpace(alt) == "" {
-					f.NoAlt = append(f.NoAlt, "<img>")
+					f.NoAlt = append(f.NoAlt, render(n))
 				}
+			case "label":
+				labels = append(labels, n)
 			case "select", "input", "button", "textarea":
-				// The root page has none; a control there would need the
-				// browser's naming rules.
-				f.Unnamed = append(f.Unnamed, "<"+n.Data+"> on a page read from its HTML")
+				if typ, _ := attr(n, "type"); n.Data != "input" || typ != "hidden" {
+					controls = append(controls, n)
+				}
 			}
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -668,7 +759,95 @@ func htmlFacts(b []byte, pageURL string) (facts, error) {
 		}
 	}
 	walk(doc)
+	for _, c := range controls {
+		if !controlNamed(c, labels, ids) {
+			f.Unnamed = append(f.Unnamed, render(c))
+		}
+	}
 	return f, nil
+}
+
+// controlNamed says whether a control has an accessible name: a label
+// around it or for its id with text of its own, aria-label,
+// aria-labelledby, a title, or its own text (a button).
+func controlNamed(c *html.Node, labels []*html.Node, ids map[string]*html.Node) bool {
+	for p := c.Parent; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && p.Data == "label" && labelText(p) != "" {
+			return true
+		}
+	}
+	if id, ok := attr(c, "id"); ok {
+		for _, l := range labels {
+			if f, _ := attr(l, "for"); f == id && labelText(l) != "" {
+				return true
+			}
+		}
+	}
+	for _, k := range []string{"aria-label", "title"} {
+		if v, _ := attr(c, k); strings.TrimSpace(v) != "" {
+			return true
+		}
+	}
+	if by, ok := attr(c, "aria-labelledby"); ok {
+		for _, id := range strings.Fields(by) {
+			if n := ids[id]; n != nil && text(n) != "" {
+				return true
+			}
+		}
+	}
+	typ, _ := attr(c, "type")
+	switch {
+	case c.Data == "button":
+		return text(c) != ""
+	case c.Data == "input" && (typ == "submit" || typ == "reset" || typ == "button"):
+		v, _ := attr(c, "value")
+		return strings.TrimSpace(v) != ""
+	}
+	return false
+}
+
+func attr(n *html.Node, key string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == key {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// text is the trimmed text of n's subtree.
+func text(n *html.Node) string {
+	var b strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.TrimSpace(b.String())
+}
+
+// labelText is a label's text outside the controls it holds (a select's
+// options name nothing).
+func labelText(l *html.Node) string {
+	var b strings.Builder
+	for c := l.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode && slices.Contains([]string{"select", "input", "button", "textarea"}, c.Data) {
+			continue
+		}
+		b.WriteString(text(c))
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func render(n *html.Node) string {
+	var b bytes.Buffer
+	html.Render(&b, n)
+	return string(b.Bytes()[:min(b.Len(), 120)])
 }
 
 // boardState is what the rows of a list look like in the browser.
@@ -761,10 +940,12 @@ func narrowing(values []string, rows []bool, field func(i int) string) string {
 // testFilters picks a system, then a person, on the list at p, and checks
 // that exactly the rows that hold both stay visible and are counted; Clear
 // shows every row again.
-func testFilters(t *testing.T, b *browser, s *servedSite, p string) {
+func testFilters(t *testing.T, b *browser, s *servedSite, p string, width int64) {
 	t.Helper()
-	tb := b.newTab(t)
-	if err := tb.do(chromedp.Navigate(s.url(p))); err != nil {
+	tb := b.newTabSized(t, width, 900)
+	p0 := p
+	p = fmt.Sprintf("%s (%d px wide)", p, width)
+	if err := tb.do(chromedp.Navigate(s.url(p0))); err != nil {
 		t.Fatal(err)
 	}
 	st := tb.board(t)
@@ -813,7 +994,7 @@ func testFilters(t *testing.T, b *browser, s *servedSite, p string) {
 	}
 	st = tb.board(t)
 	checkFiltered(t, p, st, func(int) bool { return true }, "cleared")
-	t.Logf("%s: %d rows; system %s → %s; with person %s", p, total, system, "checked", person)
+	t.Logf("%s: %d rows; filtered by system %s, then person %s, cleared", p, total, system, person)
 }
 
 func checkFiltered(t *testing.T, p string, st boardState, want func(i int) bool, what string) {
