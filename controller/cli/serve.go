@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -23,6 +24,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
+	"github.com/relgate/relgate/controller/dashauth"
 	"github.com/relgate/relgate/controller/ghapi"
 	"github.com/relgate/relgate/controller/reconcile"
 	"github.com/relgate/relgate/controller/remote"
@@ -51,6 +53,12 @@ type serveOptions struct {
 	publicURL         string
 	readOnly          bool
 	gitTimeout        time.Duration
+	// The dashboard (off unless --dashboard names how users sign in).
+	dashboard       string
+	oauthClientID   string
+	oauthSecretFile string
+	identityHeader  string
+	identityProxies listFlag
 }
 
 // env reads the process environment; tests pass their own.
@@ -90,6 +98,11 @@ func parseServe(args []string, stderr io.Writer, getenv env) (*serveOptions, err
 	fs.StringVar(&o.publicURL, "public-url", "", "`URL` where GitHub's users reach this server, e.g. https://relgate.example.com; statuses and check runs link to its result pages")
 	fs.DurationVar(&o.gitTimeout, "git-timeout", 2*time.Minute, "`DURATION` a fetch or push may take before it is stopped")
 	fs.BoolVar(&o.readOnly, "read-only", false, "evaluate and post results, never write to the branch (no approval records, CMDB updates or reports)")
+	fs.StringVar(&o.dashboard, "dashboard", "", "serve the dashboard at / to signed-in users: `MODE` github (GitHub sign-in, people with read access to the repository) or header (--identity-header from an authenticating proxy); default off")
+	fs.StringVar(&o.oauthClientID, "oauth-client-id", "", "the GitHub App's OAuth client `ID` for --dashboard github (its secret: RELGATE_OAUTH_CLIENT_SECRET or --oauth-client-secret-file)")
+	fs.StringVar(&o.oauthSecretFile, "oauth-client-secret-file", "", "read the GitHub App's OAuth client secret from `FILE`")
+	fs.StringVar(&o.identityHeader, "identity-header", "", "for --dashboard header: the `HEADER` the authenticating proxy sets to the user (it must remove it from what clients send)")
+	fs.Var(&o.identityProxies, "identity-header-proxy", "accept --identity-header only from `CIDR` (the proxy's address; repeatable)")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return nil, err
@@ -105,6 +118,20 @@ func parseServe(args []string, stderr io.Writer, getenv env) (*serveOptions, err
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return nil, usagef("--public-url %q: want https://HOST[/PATH]", o.publicURL)
 		}
+	}
+	switch {
+	case o.dashboard != "" && o.dashboard != "github" && o.dashboard != "header":
+		return nil, usagef("--dashboard %q: want github (GitHub sign-in) or header (an authenticating proxy's --identity-header)", o.dashboard)
+	case o.dashboard == "github" && o.publicURL == "":
+		return nil, usagef("--dashboard github needs --public-url: GitHub sends users back to PUBLIC_URL/oauth/callback")
+	case o.dashboard == "github" && o.oauthClientID == "":
+		return nil, usagef("--dashboard github needs the GitHub App's --oauth-client-id")
+	case o.dashboard == "header" && o.identityHeader == "":
+		return nil, usagef("--dashboard header needs --identity-header NAME, the header your authenticating proxy sets")
+	case o.dashboard != "header" && (o.identityHeader != "" || len(o.identityProxies) > 0):
+		return nil, usagef("--identity-header and --identity-header-proxy are for --dashboard header")
+	case o.dashboard != "github" && (o.oauthClientID != "" || o.oauthSecretFile != ""):
+		return nil, usagef("--oauth-client-id and --oauth-client-secret-file are for --dashboard github")
 	}
 	if err := oneOf("report", o.report, "auto", "checks", "statuses"); err != nil {
 		return nil, err
@@ -262,6 +289,13 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 		wopts.OnRepair = func(string) { metrics.IncMirrorRepair("writer-mirror") }
 		cfg.Writer = server.NewWriteBack(log, &reconcile.Writer{Mirror: mirror, Prefix: o.prefix, Remote: remote, Auth: cfg.GitAuth, Options: wopts})
 	}
+	forgeRepo := cfg.Repo
+	if forgeRepo.Owner == "" {
+		forgeRepo, _ = repoFromURL(remote) // the pages' links, without GitHub credentials
+	}
+	if cfg.Dashboard, err = o.dashboardConfig(getenv, log, secret, client, forgeRepo); err != nil {
+		return err
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -306,4 +340,67 @@ func (o *serveOptions) github(getenv env, m *server.Metrics) (*ghapi.Client, gha
 		return nil, "", err
 	}
 	return c, cfg.Token, nil
+}
+
+// dashboardConfig builds the dashboard's sign-in from the flags; nil when
+// --dashboard is not given (the pages are then not served at all).
+func (o *serveOptions) dashboardConfig(getenv env, log *slog.Logger, webhookSecret []byte, client *ghapi.Client, repo ghapi.Repo) (*server.DashboardConfig, error) {
+	if o.dashboard == "" {
+		return nil, nil
+	}
+	cfg := &server.DashboardConfig{}
+	if repo.Owner != "" {
+		cfg.ForgeURL = ghapi.WebURL(o.githubURL) + "/" + repo.String()
+	}
+	if o.dashboard == "header" {
+		var proxies []netip.Prefix
+		for _, c := range o.identityProxies {
+			p, err := netip.ParsePrefix(c)
+			if err != nil {
+				return nil, usagef("--identity-header-proxy %q: want a CIDR such as 10.0.0.5/32", c)
+			}
+			proxies = append(proxies, p)
+		}
+		g, err := dashauth.NewHeader(dashauth.HeaderConfig{Name: o.identityHeader, Proxies: proxies, Logger: log})
+		if err != nil {
+			return nil, usagef("--identity-header: %v", err)
+		}
+		if len(proxies) == 0 {
+			log.Warn("dashboard: the identity header is accepted from any address; the proxy in front must remove it from what clients send (or set --identity-header-proxy)", "header", o.identityHeader)
+		}
+		cfg.Guard = g
+		return cfg, nil
+	}
+	if client == nil {
+		return nil, usagef("--dashboard github needs the GitHub App's credentials: read access to the repository is checked with them")
+	}
+	secret := getenv("RELGATE_OAUTH_CLIENT_SECRET")
+	if o.oauthSecretFile != "" {
+		b, err := os.ReadFile(o.oauthSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("OAuth client secret file: %w", err)
+		}
+		secret = strings.TrimRight(string(b), "\r\n")
+	}
+	if secret == "" {
+		return nil, usagef("--dashboard github needs the App's OAuth client secret: RELGATE_OAUTH_CLIENT_SECRET or --oauth-client-secret-file")
+	}
+	oauth, err := ghapi.NewOAuth(ghapi.OAuthConfig{ClientID: o.oauthClientID, ClientSecret: ghapi.Token(secret), API: client, Repo: repo})
+	if err != nil {
+		return nil, err
+	}
+	// Its own key when given; else one derived from the webhook secret
+	// (rotating that secret then signs everyone out).
+	key := []byte(getenv("RELGATE_SESSION_KEY"))
+	if len(key) == 0 {
+		key = dashauth.DeriveKey(webhookSecret)
+	} else if len(key) < dashauth.MinKey {
+		return nil, usagef("RELGATE_SESSION_KEY has %d bytes; want at least %d (e.g. openssl rand -hex 32)", len(key), dashauth.MinKey)
+	}
+	g, err := dashauth.NewGitHub(dashauth.GitHubConfig{Provider: oauth, PublicURL: o.publicURL, Key: key, Logger: log})
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	cfg.Guard = g
+	return cfg, nil
 }
