@@ -15,9 +15,9 @@ package site_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/png"
-	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
@@ -1158,7 +1158,8 @@ func screenshotDir(t *testing.T) string {
 }
 
 // testScreenshots writes a full-page screenshot of each page kind in each
-// language, LANG-KIND.png, 1280 pixels wide.
+// language, LANG-KIND.png, 1280 pixels wide, and its first screen,
+// LANG-KIND-top.png (1280×900).
 func testScreenshots(t *testing.T, b *browser, s *servedSite) {
 	dir := screenshotDir(t)
 	tb := b.newTab(t)
@@ -1182,6 +1183,15 @@ func testScreenshots(t *testing.T, b *browser, s *servedSite) {
 				t.Errorf("%s: a screenshot of %dx%d (%v), want 1280 wide", p, cfg.Width, cfg.Height, err)
 			}
 			if err := os.WriteFile(filepath.Join(dir, l+"-"+kind[0]+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The first screen too, as a reader opening the page sees it
+			// (and the size a README shows).
+			top, err := run(tb, chromedp.CaptureScreenshot())
+			if err != nil {
+				t.Fatalf("%s: screenshot: %v", p, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, l+"-"+kind[0]+"-top.png"), top, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
