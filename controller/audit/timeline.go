@@ -128,17 +128,22 @@ type Trails struct {
 	tip plumbing.Hash
 }
 
-// NewTrails returns the trails of the releases at tip.
-func NewTrails(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash) *Trails {
+// NewTrails returns the trails of the releases at tip, whose policy in
+// force is pol: it names the people of unsigned commits (a signed one is
+// checked, as by Build, against the policy in force at its parent).
+func NewTrails(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, pol *policy.Policy) *Trails {
 	a := newAuditor(r, ix)
-	a.light = true
+	a.light, a.names = true, pol
 	return &Trails{a: a, tip: tip}
 }
 
-// Of is the trail of release rel.
-func (t *Trails) Of(rel string) (*Timeline, error) { return t.a.timeline(rel, t.tip) }
+// Of is the trail of release rel, whose release.yaml at the tip names the
+// configuration items items.
+func (t *Trails) Of(rel string, items []string) (*Timeline, error) {
+	return t.a.timeline(rel, t.tip, items)
+}
 
-func (a *auditor) timeline(rel string, tip plumbing.Hash) (*Timeline, error) {
+func (a *auditor) timeline(rel string, tip plumbing.Hash, known ...[]string) (*Timeline, error) {
 	ix := a.ix
 	if !document.ReleaseIDPattern.MatchString(rel) {
 		return nil, fmt.Errorf("release id %q: want the form REL-2026-0042", rel)
@@ -153,8 +158,10 @@ func (a *auditor) timeline(rel string, tip plumbing.Hash) (*Timeline, error) {
 	}
 	// The configuration items the release names at tip: their CMDB records
 	// change with it, so their commits belong to its trail.
-	items, err := a.items(tip, rel)
-	if err != nil {
+	var items []string
+	if len(known) > 0 {
+		items = known[0]
+	} else if items, err = a.items(tip, rel); err != nil {
 		return nil, err
 	}
 	seen := map[plumbing.Hash]bool{}
@@ -231,8 +238,10 @@ type auditor struct {
 	// inForce remembers the policy in force at each commit asked about.
 	inForce *engine.Policies
 	// light skips what only Build needs (Trails): the release's state at
-	// each commit and the fields each change touched.
+	// each commit and the fields each change touched; names is then the
+	// policy that names the people of unsigned commits.
 	light bool
+	names *policy.Policy
 	// commits and sigs remember commits read and their signature state.
 	commits map[plumbing.Hash]*object.Commit
 	sigs    map[plumbing.Hash][2]string
@@ -274,9 +283,12 @@ func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, err
 			parent = p
 		}
 	}
-	pol, err := a.policy(parent)
-	if err != nil {
-		return Event{}, err
+	pol := a.names
+	if !a.light || c.PGPSignature != "" {
+		var err error
+		if pol, err = a.policy(parent); err != nil {
+			return Event{}, err
+		}
 	}
 	if pol != nil {
 		if p, ok := pol.PersonByEmail(c.Author.Email); ok {

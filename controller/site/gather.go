@@ -83,7 +83,7 @@ func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*m
 		return nil, err
 	}
 	m := &model{board: b, now: opts.Now, forge: strings.TrimSuffix(opts.ForgeURL, "/"), byID: map[string]*row{},
-		trails: audit.NewTrails(r, b.Provenance.Index(), tip)}
+		trails: audit.NewTrails(r, b.Provenance.Index(), tip, b.Policy)}
 	if m.now.IsZero() {
 		m.now = b.Time
 	}

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"html/template"
 	"path"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/relgate/relgate/controller/audit"
 	"github.com/relgate/relgate/controller/document"
@@ -214,27 +216,85 @@ func render(m *model) (*Site, error) {
 <body><h1>relgate</h1><p><a href="zh/index.html">发布看板（中文）</a> · <a href="en/index.html">Release board (English)</a></p></body></html>
 `, m.lang)
 	s.files["index.html"] = []byte(root)
-	var rs []*renderer
 	for _, l := range i18n.Langs {
 		r := &renderer{m: m, l: l, out: s.files}
 		if err := r.all(); err != nil {
 			return nil, err
 		}
-		rs = append(rs, r)
 	}
-	// A release's trail is read once for both its pages, then dropped.
-	for _, rw := range m.rows {
-		tl, err := m.trails.Of(rw.ID)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range rs {
-			if err := r.release(rw, tl.Events); err != nil {
-				return nil, err
-			}
-		}
+	if err := m.releases(s.files); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// releases renders every release's pages into out: one goroutine reads
+// the trails from git (the history reader is not shared), the others
+// render both languages' pages of each release as its trail arrives.
+func (m *model) releases(out map[string][]byte) error {
+	type job struct {
+		rw *row
+		tl []audit.Event
+	}
+	jobs := make(chan job, 64)
+	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
+	errs := make(chan error, workers+1)
+	outs := make([]map[string][]byte, workers)
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	var once sync.Once
+	for i := range workers {
+		outs[i] = map[string][]byte{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var rs []*renderer
+			for _, l := range i18n.Langs {
+				rs = append(rs, &renderer{m: m, l: l, out: outs[i]})
+			}
+			for j := range jobs {
+				for _, r := range rs {
+					if err := r.release(j.rw, j.tl); err != nil {
+						errs <- err
+						once.Do(func() { close(stop) })
+						for range jobs {
+						}
+						return
+					}
+				}
+			}
+		}()
+	}
+	var readErr error
+feed:
+	for _, rw := range m.rows {
+		tl, err := m.trails.Of(rw.ID, rw.Items)
+		if err != nil {
+			readErr = err
+			break
+		}
+		select {
+		case jobs <- job{rw, tl.Events}:
+		case <-stop:
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	if readErr != nil {
+		return readErr
+	}
+	select {
+	case err := <-errs:
+		return err
+	default:
+	}
+	for _, o := range outs {
+		for p, b := range o {
+			out[p] = b
+		}
+	}
+	return nil
 }
 
 type renderer struct {
@@ -325,6 +385,9 @@ type boardData struct {
 	Counts    []stateCount
 	Total     int
 	Attention listing
+	// AttentionCount is how many releases are blocked or overdue; the
+	// board shows the first of them.
+	AttentionCount int
 	Sections  []section
 	Warnings  []string
 	Filters   filters
@@ -355,8 +418,9 @@ func (r *renderer) board() error {
 	}
 	d := boardData{Total: len(r.m.rows), Warnings: r.m.board.Warnings}
 	attention = attentionFirst(attention)
-	d.Attention = listing{Heading: l.T("Blocked and overdue", "受阻和逾期"), Rows: attention[:min(len(attention), perPage)]}
-	if len(attention) > perPage {
+	d.Attention = listing{Heading: l.T("Blocked and overdue", "受阻和逾期"), Rows: attention[:min(len(attention), 2*boardPreview)]}
+	d.AttentionCount = len(attention)
+	if len(attention) > len(d.Attention.Rows) {
 		if err := r.list("attention", d.Attention.Heading, attention); err != nil {
 			return err
 		}
@@ -562,8 +626,11 @@ func (r *renderer) release(rw *row, tl []audit.Event) error {
 	if rw.Title != "" {
 		title += " " + rw.Title
 	}
-	_ = l
-	return r.put("releases/"+rw.ID+".html", "release", title, d)
+	p := &page{L: l, Path: string(l) + "/releases/" + rw.ID + ".html", Title: title, m: r.m, Data: d}
+	w := &hw{p: p}
+	w.releasePage(d)
+	r.out[p.Path] = w.b.Bytes()
+	return nil
 }
 
 // Via says what authenticated an approval.
@@ -617,3 +684,7 @@ func (p *page) ChangeStatus(s string) string {
 	}
 	return s
 }
+
+// Known is a sentence written elsewhere (a warning) in the page's language
+// when the catalogue has it.
+func (p *page) Known(s string) string { return p.L.Known(s) }
