@@ -428,3 +428,50 @@ func TestDashboardCheckRunLinksRelease(t *testing.T) {
 		})
 	}
 }
+
+// A build that fails keeps the pages of the last good one, says so in the
+// log and the metric, and leaves /readyz alone; the next good push shows.
+func TestDashboardKeepsLastSiteOnFailedBuild(t *testing.T) {
+	e := newDashEnv(t, dashOptions{mode: "header"})
+	user := map[string]string{"X-Forwarded-User": "lina"}
+	good := e.srv.dash.cur.Load()
+	policy := e.work.Read("relgate.yaml")
+	e.work.Write("relgate.yaml", "apiVersion: [not a policy\n")
+	e.work.Commit("break the policy", who("zhangwei"))
+	e.push("refs/heads/main:refs/heads/main")
+	e.deliver("push", pushEvent(t, "refs/heads/main"))
+	e.eventually("a failed build", func() bool { return testutilCounter(e.srv, "error") >= 1 })
+	if !strings.Contains(e.logs.String(), "dashboard not rebuilt") {
+		t.Error("the failed build is not in the log")
+	}
+	resp, body := raw(t, "GET", e.url+"/en/index.html", user)
+	if resp.StatusCode != 200 || !strings.Contains(body, "REL-2026-0043") || resp.Header.Get("ETag") != good.etag {
+		t.Errorf("after a failed build: %s, ETag %q (want the last good site's %q)", resp.Status, resp.Header.Get("ETag"), good.etag)
+	}
+	if code, body := e.get("/readyz"); strings.Contains(body, "dashboard") {
+		t.Errorf("/readyz mentions the dashboard: %d %q", code, body)
+	}
+	// The branch is put back (force-pushed) and moves on: an invalid
+	// policy left in the history fails every later build (engine.Policies
+	// walks back through it), which is not this test's subject.
+	wt, err := e.work.Git.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.Reset(&git.ResetOptions{Commit: good.site.Commit(), Mode: git.HardReset}); err != nil {
+		t.Fatal(err)
+	}
+	if e.work.Read("relgate.yaml") != policy {
+		t.Fatal("the reset did not bring the policy back")
+	}
+	for _, f := range []string{"release.yaml", "plan.yaml"} {
+		e.work.Write("releases/REL-2026-0098/"+f, strings.ReplaceAll(e.work.Read(rel43+"/"+f), "REL-2026-0043", "REL-2026-0098"))
+	}
+	e.work.Commit("a new release on the good policy", who("zhangwei"))
+	e.push("refs/heads/main:refs/heads/main")
+	e.deliver("push", pushEvent(t, "refs/heads/main"))
+	e.eventually("the fixed commit on the board", func() bool {
+		_, body := raw(t, "GET", e.url+"/en/index.html", user)
+		return strings.Contains(body, "REL-2026-0098")
+	})
+}
