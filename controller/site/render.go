@@ -388,9 +388,9 @@ type boardData struct {
 	// AttentionCount is how many releases are blocked or overdue; the
 	// board shows the first of them.
 	AttentionCount int
-	Sections  []section
-	Warnings  []string
-	Filters   filters
+	Sections       []section
+	Warnings       []string
+	Filters        filters
 }
 
 type stateCount struct {
