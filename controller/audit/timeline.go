@@ -148,10 +148,16 @@ func (a *auditor) timeline(rel string, tip plumbing.Hash, known ...[]string) (*T
 	if !document.ReleaseIDPattern.MatchString(rel) {
 		return nil, fmt.Errorf("release id %q: want the form REL-2026-0042", rel)
 	}
-	commits, err := ix.Touching(tip, document.ReleaseDir(rel))
-	if err != nil {
-		return nil, err
+	// What tip reaches is computed once for every key (and, in Trails,
+	// every release) asked about.
+	if a.reach == nil || a.reachTip != tip {
+		var err error
+		if a.reach, err = ix.Reachable(tip); err != nil {
+			return nil, err
+		}
+		a.reachTip = tip
 	}
+	commits := a.reach.Touching(document.ReleaseDir(rel))
 	tl := &Timeline{APIVersion: document.APIVersion, Kind: "AuditTimeline", Release: rel, Tip: tip.String(), Events: []Event{}}
 	if len(commits) == 0 {
 		return tl, nil
@@ -161,25 +167,22 @@ func (a *auditor) timeline(rel string, tip plumbing.Hash, known ...[]string) (*T
 	var items []string
 	if len(known) > 0 {
 		items = known[0]
-	} else if items, err = a.items(tip, rel); err != nil {
-		return nil, err
+	} else {
+		var err error
+		if items, err = a.items(tip, rel); err != nil {
+			return nil, err
+		}
 	}
 	seen := map[plumbing.Hash]bool{}
 	for _, h := range commits {
 		seen[h] = true
 	}
-	logged, err := ix.Touching(tip, document.DeploymentLogPath(rel))
-	if err != nil {
-		return nil, err
-	}
+	logged := a.reach.Touching(document.DeploymentLogPath(rel))
 	for _, h := range logged {
 		seen[h] = true
 	}
 	for _, it := range items {
-		more, err := ix.Touching(tip, document.CMDBPath(it))
-		if err != nil {
-			return nil, err
-		}
+		more := a.reach.Touching(document.CMDBPath(it))
 		for _, h := range more {
 			seen[h] = true
 		}
@@ -242,6 +245,9 @@ type auditor struct {
 	// policy that names the people of unsigned commits.
 	light bool
 	names *policy.Policy
+	// reach is what reachTip reaches.
+	reach    *history.Reach
+	reachTip plumbing.Hash
 	// commits and sigs remember commits read and their signature state.
 	commits map[plumbing.Hash]*object.Commit
 	sigs    map[plumbing.Hash][2]string

@@ -76,7 +76,18 @@ func runSite(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts.Lang, opts.ForgeURL, opts.Cache = lang, forge, openCache(dir)
-	s, err := site.Build(r, prefix, tip, opts)
+	// Pages go to disk as they are rendered, not all held in memory.
+	made := map[string]bool{}
+	s, err := site.BuildTo(r, prefix, tip, opts, func(p string, data []byte) error {
+		full := filepath.Join(out, filepath.FromSlash(p))
+		if d := filepath.Dir(full); !made[d] {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				return err
+			}
+			made[d] = true
+		}
+		return os.WriteFile(full, data, 0o644)
+	})
 	if err != nil {
 		return err
 	}
@@ -90,9 +101,6 @@ func runSite(args []string, stdout, stderr io.Writer) error {
 				return err
 			}
 		}
-	}
-	if err := s.Write(out); err != nil {
-		return err
 	}
 	if err := os.WriteFile(filepath.Join(out, siteManifest), []byte(strings.Join(paths, "\n")+"\n"), 0o644); err != nil {
 		return err

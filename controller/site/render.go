@@ -200,14 +200,14 @@ var states = []string{gate.StatePlanReview, gate.StateTesting, gate.StateGoLiveA
 	gate.StateDeployed, gate.StateConfirmed, gate.StateClosed}
 
 // render builds every page of both languages.
-func render(m *model) (*Site, error) {
-	s := &Site{commit: m.board.Commit, lang: m.lang, files: map[string][]byte{}}
+func render(m *model, sink func(p string, data []byte) error) (*Site, error) {
+	out := &output{sink: sink, mem: map[string][]byte{}}
 	for _, name := range []string{"site.css", "site.js"} {
 		b, err := files.ReadFile("assets/" + name)
 		if err != nil {
 			return nil, err
 		}
-		s.files["assets/"+name] = b
+		out.put("assets/"+name, b)
 	}
 	root := fmt.Sprintf(`<!DOCTYPE html>
 <html lang="%[1]s"><head><meta charset="utf-8"><title>relgate</title>
@@ -215,23 +215,50 @@ func render(m *model) (*Site, error) {
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><h1>relgate</h1><p><a href="zh/index.html">发布看板（中文）</a> · <a href="en/index.html">Release board (English)</a></p></body></html>
 `, m.lang)
-	s.files["index.html"] = []byte(root)
+	out.put("index.html", []byte(root))
 	for _, l := range i18n.Langs {
-		r := &renderer{m: m, l: l, out: s.files}
+		r := &renderer{m: m, l: l, out: out}
 		if err := r.all(); err != nil {
 			return nil, err
 		}
 	}
-	if err := m.releases(s.files); err != nil {
+	if err := m.releases(out); err != nil {
 		return nil, err
 	}
-	return s, nil
+	if out.err != nil {
+		return nil, out.err
+	}
+	sort.Strings(out.paths)
+	return &Site{commit: m.board.Commit, lang: m.lang, files: out.mem, paths: out.paths}, nil
+}
+
+// output receives a site's files as they are rendered: into memory, or,
+// with a sink, straight out (a site of 10,000 releases is 300 MB of pages).
+type output struct {
+	mu    sync.Mutex
+	sink  func(p string, data []byte) error
+	mem   map[string][]byte
+	paths []string
+	err   error
+}
+
+func (f *output) put(p string, data []byte) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.paths = append(f.paths, p)
+	if f.sink == nil {
+		f.mem[p] = data
+		return
+	}
+	if f.err == nil {
+		f.err = f.sink(p, data)
+	}
 }
 
 // releases renders every release's pages into out: one goroutine reads
 // the trails from git (the history reader is not shared), the others
 // render both languages' pages of each release as its trail arrives.
-func (m *model) releases(out map[string][]byte) error {
+func (m *model) releases(out *output) error {
 	type job struct {
 		rw *row
 		tl []audit.Event
@@ -239,18 +266,16 @@ func (m *model) releases(out map[string][]byte) error {
 	jobs := make(chan job, 64)
 	workers := max(1, min(runtime.GOMAXPROCS(0), 8))
 	errs := make(chan error, workers+1)
-	outs := make([]map[string][]byte, workers)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	var once sync.Once
-	for i := range workers {
-		outs[i] = map[string][]byte{}
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			var rs []*renderer
 			for _, l := range i18n.Langs {
-				rs = append(rs, &renderer{m: m, l: l, out: outs[i]})
+				rs = append(rs, &renderer{m: m, l: l, out: out})
 			}
 			for j := range jobs {
 				for _, r := range rs {
@@ -289,18 +314,13 @@ feed:
 		return err
 	default:
 	}
-	for _, o := range outs {
-		for p, b := range o {
-			out[p] = b
-		}
-	}
 	return nil
 }
 
 type renderer struct {
 	m   *model
 	l   i18n.Lang
-	out map[string][]byte
+	out *output
 }
 
 func (r *renderer) put(name, tmpl, title string, data any) error {
@@ -309,7 +329,7 @@ func (r *renderer) put(name, tmpl, title string, data any) error {
 	if err := pages.ExecuteTemplate(&b, tmpl, p); err != nil {
 		return errorf("%s: %v", p.Path, err)
 	}
-	r.out[p.Path] = b.Bytes()
+	r.out.put(p.Path, b.Bytes())
 	return nil
 }
 
@@ -542,7 +562,7 @@ func (r *renderer) quarters() error {
 			return err
 		}
 		chart := "quarters/" + rep.Quarter + ".svg"
-		r.out[string(l)+"/"+chart] = svg
+		r.out.put(string(l)+"/"+chart, svg)
 		d := quarterData{Report: rep, Chart: path.Base(chart)}
 		if rv, ok := r.m.board.Snapshot.Reviews()[rep.Quarter]; ok {
 			d.Review = rv
@@ -629,7 +649,7 @@ func (r *renderer) release(rw *row, tl []audit.Event) error {
 	p := &page{L: l, Path: string(l) + "/releases/" + rw.ID + ".html", Title: title, m: r.m, Data: d}
 	w := &hw{p: p}
 	w.releasePage(d)
-	r.out[p.Path] = w.b.Bytes()
+	r.out.put(p.Path, w.b.Bytes())
 	return nil
 }
 

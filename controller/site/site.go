@@ -19,7 +19,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +50,9 @@ type Options struct {
 type Site struct {
 	commit plumbing.Hash
 	lang   string
-	files  map[string][]byte
+	// files are the files' content, none when they went to a sink.
+	files map[string][]byte
+	paths []string
 }
 
 // Build renders the site of the release repository at prefix inside r as
@@ -60,7 +62,18 @@ func Build(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*Si
 	if err != nil {
 		return nil, err
 	}
-	return render(m)
+	return render(m, nil)
+}
+
+// BuildTo is Build handing each file to sink as it is rendered, keeping
+// none in memory (File then finds nothing). sink is called from one
+// goroutine at a time; its first error stops the build.
+func BuildTo(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options, sink func(p string, data []byte) error) (*Site, error) {
+	m, err := gather(r, prefix, tip, opts)
+	if err != nil {
+		return nil, err
+	}
+	return render(m, sink)
 }
 
 // Commit is the commit the site shows.
@@ -70,14 +83,7 @@ func (s *Site) Commit() plumbing.Hash { return s.commit }
 func (s *Site) Lang() string { return s.lang }
 
 // Paths are the site's files, sorted.
-func (s *Site) Paths() []string {
-	out := make([]string, 0, len(s.files))
-	for p := range s.files {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
-}
+func (s *Site) Paths() []string { return slices.Clone(s.paths) }
 
 // File is the content of the file at p ("zh/index.html").
 func (s *Site) File(p string) ([]byte, bool) {

@@ -172,3 +172,65 @@ func (p *page) joinPeople(logins []string) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// Rows is the table of releases the board and the lists show; each row
+// carries what the filters match (data-system, -type, -quarter, -people).
+func (p *page) Rows(rows []*row) template.HTML {
+	w := &hw{p: p}
+	w.rows(rows)
+	return template.HTML(w.b.String())
+}
+
+func (w *hw) rows(rows []*row) {
+	p := w.p
+	w.raw(`<div class="wide"><table class="rows sortable">` + "\n")
+	w.th("Release", "发布", "Type", "类型", "Systems", "系统", "Window", "发布窗口", "State", "状态", "Waits for", "等待")
+	w.raw("<tbody>\n")
+	for _, rw := range rows {
+		w.raw(`<tr data-system="`)
+		w.text(strings.Join(rw.Systems, " "))
+		w.raw(`" data-type="`)
+		w.text(rw.Type)
+		w.raw(`" data-quarter="`)
+		w.text(rw.Quarter)
+		w.raw(`" data-people="`)
+		w.text(strings.Join(rw.People, " "))
+		w.raw(`">` + "\n" + `<td data-sort="`)
+		w.text(rw.ID)
+		w.raw(`">`)
+		w.link(p.Href("releases/"+rw.ID+".html"), rw.ID)
+		w.raw(" ")
+		w.text(rw.Title)
+		if rw.Blocked {
+			w.tag(` <span class="badge bad">`, p.T("blocked", "受阻"), "</span>")
+		}
+		if rw.Overdue {
+			w.tag(` <span class="badge warn">`, p.T("overdue", "逾期"), "</span>")
+		}
+		w.raw("</td>\n")
+		w.td(p.Type(rw.Type))
+		w.td(p.Join(rw.Systems))
+		w.raw(`<td data-sort="`)
+		w.text(rw.Window.Start)
+		w.raw(`">`)
+		w.text(short16(rw.Window.Start))
+		if rw.Window.End != "" {
+			w.text(" – " + short16(rw.Window.End))
+		}
+		w.raw("</td>\n")
+		w.tag(`<td class="nowrap">`, p.State(rw.State), "</td>\n<td>")
+		switch {
+		case rw.Waiting != nil:
+			w.text(p.Gate(rw.Waiting.Gate))
+			if ms := p.Missing(*rw.Waiting); len(ms) > 0 {
+				w.list("ul", ms)
+			}
+		case rw.State == "closed":
+			w.raw("—")
+		default:
+			w.t("deployment record", "部署记录")
+		}
+		w.raw("</td>\n</tr>\n")
+	}
+	w.raw("</tbody></table></div>")
+}
