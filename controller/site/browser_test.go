@@ -19,6 +19,7 @@ import (
 	"image"
 	"image/png"
 	"io/fs"
+	"maps"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -91,6 +92,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("languages", func(t *testing.T) { testLanguages(t, b, example.get(t)) })
 	t.Run("screenshots", func(t *testing.T) { testScreenshots(t, b, example.get(t)) })
 	t.Run("print", func(t *testing.T) { testPrint(t, b, example.get(t)) })
+	t.Run("detects", func(t *testing.T) { testDetects(t, b) })
 }
 
 // browser is a running headless Chromium.
@@ -103,7 +105,7 @@ func startBrowser(t *testing.T) *browser {
 	t.Helper()
 	exe := os.Getenv("RELGATE_CHROMIUM")
 	if exe == "" {
-		for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
+		for _, name := range []string{"chromium", "chromium-browser"} {
 			if p, err := exec.LookPath(name); err == nil {
 				exe = p
 				break
@@ -287,8 +289,10 @@ func (l *lazy) get(t *testing.T) *servedSite {
 func serveSite(t, owner *testing.T, name string, build builder) *servedSite {
 	t.Helper()
 	s := &servedSite{name: name}
+	// Requests wait until the site is built (none come earlier).
 	var ready sync.WaitGroup
 	ready.Add(1)
+	defer ready.Done()
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ready.Wait()
 		if strings.HasPrefix(r.URL.Path, forgePath+"/") {
@@ -319,7 +323,6 @@ func serveSite(t, owner *testing.T, name string, build builder) *servedSite {
 	start := time.Now()
 	var src string
 	s.site, s.forge, src = build(t, s.srv.URL+forgePath)
-	ready.Done()
 	s.documented = documentedURLs(t, src)
 	t.Logf("%s: %d files (%d pages) built in %v, served at %s", name, len(s.site.Paths()), len(s.pages()), time.Since(start).Round(time.Millisecond), s.srv.URL)
 	return s
@@ -603,42 +606,121 @@ func (tb *tab) load(s *servedSite, p string) *loaded {
 // checkLoad reports what went wrong while the browser loaded a page.
 func checkLoad(t *testing.T, r *loaded) {
 	t.Helper()
-	if r.err != nil {
-		t.Errorf("%s: %v", r.path, r.err)
-	}
-	for _, p := range r.problems {
-		t.Errorf("%s: %s", r.path, p)
+	for _, m := range loadProblems(r) {
+		t.Errorf("%s: %s", r.path, m)
 	}
 }
 
-// checkPage checks one page's structure, accessibility, size and load.
+func loadProblems(r *loaded) []string {
+	out := slices.Clone(r.problems)
+	if r.err != nil {
+		out = append(out, r.err.Error())
+	}
+	return out
+}
+
+// checkPage checks one page's structure, accessibility and size.
 func checkPage(t *testing.T, s *servedSite, r *loaded) {
 	t.Helper()
-	f := r.facts
 	wantLang := s.site.Lang()
 	if l, _, ok := strings.Cut(r.path, "/"); ok {
 		wantLang = l
 	}
+	b, _ := s.site.File(r.path)
+	for _, m := range pageProblems(r.facts, wantLang, len(b)) {
+		t.Errorf("%s: %s", r.path, m)
+	}
+}
+
+// pageProblems are what is wrong with a page of these facts and size.
+func pageProblems(f facts, wantLang string, size int) []string {
+	var out []string
 	if f.Lang != wantLang {
-		t.Errorf("%s: <html lang=%q>, want %q", r.path, f.Lang, wantLang)
+		out = append(out, fmt.Sprintf("<html lang=%q>, want %q", f.Lang, wantLang))
 	}
 	if strings.TrimSpace(f.Title) == "" {
-		t.Errorf("%s: no <title>", r.path)
+		out = append(out, "no <title>")
 	}
 	if f.H1 != 1 {
-		t.Errorf("%s: %d h1 elements, want exactly one", r.path, f.H1)
+		out = append(out, fmt.Sprintf("%d h1 elements, want exactly one", f.H1))
 	}
 	for _, c := range f.Unnamed {
-		t.Errorf("%s: a control without an accessible name (a label, aria-label or text): %s", r.path, c)
+		out = append(out, "a control without an accessible name (a label, aria-label or text): "+c)
 	}
 	for _, c := range f.NoAlt {
-		t.Errorf("%s: an image without alt text: %s", r.path, c)
+		out = append(out, "an image without alt text: "+c)
 	}
 	for _, c := range f.Broken {
-		t.Errorf("%s: an image that does not load: %s", r.path, c)
+		out = append(out, "an image that does not load: "+c)
 	}
-	if b, _ := s.site.File(r.path); len(b) >= maxPageBytes {
-		t.Errorf("%s: %d bytes, over the %d bytes a page may have", r.path, len(b), maxPageBytes)
+	if size >= maxPageBytes {
+		out = append(out, fmt.Sprintf("%d bytes, over the %d bytes a page may have", size, maxPageBytes))
+	}
+	return out
+}
+
+// brokenPage has one of each fault the checks look for.
+const brokenPage = `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title> </title></head>
+<body><h1>one</h1><h1>two</h1>
+<img src="missing.png">
+<select name="a"><option>x</option></select>
+<label> <select name="b"><option>y</option></select></label>
+<button type="button"></button>
+<script>console.error("logged"); throw new Error("thrown");</script>
+</body></html>`
+
+// testDetects loads brokenPage and checks that every fault is reported,
+// in the browser and from the HTML: the checks can fail.
+func testDetects(t *testing.T, b *browser) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/broken.html" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, brokenPage)
+	}))
+	defer srv.Close()
+	tb := b.newTab(t)
+	r := &loaded{path: "broken.html"}
+	tb.take()
+	if r.err = tb.do(chromedp.Navigate(srv.URL + "/broken.html")); r.err == nil {
+		r.facts, r.err = run(tb, chromedp.Evaluate[facts](factsScript))
+	}
+	r.problems = tb.take()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	fromHTML, err := htmlFacts([]byte(brokenPage), srv.URL+"/broken.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dom := strings.Join(append(loadProblems(r), pageProblems(r.facts, "zh", maxPageBytes)...), "\n")
+	html := strings.Join(pageProblems(fromHTML, "zh", 0), "\n")
+	for _, c := range []struct {
+		in, want string
+		n        int
+	}{
+		{dom, "exception at", 1},
+		{dom, `console.error: "logged"`, 1},
+		{dom, "missing.png answered 404", 1},
+		{dom, `<html lang="en">, want "zh"`, 1},
+		{dom, "no <title>", 1},
+		{dom, "2 h1 elements", 1},
+		{dom, "without an accessible name", 3},
+		{dom, "without alt text", 1},
+		{dom, "does not load", 1},
+		{dom, "bytes, over the", 1},
+		{html, `<html lang="en">, want "zh"`, 1},
+		{html, "no <title>", 1},
+		{html, "2 h1 elements", 1},
+		{html, "without an accessible name", 3},
+		{html, "without alt text", 1},
+	} {
+		if got := strings.Count(c.in, c.want); got != c.n {
+			t.Errorf("the checks report %q %d times, want %d; they report:\n%s", c.want, got, c.n, c.in)
+		}
 	}
 }
 
@@ -649,7 +731,7 @@ func checkLinks(t *testing.T, s *servedSite, byPath map[string]*loaded) {
 	t.Helper()
 	base := s.srv.URL + "/"
 	linked := map[string]bool{}
-	for _, from := range slices.Sorted(mapsKeys(byPath)) {
+	for _, from := range slices.Sorted(maps.Keys(byPath)) {
 		seen := map[string]bool{}
 		for _, link := range byPath[from].facts.Links {
 			if seen[link] {
@@ -693,16 +775,6 @@ func checkLinks(t *testing.T, s *servedSite, byPath map[string]*loaded) {
 	for p := range byPath {
 		if p != "index.html" && !linked[p] {
 			t.Errorf("%s: no page links to it", p)
-		}
-	}
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
 		}
 	}
 }
