@@ -84,11 +84,17 @@ var cat = func() catalog.Catalog {
 // Printer formats messages in l; a key without a translation is formatted
 // as it is (English).
 func (l Lang) Printer() *message.Printer {
-	tag := language.English
 	if l == Chinese {
-		tag = language.Chinese
+		return printers[1]
 	}
-	return message.NewPrinter(tag, message.Catalog(cat))
+	return printers[0]
+}
+
+// printers are made once: making one matches languages, which costs more
+// than formatting the sentence; a Printer keeps no state between calls.
+var printers = [2]*message.Printer{
+	message.NewPrinter(language.English, message.Catalog(cat)),
+	message.NewPrinter(language.Chinese, message.Catalog(cat)),
 }
 
 // Sprintf formats a catalogue message in l; Terms among args are translated.
