@@ -1283,6 +1283,34 @@ func testScreenshots(t *testing.T, b *browser, s *servedSite) {
 			}
 		}
 	}
+	// A phone (390 CSS pixels wide): the board and a release page.
+	phone := b.newTabSized(t, 390, 844)
+	for _, kind := range pageKinds(t, s)[:3:3] {
+		if kind[0] == "state" {
+			continue
+		}
+		p := "zh/" + kind[1]
+		if err := phone.do(chromedp.Navigate(s.url(p))); err != nil {
+			t.Fatal(err)
+		}
+		// Nothing may reach past the phone's width (a page that scrolls
+		// sideways), except inside the tables' own scrolling box.
+		wide, err := run(phone, chromedp.Evaluate[[]string](`Array.prototype.filter.call(document.querySelectorAll("body *"),
+			e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5 && !e.closest(".wide")).map(e => e.outerHTML.slice(0, 100))`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range wide[:min(3, len(wide))] {
+			t.Errorf("%s at 390 px: wider than the phone (%d elements), e.g. %s", p, len(wide), e)
+		}
+		shot, err := run(phone, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("%s: screenshot: %v", p, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, "zh-"+kind[0]+"-phone.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Logf("screenshots of every page kind in zh and en: %s", dir)
 }
 
@@ -1314,6 +1342,21 @@ func testPrint(t *testing.T, b *browser, s *servedSite) {
 			t.Fatal(err)
 		}
 		t.Logf("%s printed: %s, %d bytes", p, name, len(pdf))
+		// How the print styles lay the page out, for a person to look at
+		// (the machine has no PDF viewer): the first screen in print media.
+		if _, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+			t.Fatal(err)
+		}
+		shot, err := run(tb, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(screenshotDir(t), l+"-release-print.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := chromedp.Call(tb.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
