@@ -130,11 +130,19 @@ func rel(from, to string) string {
 	return up + to
 }
 
+// shortHash is a commit id's or digest's first 12 hex digits (a digest
+// keeps its algorithm: sha256:6c596ff568ca).
 func shortHash(s string) string {
-	if len(s) > 12 {
-		return s[:12]
+	alg, hex, ok := strings.Cut(s, ":")
+	if !ok {
+		alg, hex = "", s
+	} else {
+		alg += ":"
 	}
-	return s
+	if len(hex) > 12 {
+		hex = hex[:12]
+	}
+	return alg + hex
 }
 
 func errorf(format string, args ...any) error { return fmt.Errorf("site: "+format, args...) }
