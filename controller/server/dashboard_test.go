@@ -299,12 +299,24 @@ func TestDashboardHeader(t *testing.T) {
 		}
 	}
 	etag := resp.Header.Get("ETag")
-	head := e.srv.dash.cur.Load().site.Commit().String()
+	head := e.srv.dash.cur.Load().commit.String()
 	if !strings.HasPrefix(etag, `"`+head[:16]) {
 		t.Errorf("ETag %q does not name the commit %s", etag, head)
 	}
 	if resp, _ := raw(t, "GET", e.url+"/en/index.html", map[string]string{"X-Forwarded-User": "lina", "If-None-Match": etag}); resp.StatusCode != http.StatusNotModified {
 		t.Errorf("If-None-Match the ETag: %s, want 304", resp.Status)
+	}
+	// Gzipped to those who take it (Go's client asked above and
+	// decompressed), plain to the others; each with its own ETag.
+	for _, enc := range []string{"gzip", "identity", "gzip;q=0"} {
+		resp, body := raw(t, "GET", e.url+"/en/index.html", map[string]string{"X-Forwarded-User": "lina", "Accept-Encoding": enc})
+		gz := resp.Header.Get("Content-Encoding") == "gzip"
+		if resp.StatusCode != 200 || gz != (enc == "gzip") || gz == strings.Contains(body, "REL-2026-0043") || resp.Header.Get("Vary") != "Accept-Encoding" {
+			t.Errorf("Accept-Encoding %s: %s, Content-Encoding %q, Vary %q", enc, resp.Status, resp.Header.Get("Content-Encoding"), resp.Header.Get("Vary"))
+		}
+		if (resp.Header.Get("ETag") == etag) != gz {
+			t.Errorf("Accept-Encoding %s: ETag %q beside the gzip one %q", enc, resp.Header.Get("ETag"), etag)
+		}
 	}
 	if resp, _ := raw(t, "GET", e.url+"/", user); resp.StatusCode != 200 {
 		t.Errorf("the root page: %s", resp.Status)
@@ -338,7 +350,7 @@ func TestDashboardHeader(t *testing.T) {
 func TestDashboardFollowsPush(t *testing.T) {
 	e := newDashEnv(t, dashOptions{mode: "header"})
 	user := map[string]string{"X-Forwarded-User": "lina"}
-	first := e.srv.dash.cur.Load().site.Commit()
+	first := e.srv.dash.cur.Load().commit
 	if _, body := raw(t, "GET", e.url+"/en/index.html", user); strings.Contains(body, "REL-2026-0099") {
 		t.Fatal("the board shows REL-2026-0099 before it exists")
 	}
@@ -354,7 +366,7 @@ func TestDashboardFollowsPush(t *testing.T) {
 		_, body := raw(t, "GET", e.url+"/en/index.html", user)
 		return strings.Contains(body, "REL-2026-0099")
 	})
-	if e.srv.dash.cur.Load().site.Commit() == first {
+	if e.srv.dash.cur.Load().commit == first {
 		t.Error("the site's commit did not move")
 	}
 	if resp, _ := raw(t, "GET", e.url+"/en/releases/REL-2026-0099.html", user); resp.StatusCode != 200 {
@@ -445,7 +457,7 @@ func TestDashboardKeepsLastSiteOnFailedBuild(t *testing.T) {
 		t.Error("the failed build is not in the log")
 	}
 	resp, body := raw(t, "GET", e.url+"/en/index.html", user)
-	if resp.StatusCode != 200 || !strings.Contains(body, "REL-2026-0043") || resp.Header.Get("ETag") != good.etag {
+	if resp.StatusCode != 200 || !strings.Contains(body, "REL-2026-0043") || !strings.HasPrefix(resp.Header.Get("ETag"), strings.TrimSuffix(good.etag, `"`)) {
 		t.Errorf("after a failed build: %s, ETag %q (want the last good site's %q)", resp.Status, resp.Header.Get("ETag"), good.etag)
 	}
 	if code, body := e.get("/readyz"); strings.Contains(body, "dashboard") {
@@ -458,7 +470,7 @@ func TestDashboardKeepsLastSiteOnFailedBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := wt.Reset(&git.ResetOptions{Commit: good.site.Commit(), Mode: git.HardReset}); err != nil {
+	if err := wt.Reset(&git.ResetOptions{Commit: good.commit, Mode: git.HardReset}); err != nil {
 		t.Fatal(err)
 	}
 	if e.work.Read("relgate.yaml") != policy {
