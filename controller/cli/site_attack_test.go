@@ -1,0 +1,399 @@
+package cli_test
+
+// Adversarial tests of `relgate site` (issue 14): an attacker who can write
+// documents into the release repository (a pull request author, anyone whose
+// commits reach main), and a careless user. A failing test is an attack that
+// works; a passing one proves the defence.
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/relgate/relgate/controller/cli"
+	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
+)
+
+// evil is markup an attacker writes into every text field: a tag, both
+// quotes and an ampersand, so that text, attribute and option contexts
+// are all tried.
+const evil = `<x-evil a="1" b='2'>&amp`
+
+// siteFiles reads every file of a site folder, by slash path.
+func siteFiles(t *testing.T, out string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(out, p)
+		files[filepath.ToSlash(rel)] = string(data)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// buildSite runs relgate site into a new folder and returns it.
+func buildSite(t *testing.T, r *gitrepotest.Repo, extra ...string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "site")
+	if code, stdout, errs := run(t, append([]string{"site", out, "--repo", r.Dir}, extra...)...); code != 0 {
+		t.Fatalf("site: exit %d\n%s%s", code, stdout, errs)
+	}
+	return out
+}
+
+// dangerousLink finds a link or source whose scheme runs code or leaves
+// the site for a host the documents chose (a scheme-relative //host); the
+// empty data:, of the page's own icon is not one.
+var dangerousLink = regexp.MustCompile(`(?i)(href|src|action|formaction)\s*=\s*["']?\s*(javascript:|data:[^,]|vbscript:|//)`)
+
+// injectedAttr finds an attribute a value broke out to write.
+var injectedAttr = regexp.MustCompile(`(?i)["']\s+on[a-z]+\s*=`)
+
+// TestSiteAttackInjection: markup written into every document field the
+// pages show, into commit subjects, author names and file names, and into
+// the URLs documents hold, reaches the written HTML only escaped; no link
+// runs script.
+func TestSiteAttackInjection(t *testing.T) {
+	r := exampleRepo(t)
+	// The policy (lawfully changed, so it is in force): a person's name.
+	r.Edit("relgate.yaml", "name: 何军", "name: 何军"+evil)
+	commitPolicy(t, r)
+	// Release fields: title, a system (data-system, <option>), an
+	// external change request whose link is script, another that tries to
+	// leave its attribute.
+	r.Edit(rel43+"/release.yaml", "title: 调度管理", "title: 调度管理"+evil)
+	r.Edit(rel43+"/release.yaml", "  - OMS 调度运行管理系统\n", "  - OMS 调度运行管理系统\n  - \"SYS"+strings.ReplaceAll(evil, `"`, `\"`)+"\"\n")
+	r.Edit(rel43+"/release.yaml", "  - id: CHG-2026-0104\n", "  - id: CHG-2026-0104\n"+
+		"  - id: EXT-1\n    external: true\n    url: \"javascript:alert(1)\"\n"+
+		"  - id: EXT-2\n    external: true\n    url: \"https://ok.example/\\\" onmouseover=\\\"alert(2)\"\n"+
+		"  - id: EXT-4\n    external: true\n    url: \"data:text/html,<script>alert(4)</script>\"\n")
+	// Plan: purpose and a step name.
+	r.Edit(plan43, "purpose: ", "purpose: "+strings.ReplaceAll(evil, "'", "")+" ")
+	r.Edit(plan43, "  - name: 开工会", "  - name: \"STEP"+strings.ReplaceAll(evil, `"`, `\"`)+"\"\n    owner: wangfang\n    people: [wangfang]\n    start: \"2026-11-28T22:00:00+08:00\"\n    end: \"2026-11-28T22:10:00+08:00\"\n  - name: 开工会")
+	// A CMDB item's name and history note; a change request's title.
+	r.Edit("cmdb/payment-interface.yaml", "name: 电费结算", "name: \"ITEM"+strings.ReplaceAll(evil, `"`, `\"`)+"\"\n# name: 电费结算")
+	r.Edit("cmdb/payment-interface.yaml", "note: 配置基线导入", "note: \"NOTE"+strings.ReplaceAll(evil, `"`, `\"`)+"\"\n    # ")
+	r.Edit("changes/CHG-2026-0101.yaml", "title: D5000", "title: \"CHANGE"+strings.ReplaceAll(evil, `"`, `\"`)+"\"\n# title: D5000")
+	// A commit subject and an author name the policy does not know (git
+	// refuses < and > in names: quotes and ampersands instead).
+	r.Commit("SUBJECT"+evil, gitrepotest.Person{Name: `Mallory "x' & y`, Email: "mallory@vendor.example.com"})
+	// Pipeline receipts whose run is script, or another host without a
+	// scheme (a change request's url must be absolute: the schema refuses
+	// //host there).
+	dep41 := "releases/REL-2026-0041/deployment.yaml"
+	r.Edit(dep41, "outcome: succeeded\n", "outcome: succeeded\nreceipt:\n  source: ci\n  run: \"javascript:alert(5)\"\n  environment: \"ENV"+strings.ReplaceAll(evil, `"`, `\"`)+"\"\n")
+	r.Edit("releases/REL-2026-0042/deployment.yaml", "outcome: ", "receipt:\n  source: ci\n  run: \"//evil.example/run\"\n  environment: production\noutcome: ")
+	r.Commit("receipts", who("sunlei"))
+	// An approval comment (through the CLI), an approval file whose name
+	// is markup (a release folder whose name is markup:
+	// TestSiteAttackOddReleaseFolder).
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong", "--comment", "COMMENT"+evil)
+	r.Write(rel43+"/approvals/plan-review.<x-evil a=\"1\">.yaml", r.Read(rel43+"/approvals/plan-review.hejun.yaml"))
+	r.Commit("odd names", who("wangfang"))
+
+	if code, stdout, _ := run(t, "validate", r.Dir); code != 1 || strings.Contains(stdout, "release.yaml") {
+		t.Logf("validate (only the odd approval file name should be a finding): exit %d\n%s", code, stdout)
+	}
+	out := buildSite(t, r, "--forge-url", `https://github.example/grid/releases" onmouseover="alert(6)`)
+	files := siteFiles(t, out)
+	for p, s := range files {
+		if !strings.HasSuffix(p, ".html") && !strings.HasSuffix(p, ".svg") {
+			continue
+		}
+		if i := strings.Index(s, "<x-evil"); i >= 0 {
+			t.Errorf("%s: markup from a document reached the page unescaped: …%s…", p, s[max(0, i-120):min(len(s), i+80)])
+		}
+		if m := dangerousLink.FindStringIndex(s); m != nil {
+			t.Errorf("%s: a link runs script or leaves for a host a document chose: …%s…", p, s[max(0, m[0]-80):min(len(s), m[1]+80)])
+		}
+		if m := injectedAttr.FindStringIndex(s); m != nil {
+			t.Errorf("%s: a value broke out of its attribute: …%s…", p, s[max(0, m[0]-120):min(len(s), m[1]+80)])
+		}
+	}
+	// Each field was shown (escaped): a field the schema dropped would
+	// prove nothing.
+	esc := "&lt;x-evil a=&#34;1&#34; b=&#39;2&#39;&gt;&amp;amp"
+	for _, tc := range []struct{ page, marker string }{
+		{"en/releases/REL-2026-0043.html", "调度管理" + esc},
+		{"en/releases/REL-2026-0043.html", "SYS" + esc},
+		{"en/releases/REL-2026-0043.html", "STEP" + esc},
+		{"en/releases/REL-2026-0043.html", "COMMENT" + esc},
+		{"en/releases/REL-2026-0043.html", "SUBJECT" + esc},
+		{"en/releases/REL-2026-0043.html", "何军" + esc},
+		{"en/releases/REL-2026-0043.html", "plan-review.&lt;x-evil"},
+		{"en/releases/REL-2026-0041.html", "ENV" + esc},
+		{"en/releases/REL-2026-0042.html", "ci · production"},
+		{"en/index.html", "SYS" + esc},
+		{"en/cmdb/payment-interface.html", "ITEM" + esc},
+		{"en/cmdb/payment-interface.html", "NOTE" + esc},
+		{"en/changes.html", "CHANGE" + esc},
+		{"en/policy.html", "何军" + esc},
+	} {
+		if !strings.Contains(files[tc.page], tc.marker) {
+			t.Errorf("%s does not show %q escaped: the attack was not tried", tc.page, tc.marker)
+		}
+	}
+	// The forge URL was taken (escaped) and the script links were dropped.
+	if !strings.Contains(files["en/releases/REL-2026-0041.html"], `href="https://github.example/grid/releases&#34; onmouseover=&#34;alert(6)/commit/`) {
+		t.Errorf("the forge URL is not linked escaped")
+	}
+	if p := files["en/releases/REL-2026-0043.html"]; !strings.Contains(p, "EXT-1") || strings.Contains(p, "alert(1)") {
+		t.Errorf("the external change request with a javascript: link is missing or linked")
+	}
+}
+
+// TestSiteAttackOddReleaseFolder: a release folder whose name is not a
+// release id (a typo, or markup) is a validation finding; it must not
+// take the whole dashboard down (a commit on main would blank the
+// published site and leave serve on its last pages), and its page, if it
+// gets one, stays in releases/ and shows the name escaped.
+func TestSiteAttackOddReleaseFolder(t *testing.T) {
+	for _, name := range []string{"rel-2026-0044", `REL-2026-0099<x-evil a="1" b='2'>`} {
+		t.Run(name, func(t *testing.T) {
+			r := exampleRepo(t)
+			r.Write("releases/"+name+"/release.yaml", strings.ReplaceAll(r.Read(rel43+"/release.yaml"), "REL-2026-0043", "REL-2026-0099"))
+			r.Commit("a release folder with an odd name", who("wangfang"))
+			statusCode, _, statusErr := run(t, "status", r.Dir, "--rev", "HEAD", "--format", "json")
+			out := filepath.Join(t.TempDir(), "site")
+			code, stdout, errs := run(t, "site", out, "--repo", r.Dir)
+			if code != 0 {
+				t.Fatalf("site: exit %d (status: exit %d %s)\n%s%s", code, statusCode, statusErr, stdout, errs)
+			}
+			for p, s := range siteFiles(t, out) {
+				if strings.Contains(s, "<x-evil") {
+					t.Errorf("%s shows the folder name unescaped", p)
+				}
+				if strings.Contains(p, "x-evil") && !strings.HasPrefix(p, "en/releases/") && !strings.HasPrefix(p, "zh/releases/") {
+					t.Errorf("the odd folder wrote %s outside releases/", p)
+				}
+			}
+		})
+	}
+}
+
+// TestSiteAttackCMDBFileNameLies: a CMDB file whose id is another item's
+// (cmdb/zz-fake.yaml saying id: payment-interface) is a validation
+// finding; the site must not let it replace the real item's page or the
+// "CMDB now" a release page shows.
+func TestSiteAttackCMDBFileNameLies(t *testing.T) {
+	r := exampleRepo(t)
+	fake := strings.Replace(r.Read("cmdb/payment-interface.yaml"), `version: "3.1.4"`, `version: "9.9.9-FAKE"`, 1)
+	r.Write("cmdb/zz-fake.yaml", fake)
+	r.Commit("a CMDB file that says it is another item", who("wangfang"))
+	out := buildSite(t, r)
+	files := siteFiles(t, out)
+	for p, s := range files {
+		if strings.Contains(s, "9.9.9-FAKE") && !strings.Contains(p, "zz-fake") {
+			t.Errorf("%s shows the version of cmdb/zz-fake.yaml as payment-interface's", p)
+		}
+	}
+	if !strings.Contains(files["en/cmdb/payment-interface.html"], "3.1.4") {
+		t.Errorf("payment-interface's page does not show its own version 3.1.4")
+	}
+}
+
+// siteManifestFile is the list relgate site keeps of what it wrote.
+const siteManifestFile = ".relgate-site"
+
+// TestSiteAttackManifest: the manifest of a site folder is a file anyone
+// with write access to the folder (a shared publish folder, a checkout of
+// the gh-pages branch) could have edited. A rerun must delete nothing
+// outside the folder — not through .., an absolute path, or a symlink
+// inside it — and must not write through a symlink to a file elsewhere.
+func TestSiteAttackManifest(t *testing.T) {
+	r := exampleRepo(t)
+	tests := []struct {
+		name string
+		// plant prepares the folder holding a previous site; it returns
+		// the file outside the folder that must survive unchanged.
+		plant func(t *testing.T, out, outside string) string
+	}{
+		{name: "a manifest entry with ..", plant: func(t *testing.T, out, outside string) string {
+			appendManifest(t, out, "../victim.txt", "zh/../../victim.txt")
+			return filepath.Join(filepath.Dir(out), "victim.txt")
+		}},
+		{name: "an absolute manifest entry", plant: func(t *testing.T, out, outside string) string {
+			appendManifest(t, out, filepath.Join(outside, "victim.txt"))
+			return filepath.Join(outside, "victim.txt")
+		}},
+		{name: "a manifest entry through a symlinked folder inside the site", plant: func(t *testing.T, out, outside string) string {
+			if err := os.Symlink(outside, filepath.Join(out, "link")); err != nil {
+				t.Fatal(err)
+			}
+			// Only the file: listing link too would remove the symlink first.
+			appendManifest(t, out, "link/victim.txt")
+			return filepath.Join(outside, "victim.txt")
+		}},
+		{name: "a page replaced by a symlink to a file elsewhere", plant: func(t *testing.T, out, outside string) string {
+			page := filepath.Join(out, "en", "index.html")
+			if err := os.Remove(page); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(filepath.Join(outside, "victim.txt"), page); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(outside, "victim.txt")
+		}},
+		{name: "a language folder replaced by a symlink to a folder elsewhere", plant: func(t *testing.T, out, outside string) string {
+			if err := os.RemoveAll(filepath.Join(out, "zh")); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(outside, "index.html"), []byte("victim"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(outside, filepath.Join(out, "zh")); err != nil {
+				t.Fatal(err)
+			}
+			return filepath.Join(outside, "index.html")
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			out, outside := filepath.Join(dir, "site"), filepath.Join(dir, "outside")
+			if err := os.MkdirAll(outside, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(outside, "victim.txt"), []byte("victim"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "victim.txt"), []byte("victim"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if code, stdout, errs := run(t, "site", out, "--repo", r.Dir); code != 0 {
+				t.Fatalf("site: exit %d\n%s%s", code, stdout, errs)
+			}
+			victim := tc.plant(t, out, outside)
+			code, stdout, errs := run(t, "site", out, "--repo", r.Dir)
+			data, err := os.ReadFile(victim)
+			if err != nil || string(data) != "victim" {
+				t.Errorf("the rerun (exit %d) removed or overwrote %s outside the site folder: %q %v\n%s%s", code, victim, data[:min(len(data), 60)], err, stdout, errs)
+			}
+		})
+	}
+}
+
+func appendManifest(t *testing.T, out string, lines ...string) {
+	t.Helper()
+	p := filepath.Join(out, siteManifestFile)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, append(data, []byte(strings.Join(lines, "\n")+"\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSiteAttackManifestInRepository: an attacker commits a .relgate-site
+// to the release repository listing the repository's own files; a careless
+// user then runs `relgate site` with the repository's work tree as OUTDIR.
+// The folder is not a site relgate wrote: it must be refused, and nothing
+// deleted (certainly not .git).
+func TestSiteAttackManifestInRepository(t *testing.T) {
+	r := exampleRepo(t)
+	r.Write(siteManifestFile, "index.html\nrelgate.yaml\n.git/HEAD\n.git/config\nreleases/REL-2026-0043/plan.yaml\n")
+	r.Commit("docs", who("wangfang"))
+	r.Write("notes.txt", "untracked work of the user\n")
+	code, stdout, errs := run(t, "site", r.Dir, "--repo", r.Dir)
+	for _, f := range []string{".git/HEAD", ".git/config", "relgate.yaml", "releases/REL-2026-0043/plan.yaml", "notes.txt"} {
+		if _, err := os.Stat(filepath.Join(r.Dir, filepath.FromSlash(f))); err != nil {
+			t.Errorf("relgate site into the repository (exit %d) deleted %s: %v", code, f, err)
+		}
+	}
+	if code != cli.ExitProblem {
+		t.Errorf("relgate site into the repository's work tree: exit %d, want %d (refused)\n%s%s", code, cli.ExitProblem, stdout, errs)
+	}
+}
+
+// TestSiteAttackManifestListsFolder: a manifest entry naming a folder the
+// new site still fills (en) must not fail every later run.
+func TestSiteAttackManifestListsFolder(t *testing.T) {
+	r := exampleRepo(t)
+	out := buildSite(t, r)
+	appendManifest(t, out, "en", "en/releases")
+	for i := range 2 {
+		if code, stdout, errs := run(t, "site", out, "--repo", r.Dir); code != 0 {
+			t.Errorf("rerun %d after a manifest entry naming a folder: exit %d\n%s%s", i+1, code, stdout, errs)
+		}
+	}
+}
+
+// TestSiteAttackCLIMisuse: OUTDIR a file, the repository itself, the
+// current folder holding other files, a folder holding a previous site and
+// other files, a read-only folder: each is a clear error with exit 2 and
+// leaves what was there.
+func TestSiteAttackCLIMisuse(t *testing.T) {
+	r := exampleRepo(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file.html")
+	if err := os.WriteFile(file, []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mixed := buildSite(t, r)
+	if err := os.WriteFile(filepath.Join(mixed, "CNAME"), []byte("releases.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cwd := filepath.Join(dir, "cwd")
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cwd, "notes.txt"), []byte("mine"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(cwd)
+	for _, tc := range []struct {
+		name, out, want string
+	}{
+		{"OUTDIR is a file", file, file},
+		{"OUTDIR is the repository", r.Dir, "holds no site relgate wrote"},
+		{"OUTDIR is . holding other files", ".", "holds no site relgate wrote"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := run(t, "site", tc.out, "--repo", r.Dir)
+			if code != cli.ExitProblem || !strings.Contains(errs, tc.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s", code, cli.ExitProblem, tc.want, errs)
+			}
+		})
+	}
+	if data, _ := os.ReadFile(file); string(data) != "mine" {
+		t.Error("the file named as OUTDIR was changed")
+	}
+	if entries, _ := os.ReadDir(cwd); len(entries) != 1 {
+		t.Errorf("site . wrote into the current folder: %d entries", len(entries))
+	}
+	// A previous site plus a file the user added (GitHub Pages' CNAME): the
+	// rerun keeps the file.
+	if code, stdout, errs := run(t, "site", mixed, "--repo", r.Dir); code != 0 {
+		t.Errorf("rerun into a site with a CNAME: exit %d\n%s%s", code, stdout, errs)
+	}
+	if data, err := os.ReadFile(filepath.Join(mixed, "CNAME")); err != nil || string(data) != "releases.example\n" {
+		t.Errorf("the rerun removed a file the user added: %v", err)
+	}
+	t.Run("a read-only folder", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root writes into read-only folders")
+		}
+		ro := filepath.Join(dir, "ro")
+		if err := os.MkdirAll(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errs := run(t, "site", ro, "--repo", r.Dir)
+		if code != cli.ExitProblem || !strings.Contains(errs, ro) {
+			t.Errorf("exit %d, want %d naming %s:\n%s", code, cli.ExitProblem, ro, errs)
+		}
+	})
+}
