@@ -236,7 +236,14 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// Large valid deliveries leave garbage the collector frees late; a
 		// soft limit makes it collect before the process grows past it.
-		debug.SetMemoryLimit(512 << 20)
+		// The dashboard holds its pages and builds new ones (a build of
+		// 10,000 releases peaks near 1.1 GiB): under 512 MiB the collector
+		// would run without pause during every build.
+		limit := int64(512 << 20)
+		if o.dashboard != "" {
+			limit = 1536 << 20
+		}
+		debug.SetMemoryLimit(limit)
 	}
 	cfg.Metrics = server.NewMetrics()
 	client, token, err := o.github(getenv, cfg.Metrics)
