@@ -6,15 +6,19 @@ package cli_test
 // works; a passing one proves the defence.
 
 import (
+	"bytes"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/relgate/relgate/controller/cli"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
+	"github.com/relgate/relgate/controller/present"
 )
 
 // evil is markup an attacker writes into every text field: a tag, both
@@ -361,9 +365,14 @@ func TestSiteAttackCLIMisuse(t *testing.T) {
 		{"OUTDIR is a file", file, file},
 		{"OUTDIR is the repository", r.Dir, "holds no site relgate wrote"},
 		{"OUTDIR is . holding other files", ".", "holds no site relgate wrote"},
+		{"--lang with markup", filepath.Join(dir, "new"), "--lang"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, errs := run(t, "site", tc.out, "--repo", r.Dir)
+			args := []string{"site", tc.out, "--repo", r.Dir}
+			if tc.want == "--lang" {
+				args = append(args, "--lang", `en"><x-evil>`)
+			}
+			code, _, errs := run(t, args...)
 			if code != cli.ExitProblem || !strings.Contains(errs, tc.want) {
 				t.Errorf("exit %d, want %d with %q:\n%s", code, cli.ExitProblem, tc.want, errs)
 			}
@@ -396,4 +405,322 @@ func TestSiteAttackCLIMisuse(t *testing.T) {
 			t.Errorf("exit %d, want %d naming %s:\n%s", code, cli.ExitProblem, ro, errs)
 		}
 	})
+}
+
+var (
+	pageState    = regexp.MustCompile(`</h1>\n<p><span class="badge(?: ok)?">([a-z-]+)</span>`)
+	pageGateRow  = regexp.MustCompile(`<tr><td>([a-z-]+)(?: <span class="muted">[^<]*</span>)?(?:<br><code[^>]*>[^<]*</code>)?</td><td[^>]*><span class="(ok|warn)">`)
+	pageVoteRow  = regexp.MustCompile(`(?s)<tr>\n<td>([a-z-]+)</td>\n<td>([^<]*)(?: <span[^>]*>[^<]*</span>)?</td>.*?</tr>`)
+	pageLoginEnd = regexp.MustCompile(`\(([A-Za-z0-9-]+)\)$`)
+)
+
+// siteAgreesWithStatus compares every English release page of the site in
+// out with `relgate status --rev rev --format json`: the state, whether it
+// is blocked, each gate passed or not, and each approval shown as counting
+// or blocking must be one status counts or holds as a rejection.
+func siteAgreesWithStatus(t *testing.T, r *gitrepotest.Repo, rev, out string) {
+	t.Helper()
+	code, js, errs := run(t, "status", r.Dir, "--rev", rev, "--format", "json")
+	if code != 0 {
+		t.Fatalf("status --rev %s: exit %d: %s", rev, code, errs)
+	}
+	var rep present.StatusReport
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	commit := strings.TrimSpace(r.GitCLI("rev-parse", rev))
+	if board := readSite(t, out, "en/index.html"); !strings.Contains(board, `title="`+commit+`"`) {
+		t.Errorf("the board does not show commit %s (%s)", commit[:12], rev)
+	}
+	for _, st := range rep.Releases {
+		page := readSite(t, out, "en/releases/"+st.Release+".html")
+		if m := pageState.FindStringSubmatch(page); m == nil || m[1] != st.State {
+			t.Errorf("%s: the page shows state %v, status %s", st.Release, m, st.State)
+		}
+		blocked := len(st.Violations) > 0
+		counted, rejected := map[string]bool{}, map[string]bool{}
+		passed := map[string]bool{}
+		for _, g := range st.Gates {
+			passed[g.Gate] = g.Passed
+			blocked = blocked || len(g.Rejections) > 0
+			for _, q := range g.Requirements {
+				for _, p := range q.Approved {
+					counted[g.Gate+"/"+p] = true
+				}
+			}
+			for _, j := range g.Rejections {
+				rejected[g.Gate+"/"+j.Person] = true
+			}
+		}
+		if got := strings.Contains(page, `<span class="badge bad">blocked</span>`); got != blocked {
+			t.Errorf("%s: the page shows blocked=%v, status has rejections or violations=%v", st.Release, got, blocked)
+		}
+		shown := map[string]bool{}
+		_, gates, _ := strings.Cut(page, `id="gates"`)
+		gates, _, _ = strings.Cut(gates, `id="approvals"`)
+		for _, m := range pageGateRow.FindAllStringSubmatch(gates, -1) {
+			shown[m[1]] = true
+			if want, ok := passed[m[1]]; !ok || want != (m[2] == "ok") {
+				t.Errorf("%s: the page shows gate %s passed=%v, status %v (known %v)", st.Release, m[1], m[2] == "ok", want, ok)
+			}
+		}
+		for g := range passed {
+			if !shown[g] {
+				t.Errorf("%s: the page has no row of gate %s:\n%.600s", st.Release, g, gates)
+			}
+		}
+		_, votes, _ := strings.Cut(page, `id="approvals"`)
+		votes, _, _ = strings.Cut(votes, "</table>")
+		pageCounts, pageRejects := 0, 0
+		for _, m := range pageVoteRow.FindAllStringSubmatch(votes, -1) {
+			login := m[2]
+			if l := pageLoginEnd.FindStringSubmatch(m[2]); l != nil {
+				login = l[1]
+			}
+			key := m[1] + "/" + login
+			switch {
+			case strings.Contains(m[0], "✔ counts"):
+				pageCounts++
+				if !counted[key] {
+					t.Errorf("%s: the page shows %s's approval of %s as counting; status does not count it", st.Release, login, m[1])
+				}
+			case strings.Contains(m[0], "blocks the gate"):
+				pageRejects++
+				if !rejected[key] {
+					t.Errorf("%s: the page shows %s's rejection of %s as blocking; status has no such rejection", st.Release, login, m[1])
+				}
+			}
+		}
+		if pageCounts != len(counted) || pageRejects != len(rejected) {
+			t.Errorf("%s: the page shows %d counting approvals and %d rejections, status %d and %d", st.Release, pageCounts, pageRejects, len(counted), len(rejected))
+		}
+	}
+}
+
+// TestSiteAttackAgreesWithStatus: across the ways an approval fails to
+// count — stale, self-approval, unauthenticated, not in role, a policy
+// pushed without its approval, a rejection, a withdrawn approval — and at
+// an older commit with --rev, the pages show what status decides: no
+// approval counts on a page that status does not count, no release is in
+// a later state, no rejection is hidden.
+func TestSiteAttackAgreesWithStatus(t *testing.T) {
+	r := exampleRepo(t)
+	start := strings.TrimSpace(r.GitCLI("rev-parse", "HEAD"))
+	// Stale: the plan changes after hejun's approval.
+	r.Edit(plan43, "purpose:", "# 评审意见已处理\npurpose:")
+	r.Commit("plan: address the review", who("wangfang"))
+	// Self-approval: the owner edits the plan, then approves.
+	r.Edit(plan43, "purpose:", "# 负责人补充\npurpose:")
+	r.Commit("plan: owner's addition", who("zhangwei"))
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--force")
+	// Unauthenticated: maxiaodong's file committed by someone else.
+	if code, out, errs := run(t, "approve", "REL-2026-0043", "plan-review", "--repo", r.Dir, "--as", "maxiaodong", "--now", "2026-11-25T10:00:00+08:00"); code != 0 {
+		t.Fatalf("approve: %s%s", out, errs)
+	}
+	r.Commit("add maxiaodong's approval", who("wangfang"))
+	middle := strings.TrimSpace(r.GitCLI("rev-parse", "HEAD"))
+	// A policy pushed without its policy-change approval makes lina a
+	// release owner; her approval must not count under it.
+	r.Edit("relgate.yaml", "  release-owner:\n", "  release-owner:\n    - lina\n")
+	r.Commit("policy: lina owns releases (pushed, not approved)", who("lina"))
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "lina", "--role", "release-owner", "--force")
+	// A rejection of REL-2026-0042's go-live approval, and a withdrawn
+	// approval: xuhui rejects the plan of REL-2026-0041 after approving it.
+	approve(t, r, "REL-2026-0041", "plan-review", "--as", "xuhui", "--reject", "--comment", "回退方案未经演练", "--force")
+	for _, rev := range []string{"HEAD", middle, start} {
+		t.Run(rev[:min(len(rev), 12)], func(t *testing.T) {
+			out := buildSite(t, r, "--rev", rev)
+			siteAgreesWithStatus(t, r, rev, out)
+		})
+	}
+}
+
+// TestSiteAttackDeterminism: the same commit gives the same bytes whatever
+// the builder's timezone and locale (TZ, time.Local, LANG, LC_ALL).
+func TestSiteAttackDeterminism(t *testing.T) {
+	r := exampleRepo(t)
+	// A rejection and a pending release: pages with times in every table.
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--reject", "--comment", "需补充回退演练记录")
+	build := func(tz *time.Location, env ...string) map[string]string {
+		old := time.Local
+		time.Local = tz
+		defer func() { time.Local = old }()
+		for i := 0; i+1 < len(env); i += 2 {
+			t.Setenv(env[i], env[i+1])
+		}
+		return siteFiles(t, buildSite(t, r))
+	}
+	a := build(time.UTC, "TZ", "UTC", "LANG", "C", "LC_ALL", "C")
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		ny = time.FixedZone("EST", -5*3600)
+	}
+	b := build(ny, "TZ", "America/New_York", "LANG", "zh_CN.UTF-8", "LC_ALL", "en_US.UTF-8")
+	c := build(time.FixedZone("X", 13*3600+45*60), "TZ", "Pacific/Chatham", "LANG", "de_DE.UTF-8", "LC_ALL", "")
+	for name, other := range map[string]map[string]string{"New York, zh_CN": b, "+13:45, de_DE": c} {
+		if len(other) != len(a) {
+			t.Errorf("%s: %d files, UTC/C %d", name, len(other), len(a))
+		}
+		for p, x := range a {
+			if y, ok := other[p]; !ok || x != y {
+				t.Errorf("%s: %s differs from the UTC/C build", name, p)
+			}
+		}
+	}
+}
+
+// largestPages are the n largest files of a site, for the log.
+func largestPages(files map[string]string, n int) []string {
+	type f struct {
+		p    string
+		size int
+	}
+	var all []f
+	for p, s := range files {
+		all = append(all, f{p, len(s)})
+	}
+	for i := range all {
+		for j := i + 1; j < len(all); j++ {
+			if all[j].size > all[i].size {
+				all[i], all[j] = all[j], all[i]
+			}
+		}
+		if i+1 >= n {
+			break
+		}
+	}
+	var out []string
+	for i := 0; i < n && i < len(all); i++ {
+		out = append(out, all[i].p+" "+strconvItoa(all[i].size/1024)+" KB")
+	}
+	return out
+}
+
+func strconvItoa(n int) string {
+	var b bytes.Buffer
+	if n == 0 {
+		return "0"
+	}
+	var d []byte
+	for ; n > 0; n /= 10 {
+		d = append([]byte{byte('0' + n%10)}, d...)
+	}
+	b.Write(d)
+	return b.String()
+}
+
+// TestSiteAttackSizeBombs: documents an attacker can commit within the
+// loader's bounds (1 MiB a file, no bound on how many files) must not make
+// a page go far over the issue's 200 KB. Each case logs the build time and
+// the largest pages.
+func TestSiteAttackSizeBombs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds large repositories")
+	}
+	const limit = 200 << 10
+	tests := []struct {
+		name  string
+		bomb  func(r *gitrepotest.Repo)
+		pages []string
+	}{
+		{name: "a release with 2,000 approval files",
+			bomb: func(r *gitrepotest.Repo) {
+				ap := r.Read(rel43 + "/approvals/plan-review.hejun.yaml")
+				for i := range 2000 {
+					login := "user" + strconvItoa(10000+i)
+					r.Write(rel43+"/approvals/plan-review."+login+".yaml", strings.ReplaceAll(ap, "hejun", login))
+				}
+			},
+			pages: []string{"en/releases/REL-2026-0043.html", "zh/releases/REL-2026-0043.html"}},
+		{name: "a CMDB item with 6,000 history entries (the loader allows 50,000 YAML nodes a file)",
+			bomb: func(r *gitrepotest.Repo) {
+				var b strings.Builder
+				b.WriteString(r.Read("cmdb/payment-interface.yaml"))
+				for i := range 6000 {
+					b.WriteString("  - {at: \"2026-01-01T00:00:00+08:00\", action: update, version: \"" + strconvItoa(i) + "\"}\n")
+				}
+				r.Write("cmdb/payment-interface.yaml", b.String())
+			},
+			pages: []string{"en/cmdb/payment-interface.html", "zh/cmdb/payment-interface.html"}},
+		{name: "a plan with a 1 MB purpose",
+			bomb: func(r *gitrepotest.Repo) {
+				r.Edit(plan43, "purpose: ", "purpose: "+strings.Repeat("长", 300_000)+" ")
+			},
+			pages: []string{"en/releases/REL-2026-0043.html"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := exampleRepo(t)
+			tc.bomb(r)
+			r.Commit("bomb", who("wangfang"))
+			begin := time.Now()
+			out := buildSite(t, r)
+			took := time.Since(begin)
+			files := siteFiles(t, out)
+			t.Logf("built in %v; largest: %v", took.Round(time.Millisecond), largestPages(files, 3))
+			for _, p := range tc.pages {
+				if _, ok := files[p]; !ok {
+					t.Errorf("the site has no %s: the bomb was not tried", p)
+				}
+			}
+			for p, s := range files {
+				if strings.HasSuffix(p, ".html") && len(s) > limit {
+					t.Errorf("%s is %d KB, over the issue's 200 KB a page", p, len(s)>>10)
+				}
+			}
+		})
+	}
+}
+
+// footerCommit finds the commit a page says it shows.
+var footerCommit = regexp.MustCompile(`<footer>.*?<code title="([0-9a-f]{40})">`)
+
+// TestSiteAttackFailedRerunLeavesOneCommit: a rerun that fails (here: a
+// commit that breaks the build, TestSiteAttackOddReleaseFolder) must leave
+// the folder showing one commit — the previous site — not the new board
+// beside the old release pages.
+func TestSiteAttackFailedRerunLeavesOneCommit(t *testing.T) {
+	r := exampleRepo(t)
+	out := buildSite(t, r)
+	r.Edit(rel43+"/release.yaml", "title: 调度管理", "title: 新标题 调度管理")
+	// A name that sorts before the releases: their pages are not rewritten.
+	r.Write("releases/DRAFT-0044/release.yaml", strings.ReplaceAll(r.Read(rel43+"/release.yaml"), "REL-2026-0043", "REL-2026-0044"))
+	r.Commit("a new title, and a misnamed release folder", who("wangfang"))
+	code, _, errs := run(t, "site", out, "--repo", r.Dir)
+	commits := map[string][]string{}
+	for p, s := range siteFiles(t, out) {
+		if m := footerCommit.FindStringSubmatch(s); m != nil {
+			commits[m[1]] = append(commits[m[1]], p)
+		}
+	}
+	if len(commits) != 1 {
+		for c, ps := range commits {
+			t.Errorf("after a rerun that exited %d (%s), %d pages show commit %s, e.g. %s", code, strings.TrimSpace(errs), len(ps), c[:12], ps[0])
+		}
+	}
+}
+
+// TestSiteAttackChangeLinkPaginated: with more change requests than fit
+// one page, a release page's link to its change request must lead to the
+// page that lists it.
+func TestSiteAttackChangeLinkPaginated(t *testing.T) {
+	r := exampleRepo(t)
+	chg := r.Read("changes/CHG-2026-0104.yaml")
+	for i := range 210 {
+		id := "CHG-2026-" + strconvItoa(1000+i)
+		r.Write("changes/"+id+".yaml", strings.ReplaceAll(chg, "CHG-2026-0104", id))
+	}
+	r.Edit(rel43+"/release.yaml", "  - id: CHG-2026-0104\n", "  - id: CHG-2026-0104\n  - id: CHG-2026-1209\n")
+	r.Commit("many change requests", who("wangfang"))
+	out := buildSite(t, r)
+	page := readSite(t, out, "en/releases/REL-2026-0043.html")
+	m := regexp.MustCompile(`<a href="([^"#]*)#CHG-2026-1209">`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the release page does not link CHG-2026-1209")
+	}
+	target := filepath.Join(out, "en", "releases", filepath.FromSlash(m[1]))
+	data, err := os.ReadFile(target)
+	if err != nil || !strings.Contains(string(data), `id="CHG-2026-1209"`) {
+		t.Errorf("the link to CHG-2026-1209 leads to %s, which does not list it (%v)", m[1], err)
+	}
 }
