@@ -724,3 +724,50 @@ func TestSiteAttackChangeLinkPaginated(t *testing.T) {
 		t.Errorf("the link to CHG-2026-1209 leads to %s, which does not list it (%v)", m[1], err)
 	}
 }
+
+// TestSiteAttackSignedAgreesWithStatus: in a signed history (the policy
+// lists everyone's keys, trustCommitAuthor off), an approval signed with
+// another person's key, one committed unsigned, one by an author the
+// policy does not know, and a lawful signed one: the pages show what
+// status decides, and the trail does not call the forged commit verified.
+func TestSiteAttackSignedAgreesWithStatus(t *testing.T) {
+	r := trSignedRepo(t, nil)
+	// Lawful: zhangwei, SSH-signed.
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "zhangwei", "--sign-key", trSSH(t, "zhangwei"))
+	// Forged: maxiaodong's approval signed with lina's key.
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "maxiaodong", "--sign-key", trPGP(t, "lina"), "--force")
+	forged := trRev(r, "HEAD")
+	// Unsigned: xuhui's approval committed without a signature.
+	approve(t, r, "REL-2026-0043", "plan-review", "--as", "xuhui", "--force")
+	// A signed rejection of another release's gate.
+	approve(t, r, "REL-2026-0042", "go-live-approval", "--as", "zhangwei", "--reject", "--comment", "需复核", "--sign-key", trSSH(t, "zhangwei"), "--force")
+	out := buildSite(t, r)
+	siteAgreesWithStatus(t, r, "HEAD", out)
+	page := readSite(t, out, "en/releases/REL-2026-0043.html")
+	row := regexp.MustCompile(`(?s)<tr><td[^>]*>[^<]*</td>\s*<td><a href="[^"]*"><code title="`+forged+`".*?</tr>|<tr><td[^>]*>[^<]*</td><td><code title="`+forged+`".*?</tr>`).FindString(page)
+	if row == "" {
+		t.Fatalf("the trail has no row of the forged commit %s", forged[:12])
+	}
+	if strings.Contains(row, "✔ verified") {
+		t.Errorf("the trail calls maxiaodong's commit signed with lina's key verified:\n%s", row)
+	}
+}
+
+// TestSiteAttackItemNamedIndex: a configuration item may be called index
+// (the id pattern allows it); its page must not replace the CMDB's list
+// of items, nor index-2 the list's second page.
+func TestSiteAttackItemNamedIndex(t *testing.T) {
+	r := exampleRepo(t)
+	r.Write("cmdb/index.yaml", strings.ReplaceAll(r.Read("cmdb/payment-interface.yaml"), "id: payment-interface", "id: index"))
+	r.Commit("an item called index", who("wangfang"))
+	if code, stdout, _ := run(t, "validate", r.Dir, "--rev", "HEAD"); code != 0 {
+		t.Logf("validate: exit %d\n%s", code, stdout)
+	}
+	out := buildSite(t, r)
+	list := readSite(t, out, "en/cmdb/index.html")
+	for _, id := range []string{"payment-interface", "oms-workflow", "d5000-scada-frontend"} {
+		if !strings.Contains(list, id+".html") {
+			t.Errorf("en/cmdb/index.html does not list %s: the item called index replaced the list", id)
+		}
+	}
+}
