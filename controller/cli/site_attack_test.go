@@ -744,7 +744,7 @@ func TestSiteAttackSignedAgreesWithStatus(t *testing.T) {
 	out := buildSite(t, r)
 	siteAgreesWithStatus(t, r, "HEAD", out)
 	page := readSite(t, out, "en/releases/REL-2026-0043.html")
-	row := regexp.MustCompile(`(?s)<tr><td[^>]*>[^<]*</td>\s*<td><a href="[^"]*"><code title="`+forged+`".*?</tr>|<tr><td[^>]*>[^<]*</td><td><code title="`+forged+`".*?</tr>`).FindString(page)
+	row := regexp.MustCompile(`(?s)<tr><td[^>]*>[^<]*</td>\s*<td><a href="[^"]*"><code title="` + forged + `".*?</tr>|<tr><td[^>]*>[^<]*</td><td><code title="` + forged + `".*?</tr>`).FindString(page)
 	if row == "" {
 		t.Fatalf("the trail has no row of the forged commit %s", forged[:12])
 	}
