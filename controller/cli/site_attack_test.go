@@ -771,3 +771,24 @@ func TestSiteAttackItemNamedIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestSiteAttackForgeURLCredentials: a forge URL copied from a CI variable
+// often carries a token (GitLab's CI_REPOSITORY_URL is
+// https://gitlab-ci-token:TOKEN@host/…). It must not be published in every
+// page: refuse it (exit 2) or strip the credentials.
+func TestSiteAttackForgeURLCredentials(t *testing.T) {
+	r := exampleRepo(t)
+	out := filepath.Join(t.TempDir(), "site")
+	code, _, errs := run(t, "site", out, "--repo", r.Dir, "--forge-url", "https://gitlab-ci-token:glcbt-SECRET123@gitlab.example/grid/releases")
+	if code == cli.ExitProblem {
+		if strings.Contains(errs, "SECRET123") {
+			t.Errorf("the refusal repeats the token: %s", errs)
+		}
+		return
+	}
+	for p, s := range siteFiles(t, out) {
+		if strings.Contains(s, "SECRET123") {
+			t.Errorf("%s publishes the forge URL's token", p)
+		}
+	}
+}
