@@ -363,8 +363,8 @@ func TestSiteAttackCLIMisuse(t *testing.T) {
 		name, out, want string
 	}{
 		{"OUTDIR is a file", file, file},
-		{"OUTDIR is the repository", r.Dir, "holds no site relgate wrote"},
-		{"OUTDIR is . holding other files", ".", "holds no site relgate wrote"},
+		{"OUTDIR is the repository", r.Dir, r.Dir},
+		{"OUTDIR is . holding other files", ".", "."},
 		{"--lang with markup", filepath.Join(dir, "new"), "--lang"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -675,18 +675,28 @@ func TestSiteAttackSizeBombs(t *testing.T) {
 // footerCommit finds the commit a page says it shows.
 var footerCommit = regexp.MustCompile(`<footer>.*?<code title="([0-9a-f]{40})">`)
 
-// TestSiteAttackFailedRerunLeavesOneCommit: a rerun that fails (here: a
-// commit that breaks the build, TestSiteAttackOddReleaseFolder) must leave
-// the folder showing one commit — the previous site — not the new board
-// beside the old release pages.
+// TestSiteAttackFailedRerunLeavesOneCommit: a rerun that fails midway (a
+// write refused: the disk full, a permission; here a folder where a page
+// was) must leave the folder showing one commit — the previous site, or
+// the new one — not the new board beside the old release pages.
 func TestSiteAttackFailedRerunLeavesOneCommit(t *testing.T) {
 	r := exampleRepo(t)
 	out := buildSite(t, r)
 	r.Edit(rel43+"/release.yaml", "title: 调度管理", "title: 新标题 调度管理")
-	// A name that sorts before the releases: their pages are not rewritten.
-	r.Write("releases/DRAFT-0044/release.yaml", strings.ReplaceAll(r.Read(rel43+"/release.yaml"), "REL-2026-0043", "REL-2026-0044"))
-	r.Commit("a new title, and a misnamed release folder", who("wangfang"))
+	r.Commit("a new title", who("wangfang"))
+	// zh/policy.html is written after zh's board and before en's pages and
+	// every release page.
+	blocker := filepath.Join(out, "zh", "policy.html")
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(blocker, "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	code, _, errs := run(t, "site", out, "--repo", r.Dir)
+	if code == 0 {
+		t.Fatalf("the rerun did not fail: the test proves nothing")
+	}
 	commits := map[string][]string{}
 	for p, s := range siteFiles(t, out) {
 		if m := footerCommit.FindStringSubmatch(s); m != nil {
