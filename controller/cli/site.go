@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -54,6 +55,9 @@ func runSite(args []string, stdout, stderr io.Writer) error {
 	if dir == "" {
 		dir = "."
 	}
+	if err := siteFolderOK(out, dir); err != nil {
+		return err
+	}
 	old, err := previousSite(out)
 	if err != nil {
 		return err
@@ -76,10 +80,20 @@ func runSite(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	opts.Lang, opts.ForgeURL, opts.Cache = lang, forge, openCache(dir)
-	// Pages go to disk as they are rendered, not all held in memory.
+	// Pages go to disk as they are rendered, not all held in memory: into
+	// a folder beside out first, so a build that fails leaves out as it was.
+	parent := filepath.Dir(filepath.Clean(out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return err
+	}
+	stage, err := os.MkdirTemp(parent, "."+filepath.Base(filepath.Clean(out))+".relgate-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(stage)
 	made := map[string]bool{}
 	s, err := site.BuildTo(r, prefix, tip, opts, func(p string, data []byte) error {
-		full := filepath.Join(out, filepath.FromSlash(p))
+		full := filepath.Join(stage, filepath.FromSlash(p))
 		if d := filepath.Dir(full); !made[d] {
 			if err := os.MkdirAll(d, 0o755); err != nil {
 				return err
@@ -95,11 +109,35 @@ func runSite(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "relgate: warning: the decode cache was not saved: %v\n", err)
 	}
 	paths := s.Paths()
+	// Everything in the way is found before anything of out is touched.
+	for _, p := range paths {
+		full := filepath.Join(out, filepath.FromSlash(p))
+		if fi, err := os.Lstat(full); err == nil && !fi.Mode().IsRegular() {
+			return usagef("%s is in the way of the site's %s: remove it, or name another folder", full, p)
+		}
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	for _, p := range paths {
+		full := filepath.Join(out, filepath.FromSlash(p))
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.Rename(filepath.Join(stage, filepath.FromSlash(p)), full); err != nil {
+			return err
+		}
+	}
 	for _, p := range old {
-		if !slices.Contains(paths, p) {
-			if err := os.Remove(filepath.Join(out, filepath.FromSlash(p))); err != nil && !errors.Is(err, fs.ErrNotExist) {
-				return err
-			}
+		if slices.Contains(paths, p) {
+			continue
+		}
+		full := filepath.Join(out, filepath.FromSlash(p))
+		if fi, err := os.Lstat(full); err != nil || !fi.Mode().IsRegular() {
+			continue // gone already, or not a page we wrote
+		}
+		if err := os.Remove(full); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
 		}
 	}
 	if err := os.WriteFile(filepath.Join(out, siteManifest), []byte(strings.Join(paths, "\n")+"\n"), 0o644); err != nil {
@@ -133,12 +171,47 @@ func previousSite(out string) ([]string, error) {
 	}
 	var old []string
 	for _, p := range strings.Split(string(data), "\n") {
-		// Only plain relative paths inside out: the manifest is a file
-		// anyone could have edited.
-		if p == "" || strings.HasPrefix(p, "/") || slices.Contains(strings.Split(p, "/"), "..") || strings.Contains(p, "\\") {
+		// Only what a site of relgate's can hold: the manifest is a file
+		// anyone could have edited (or committed, for a folder in a work tree).
+		if !sitePath.MatchString(p) || slices.Contains(strings.Split(p, "/"), "..") {
 			continue
 		}
 		old = append(old, p)
 	}
 	return old, nil
+}
+
+// sitePath is the form of every file a site has: the root page, the
+// assets, and pages and charts under a language's folder.
+var sitePath = regexp.MustCompile(`^(index\.html|assets/[a-z]+\.(css|js)|(zh|en)/[A-Za-z0-9._/-]+\.(html|svg))$`)
+
+// siteFolderOK refuses an OUTDIR that is, holds or sits inside the release
+// repository's git work tree, or that holds a symbolic link (a page or
+// folder replaced by a link would have the site written, or a page
+// removed, elsewhere).
+func siteFolderOK(out, repo string) error {
+	ao, err1 := filepath.Abs(out)
+	ar, err2 := filepath.Abs(repo)
+	if err1 != nil || err2 != nil {
+		return errors.Join(err1, err2)
+	}
+	if rel, err := filepath.Rel(ao, ar); err == nil && (rel == "." || !strings.HasPrefix(rel, "..")) {
+		return usagef("%s holds the release repository %s: name a folder outside it", out, repo)
+	}
+	if _, err := os.Lstat(filepath.Join(out, ".git")); err == nil {
+		return usagef("%s is a git repository or work tree: name a folder of its own for the site", out)
+	}
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) && p == out {
+				return fs.SkipAll
+			}
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 && p != out {
+			return usagef("%s is a symbolic link: relgate site writes only plain files and folders inside %s", p, out)
+		}
+		return nil
+	})
+	return err
 }

@@ -162,4 +162,5 @@ var zh = map[string]string{
 	"%s: %s (%s)": "%s：%s（%s）",
 	"the change only records a rejection by its author, which is always allowed; the release waits for this gate again": "本次变更只记录了审批人本人的驳回，这总是允许的；发布重新等待此关卡",
 	"wrote %s files of commit %s into %s; open %s": "已将提交 %[2]s 的 %[1]s 个文件写入 %[3]s；请打开 %[4]s",
+	"%s more not shown here; see %s":               "另有 %s 项未在此显示；请查看 %s",
 }

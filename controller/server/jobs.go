@@ -16,12 +16,9 @@ import (
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/engine"
-	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/gate"
 	"github.com/relgate/relgate/controller/gitrepo"
-	"github.com/relgate/relgate/controller/loader"
 	"github.com/relgate/relgate/controller/policy"
-	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/schedule"
 )
 
@@ -31,8 +28,7 @@ type branchState struct {
 	policy   *policy.Policy
 	warnings []string
 	releases []gate.Status
-	windows  map[string]string // release → window start
-	deployed map[string]bool
+	board    *engine.Board
 }
 
 // statusCache keeps the branch state of the last commit asked for.
@@ -57,47 +53,15 @@ func (s *Server) branch() (*branchState, error) {
 			st = cached
 			return nil
 		}
-		tree, err := r.TreeAt(ref.Hash(), s.cfg.Prefix)
+		// One gathering of every release's evaluation: the status API, the
+		// reminders and the dashboard show engine.LoadBoard's.
+		b, err := engine.LoadBoard(r, s.cfg.Prefix, ref.Hash(), engine.BoardOptions{})
 		if err != nil {
 			return err
 		}
-		snap, err := loader.LoadAll(tree, loader.Options{})
-		if err != nil {
-			return err
-		}
-		if snap.Policy == nil {
-			return fmt.Errorf("%s at %s on %s is missing or invalid; run relgate validate", document.PolicyPath, tree.Name(), s.cfg.Branch)
-		}
-		pol, err := policy.New(snap.Policy)
-		if err != nil {
-			return fmt.Errorf("%s: %w", document.PolicyPath, err)
-		}
-		st = &branchState{commit: ref.Hash(), policy: pol, releases: []gate.Status{}, windows: map[string]string{}, deployed: map[string]bool{}}
-		if pol.TrustCommitAuthor {
-			st.warnings = append(st.warnings, "the policy trusts commit authorship (trustCommitAuthor): approvals are unauthenticated")
-		}
-		led, err := provenance.Open(r, s.cfg.Prefix, ref.Hash())
-		if err != nil {
-			return err
-		}
-		pol, inForce, err := engine.PolicyInForce(r, s.cfg.Prefix, led.Index(), ref.Hash())
-		if err != nil {
-			return err
-		}
-		st.policy = pol
-		st.warnings = append(st.warnings, inForce...)
-		for _, id := range snap.ReleaseIDs() {
-			gs, err := evaluate.Release(pol, snap, id, evaluate.Options{Provenance: led})
-			if err != nil {
-				return fmt.Errorf("release %s: %w", id, err)
-			}
-			st.releases = append(st.releases, gs)
-			if rel := snap.Releases[id]; rel != nil {
-				if rel.Release != nil {
-					st.windows[id] = rel.Release.Window.Start
-				}
-				st.deployed[id] = rel.Files["deployment.yaml"] != nil
-			}
+		st = &branchState{commit: ref.Hash(), policy: b.Policy, warnings: b.Warnings, releases: b.Statuses, board: b}
+		if st.releases == nil {
+			st.releases = []gate.Status{}
 		}
 		s.status.mu.Lock()
 		s.status.state = st
@@ -117,11 +81,11 @@ type Overdue struct {
 func (st *branchState) overdue(now time.Time) []Overdue {
 	out := []Overdue{}
 	for _, r := range st.releases {
-		start, err := time.Parse(time.RFC3339, st.windows[r.Release])
-		if err != nil || st.deployed[r.Release] || r.State == gate.StateClosed || !now.After(start) {
+		rel := st.board.Snapshot.Releases[r.Release]
+		if !engine.Overdue(r, rel, now) {
 			continue
 		}
-		out = append(out, Overdue{Release: r.Release, WindowStart: st.windows[r.Release], State: r.State})
+		out = append(out, Overdue{Release: r.Release, WindowStart: rel.Release.Window.Start, State: r.State})
 	}
 	return out
 }

@@ -119,7 +119,7 @@ func (w *hw) plan(pl *document.Plan) {
 		w.raw("</th>")
 	}
 	w.raw("</tr></thead>\n<tbody>")
-	for i, s := range pl.Steps {
+	for i, s := range pl.Steps[:min(len(pl.Steps), maxRows)] {
 		w.raw(`<tr><td class="num">` + w.itoa(i+1) + "</td>")
 		w.td(s.Name)
 		w.td(p.Person(s.Owner))
@@ -153,7 +153,7 @@ func (w *hw) plan(pl *document.Plan) {
 		w.raw("<table>")
 		w.th("Problem", "问题", "Solution", "解决方案")
 		w.raw("<tbody>")
-		for _, r := range pl.Risks {
+		for _, r := range pl.Risks[:min(len(pl.Risks), maxRows)] {
 			w.raw("<tr>")
 			w.td(r.Problem)
 			w.td(r.Solution)
@@ -261,7 +261,7 @@ func (w *hw) sessions(ss []document.Session) {
 		w.notYet("None.", "无。")
 		return
 	}
-	w.raw("<table>")
+	w.raw(`<div class="wide"><table>`)
 	w.th("Audience", "对象", "Topic", "主题", "At", "时间", "By", "主讲", "Attendees", "参加人员", "Feedback", "反馈")
 	w.raw("<tbody>")
 	for _, s := range ss {
@@ -274,7 +274,7 @@ func (w *hw) sessions(ss []document.Session) {
 		w.td(s.Feedback)
 		w.raw("</tr>\n")
 	}
-	w.raw("</tbody></table>\n")
+	w.raw("</tbody></table></div>\n")
 }
 
 func (w *hw) communication(c *document.Communication) {

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -29,6 +30,10 @@ type model struct {
 	byID    map[string]*row
 	items   []*itemView
 	changes []*changeView
+	// changePage is the list page each change request is on.
+	changePage map[string]string
+	// oddReleases are release folders whose names are no release id.
+	oddReleases []string
 	// quarters are the quarterly reports, newest first.
 	quarters []*quarter.Report
 	trails   *audit.Trails
@@ -82,7 +87,11 @@ func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*m
 	if err != nil {
 		return nil, err
 	}
-	m := &model{board: b, now: opts.Now, forge: strings.TrimSuffix(opts.ForgeURL, "/"), byID: map[string]*row{},
+	forge, err := forgeURL(opts.ForgeURL)
+	if err != nil {
+		return nil, err
+	}
+	m := &model{board: b, now: opts.Now, forge: forge, byID: map[string]*row{},
 		trails: audit.NewTrails(r, b.Provenance.Index(), tip, b.Policy)}
 	if m.now.IsZero() {
 		m.now = b.Time
@@ -98,7 +107,15 @@ func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*m
 	}
 	snap := b.Snapshot
 	loc := b.Policy.Location
+	var odd []string
 	for _, st := range b.Statuses {
+		if !document.ReleaseIDPattern.MatchString(st.Release) {
+			// A folder whose name is no release id gets no page (its name
+			// would be a file name and a link); the board names it, and
+			// validate reports it.
+			odd = append(odd, st.Release)
+			continue
+		}
 		rl := snap.Releases[st.Release]
 		rw := &row{St: st, Rel: rl, ID: st.Release, Title: st.Title, Type: st.Type, State: st.State}
 		if d := rl.Release; d != nil {
@@ -152,8 +169,21 @@ func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*m
 		m.rows = append(m.rows, rw)
 		m.byID[st.Release] = rw
 	}
+	if len(odd) > 0 {
+		m.oddReleases = odd
+	}
+	// A CMDB item is the file it is in (cmdb/<id>.yaml): a file whose id
+	// field names another item does not stand for it (validate reports it).
 	for _, id := range sortedKeys(snap.CMDBItems()) {
-		iv := &itemView{Item: snap.CMDBItems()[id]}
+		it := *snap.CMDBItems()[id]
+		if it.ID != id {
+			// Shown as what it is, with nothing it claims.
+			it = document.CMDBItem{ID: id, Name: "(" + id + ".yaml names another item, " + it.ID + "; run relgate validate)"}
+		}
+		if len(it.History) > maxRows {
+			it.History = it.History[len(it.History)-maxRows:] // the latest
+		}
+		iv := &itemView{Item: &it}
 		for _, rw := range m.rows {
 			if slices.Contains(rw.Items, id) {
 				iv.Releases = append(iv.Releases, rw.ID)
@@ -161,19 +191,24 @@ func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*m
 		}
 		m.items = append(m.items, iv)
 	}
-	for _, id := range sortedKeys(snap.Changes()) {
+	m.changePage = map[string]string{}
+	names := pageNames("changes", len(snap.Changes()))
+	for i, id := range sortedKeys(snap.Changes()) {
 		cv := &changeView{Change: snap.Changes()[id]}
 		m.changes = append(m.changes, cv)
+		m.changePage[id] = names[i/perPage]
+	}
+	byChange := map[string]*changeView{}
+	for _, cv := range m.changes {
+		byChange[cv.Change.ID] = cv
 	}
 	for _, rw := range m.rows {
 		if rw.Rel.Release == nil {
 			continue
 		}
 		for _, c := range rw.Rel.Release.Changes {
-			for _, cv := range m.changes {
-				if cv.Change.ID == c.ID {
-					cv.Releases = append(cv.Releases, rw.ID)
-				}
+			if cv := byChange[c.ID]; cv != nil && !slices.Contains(cv.Releases, rw.ID) {
+				cv.Releases = append(cv.Releases, rw.ID)
 			}
 		}
 	}
@@ -240,4 +275,21 @@ func compact(s []string) []string {
 	}
 	sort.Strings(out)
 	return slices.Compact(out)
+}
+
+// forgeURL checks the forge's web address the pages link to: an absolute
+// http(s) address without credentials, query or fragment (it is published
+// on every page).
+func forgeURL(u string) (string, error) {
+	if u == "" {
+		return "", nil
+	}
+	pu, err := url.Parse(u)
+	if err != nil || (pu.Scheme != "https" && pu.Scheme != "http") || pu.Host == "" {
+		return "", errorf("forge URL %q: want an address such as https://github.com/OWNER/NAME", u)
+	}
+	if pu.User != nil || pu.RawQuery != "" || pu.Fragment != "" {
+		return "", errorf("forge URL %q: no credentials, query or fragment (every page publishes it)", pu.Redacted())
+	}
+	return strings.TrimSuffix(u, "/"), nil
 }

@@ -91,12 +91,11 @@ func (w *hw) releasePage(d releaseData) {
 
 // changeHref links a change request known to the repository.
 func (p *page) changeHref(id string) string {
-	for _, c := range p.m.changes {
-		if c.Change.ID == id {
-			return p.Href("changes.html") + "#" + id
-		}
+	name, ok := p.m.changePage[id]
+	if !ok {
+		return ""
 	}
-	return ""
+	return p.Href(name) + "#" + id
 }
 
 func (w *hw) gates(rw *row) {
@@ -116,7 +115,7 @@ func (w *hw) gates(rw *row) {
 			w.raw("<br>")
 			w.code(g.Digest, "muted")
 		}
-		w.raw("</td><td>")
+		w.raw(`</td><td class="nowrap">`)
 		if g.Passed {
 			w.tag(`<span class="ok">✔ `, p.T("passed", "通过"), "</span>")
 		} else {
@@ -138,10 +137,11 @@ func (w *hw) gates(rw *row) {
 		w.raw("</td><td>")
 		if ms := p.Missing(g); len(ms) > 0 {
 			w.raw(`<ul class="tight">`)
-			for _, m := range ms {
+			for _, m := range ms[:min(len(ms), maxMissing)] {
 				w.tag("<li>", m, "</li>")
 			}
 			w.raw("</ul>")
+			w.moreThan(len(ms), maxMissing, "relgate status "+rw.ID)
 		} else {
 			w.raw("—")
 		}
@@ -162,7 +162,7 @@ func (w *hw) votes(rw *row) {
 	w.raw("<div class=\"wide\"><table>\n")
 	w.th("Gate", "关卡", "Person", "审批人", "Decision", "决定", "Given", "时间", "Authenticated by", "认证方式", "Commit", "提交", "Counts?", "是否有效")
 	w.raw("<tbody>")
-	for _, v := range rw.Votes {
+	for _, v := range rw.Votes[:min(len(rw.Votes), maxVotes)] {
 		w.raw("<tr>\n<td>")
 		w.text(p.Gate(v.Ap.FileGate))
 		w.raw("</td>\n<td>")
@@ -224,6 +224,7 @@ func (w *hw) votes(rw *row) {
 		w.raw("</td>\n</tr>\n")
 	}
 	w.raw("</tbody></table></div>\n")
+	w.moreThan(len(rw.Votes), maxVotes, "relgate status "+rw.ID)
 }
 
 func (w *hw) items(d releaseData) {
@@ -241,7 +242,7 @@ func (w *hw) items(d releaseData) {
 	for _, it := range d.Items {
 		w.raw("<tr><td>")
 		if it.Item != nil {
-			w.link(p.Href("cmdb/"+it.ID+".html"), it.ID)
+			w.link(p.Href("cmdb/items/"+it.ID+".html"), it.ID)
 		} else {
 			w.text(it.ID)
 			w.tag(` <span class="bad">`, p.T("(not in the CMDB)", "（CMDB 中没有）"), "</span>")
@@ -292,7 +293,11 @@ func (w *hw) trail(d releaseData) {
 	w.raw("<div class=\"wide\"><table>\n")
 	w.th("When", "时间", "Commit", "提交", "Author", "作者", "Signature", "签名", "Files", "文件", "Approvals it gave that count", "其中有效的审批")
 	w.raw("<tbody>")
-	for _, te := range d.Trail {
+	trail := d.Trail
+	if len(trail) > maxRows {
+		trail = trail[len(trail)-maxRows:] // the latest
+	}
+	for _, te := range trail {
 		ev := te.Event
 		w.raw("<tr>")
 		w.td(short16(ev.Author.Time))
@@ -324,7 +329,7 @@ func (w *hw) trail(d releaseData) {
 		w.raw("</td>")
 		w.td(p.Signature(ev.Signature))
 		w.raw(`<td><ul class="tight">`)
-		for _, c := range ev.Changes {
+		for _, c := range ev.Changes[:min(len(ev.Changes), maxMissing)] {
 			w.raw("<li>")
 			w.tag("<code>", c.Path, "</code> ")
 			w.text(p.Action(c.Action))
@@ -339,11 +344,14 @@ func (w *hw) trail(d releaseData) {
 			w.text(p.T("deployment decision", "部署决定") + ": " + dd.Environment + " " + word)
 			w.raw("</li>")
 		}
-		w.raw("</ul></td><td>")
-		for _, v := range te.Counts {
+		w.raw("</ul>")
+		w.moreThan(len(ev.Changes), maxMissing, "git show "+shortHash(ev.Commit))
+		w.raw("</td><td>")
+		for _, v := range te.Counts[:min(len(te.Counts), maxMissing)] {
 			w.tag("<div>", p.Gate(v.Ap.FileGate)+": "+p.Person(v.Ap.FilePerson), "</div>")
 		}
 		w.raw("</td></tr>\n")
 	}
 	w.raw("</tbody></table></div>\n")
+	w.more(len(d.Trail), "relgate audit "+d.Row.ID)
 }

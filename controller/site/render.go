@@ -212,6 +212,7 @@ func render(m *model, sink func(p string, data []byte) error) (*Site, error) {
 	root := fmt.Sprintf(`<!DOCTYPE html>
 <html lang="%[1]s"><head><meta charset="utf-8"><title>relgate</title>
 <meta http-equiv="refresh" content="0; url=%[1]s/index.html">
+<link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body><h1>relgate</h1><p><a href="zh/index.html">发布看板（中文）</a> · <a href="en/index.html">Release board (English)</a></p></body></html>
 `, m.lang)
@@ -436,7 +437,11 @@ func (r *renderer) board() error {
 			attention = append(attention, rw)
 		}
 	}
-	d := boardData{Total: len(r.m.rows), Warnings: r.m.board.Warnings}
+	d := boardData{Total: len(r.m.rows), Warnings: slices.Clone(r.m.board.Warnings)}
+	if odd := r.m.oddReleases; len(odd) > 0 {
+		d.Warnings = append(d.Warnings, l.T("release folders whose names are no release id are not shown (run relgate validate): ",
+			"以下发布文件夹的名称不是发布编号，未予显示（请运行 relgate validate）：")+strings.Join(odd, ", "))
+	}
 	attention = attentionFirst(attention)
 	d.Attention = listing{Heading: l.T("Blocked and overdue", "受阻和逾期"), Rows: attention[:min(len(attention), 2*boardPreview)]}
 	d.AttentionCount = len(attention)
@@ -513,7 +518,7 @@ func (r *renderer) cmdb() error {
 		}
 	}
 	for _, it := range r.m.items {
-		if err := r.put("cmdb/"+it.Item.ID+".html", "item", l.T("Configuration item ", "配置项 ")+it.Item.ID, it); err != nil {
+		if err := r.put("cmdb/items/"+it.Item.ID+".html", "item", l.T("Configuration item ", "配置项 ")+it.Item.ID, it); err != nil {
 			return err
 		}
 	}

@@ -2,11 +2,13 @@ package site
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"html"
 	"html/template"
 	"net/url"
 	"strconv"
-	"strings"
+	"unicode/utf8"
 )
 
 // hw writes a page's HTML: the release pages, which are most of a site's
@@ -20,8 +22,45 @@ type hw struct {
 
 func (w *hw) raw(s string) { w.b.WriteString(s) }
 
-// text writes s escaped for HTML text and attribute values.
-func (w *hw) text(s string) { w.b.WriteString(html.EscapeString(s)) }
+// text writes s escaped for HTML text and attribute values, clipped at
+// maxText bytes: no field of a document needs more on a page, and a page
+// stays small whatever a document holds.
+func (w *hw) text(s string) { w.b.WriteString(html.EscapeString(clip(s))) }
+
+// maxText bounds one text on a page; maxRows one table of a document.
+const (
+	maxText = 4000
+	maxRows = 100
+	// maxVotes bounds the approvals table (each row says why it counts),
+	// maxMissing what a gate lists as missing (a rejection each).
+	maxVotes   = 50
+	maxMissing = 20
+)
+
+// clip cuts s at maxText bytes, at a character's start, saying so.
+func clip(s string) string {
+	if len(s) <= maxText {
+		return s
+	}
+	i := maxText
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + " …"
+}
+
+// more writes, under a table cut at maxRows, how many rows the page leaves
+// out and where they are.
+func (w *hw) more(total int, where string) { w.moreThan(total, maxRows, where) }
+
+func (w *hw) moreThan(total, shown int, where string) {
+	if total <= shown {
+		return
+	}
+	w.raw(`<p class="muted">`)
+	w.text(w.p.L.Sprintf("%s more not shown here; see %s", fmt.Sprint(total-shown), where))
+	w.raw("</p>\n")
+}
 
 // t writes the page language's text, escaped.
 func (w *hw) t(en, zh string) { w.text(w.p.L.T(en, zh)) }
@@ -121,7 +160,7 @@ func (w *hw) head() {
 	w.raw("<!DOCTYPE html>\n<html lang=\"" + p.Lang() + "\">\n<head>\n<meta charset=\"utf-8\">\n" +
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
 	w.text(p.Title)
-	w.raw(" · relgate</title>\n<link rel=\"stylesheet\" href=\"" + p.Asset("site.css") + "\">\n</head>\n<body>\n<header class=\"top\">\n")
+	w.raw(" · relgate</title>\n<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"" + p.Asset("site.css") + "\">\n</head>\n<body>\n<header class=\"top\">\n")
 	w.raw(`<a class="brand" href="` + p.Href("index.html") + `">relgate</a>` + "\n")
 	w.raw(`<nav aria-label="`)
 	w.t("Pages", "页面")
@@ -164,13 +203,26 @@ func (w *hw) foot() {
 	w.raw("</footer>\n<script src=\"" + p.Asset("site.js") + "\"></script>\n</body>\n</html>\n")
 }
 
-// joinPeople is logins with their names, comma-separated.
+// joinPeople is logins with their names, joined as the language joins.
 func (p *page) joinPeople(logins []string) string {
 	out := make([]string, len(logins))
 	for i, l := range logins {
 		out[i] = p.Person(l)
 	}
-	return strings.Join(out, ", ")
+	return p.Join(out)
+}
+
+// jsonList is a row's filter values as site.js reads them: a JSON list,
+// so a value may hold spaces (system names do).
+func jsonList(vs ...string) string {
+	if len(vs) == 1 && vs[0] == "" {
+		vs = nil
+	}
+	if vs == nil {
+		vs = []string{}
+	}
+	b, _ := json.Marshal(vs)
+	return string(b)
 }
 
 // Rows is the table of releases the board and the lists show; each row
@@ -188,13 +240,13 @@ func (w *hw) rows(rows []*row) {
 	w.raw("<tbody>\n")
 	for _, rw := range rows {
 		w.raw(`<tr data-system="`)
-		w.text(strings.Join(rw.Systems, " "))
+		w.text(jsonList(rw.Systems...))
 		w.raw(`" data-type="`)
-		w.text(rw.Type)
+		w.text(jsonList(rw.Type))
 		w.raw(`" data-quarter="`)
-		w.text(rw.Quarter)
+		w.text(jsonList(rw.Quarter))
 		w.raw(`" data-people="`)
-		w.text(strings.Join(rw.People, " "))
+		w.text(jsonList(rw.People...))
 		w.raw(`">` + "\n" + `<td data-sort="`)
 		w.text(rw.ID)
 		w.raw(`">`)

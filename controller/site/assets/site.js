@@ -3,7 +3,10 @@
 (function () {
   "use strict";
   function rowsOf(doc) { return Array.prototype.slice.call(doc.querySelectorAll("table.rows tbody tr")); }
-  function has(list, v) { return (" " + (list || "") + " ").indexOf(" " + v + " ") >= 0; }
+  // A row's data-* attribute is a JSON list of values: a value may hold spaces.
+  function has(list, v) {
+    try { return JSON.parse(list || "[]").indexOf(v) >= 0; } catch (e) { return false; }
+  }
   var form = document.querySelector("form.filters");
   if (form) {
     form.hidden = false;
