@@ -194,3 +194,26 @@ func TestSiteCommand(t *testing.T) {
 		t.Error("the refused folder was changed")
 	}
 }
+
+// TestSiteAfterAnInvalidPolicyInHistory: a commit on main once made
+// relgate.yaml invalid and a later one restored it. The invalid file
+// governs nothing: the policy in force is the one before it, so status,
+// the dashboard and a later policy change are judged under it — and
+// neither status nor the site stays broken for good.
+func TestSiteAfterAnInvalidPolicyInHistory(t *testing.T) {
+	r := exampleRepo(t)
+	good := r.Read("relgate.yaml")
+	r.Write("relgate.yaml", good+"\nnot: [valid\n")
+	r.Commit("break the policy (pushed)", who("wangfang"))
+	r.Write("relgate.yaml", good)
+	r.Commit("restore the policy", who("wangfang"))
+	code, out, errs := run(t, "status", r.Dir, "--rev", "HEAD")
+	if code != 0 || !strings.Contains(out, "REL-2026-0043") {
+		t.Fatalf("status after an invalid policy in history: exit %d\n%s%s", code, out, errs)
+	}
+	site := filepath.Join(t.TempDir(), "site")
+	if code, stdout, errs := run(t, "site", site, "--repo", r.Dir); code != 0 {
+		t.Fatalf("site after an invalid policy in history: exit %d\n%s%s", code, stdout, errs)
+	}
+	readSite(t, site, "en/releases/REL-2026-0043.html")
+}

@@ -92,16 +92,42 @@ func (ps *Policies) compute(h plumbing.Hash, depth int) (inForce, error) {
 	if err != nil {
 		return inForce{}, err
 	}
-	if snap.Policy == nil {
-		return inForce{}, fmt.Errorf("%s at %s is missing or invalid; run relgate validate", document.PolicyPath, tree.Name())
+	var pol *policy.Policy
+	if snap.Policy != nil {
+		if pol, err = policy.New(snap.Policy); err != nil && depth == 0 {
+			return inForce{}, fmt.Errorf("%s at %s: %w", document.PolicyPath, tree.Name(), err)
+		}
 	}
-	pol, err := policy.New(snap.Policy)
-	if err != nil {
-		return inForce{}, fmt.Errorf("%s at %s: %w", document.PolicyPath, tree.Name(), err)
+	if pol == nil && (depth == 0 || snap.PolicyDoc == nil) {
+		return inForce{}, fmt.Errorf("%s at %s is missing or invalid; run relgate validate", document.PolicyPath, tree.Name())
 	}
 	led, err := provenance.New(r, ix, h)
 	if err != nil {
 		return inForce{}, err
+	}
+	if pol == nil {
+		// Walking back from a later policy, through a commit whose
+		// relgate.yaml is invalid: an invalid file governs nothing, so
+		// the policy in force is the one before the commit that made it
+		// invalid (a later change still needs that policy's approval).
+		o, err := led.Origin(document.PolicyPath, snap.PolicyDoc.ID)
+		if err != nil {
+			return inForce{}, err
+		}
+		if o.Problem != "" || len(o.Commits[0].Parents) == 0 {
+			return inForce{}, fmt.Errorf("%s at %s is invalid and no valid policy came before it; run relgate validate", document.PolicyPath, tree.Name())
+		}
+		parent := plumbing.NewHash(o.Commits[0].Parents[0])
+		if _, err := ix.TreeAt(r, parent); err != nil {
+			return inForce{}, fmt.Errorf("%s at %s is invalid and no valid policy came before it: %w", document.PolicyPath, tree.Name(), err)
+		}
+		before, err := ps.at(parent, depth+1)
+		if err != nil {
+			return inForce{}, err
+		}
+		w := fmt.Sprintf("%s as commit %s has it is invalid (since commit %s); the policy in force there is the one before, as at %s",
+			document.PolicyPath, short(h.String()), o.Commits[0].Short(), short(parent.String()))
+		return inForce{pol: before.pol, warnings: append(append([]string(nil), before.warnings...), w), steps: before.steps + 1}, nil
 	}
 	o, err := led.Origin(document.PolicyPath, snap.PolicyDoc.ID)
 	if err != nil {

@@ -51,7 +51,7 @@ type DashboardConfig struct {
 }
 
 // dashboardCSP allows the pages their own styles and scripts and nothing else.
-const dashboardCSP = "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
+const dashboardCSP = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"
 
 // builtSite is a site as served. Its pages are kept gzipped: the site of
 // 10,000 releases is hundreds of megabytes of HTML, a tenth of that

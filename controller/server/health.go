@@ -171,4 +171,5 @@ func (s *Server) noteFetch(err error) {
 		return
 	}
 	s.metrics.Inc(mFetches, "result", "ok")
+	s.pokeDashboard() // a fetch may have moved the branch: the pages follow at once
 }

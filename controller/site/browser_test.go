@@ -1200,7 +1200,7 @@ func pageKinds(t *testing.T, s *servedSite) [][2]string {
 		{"state", first("state")},
 		{"release", first("releases")},
 		{"cmdb", "cmdb/index.html"},
-		{"cmdb-item", first("cmdb")},
+		{"cmdb-item", first("cmdb/items")},
 		{"changes", "changes.html"},
 		{"quarters", "quarters/index.html"},
 		{"quarter", first("quarters")},
