@@ -452,3 +452,25 @@ func TestAttackFindingHeaderNames(t *testing.T) {
 		}
 	}
 }
+
+// Finding (low, a careless admin): NewGitHub accepts a public URL with a
+// path, a query or a fragment. serve's flag check refuses a query and a
+// fragment (not a bare "?") but allows a path (HOST[/PATH], right for the
+// result page behind a prefix-stripping proxy); the guard then sends
+// GitHub back to PUBLIC_URL/oauth/callback but its own redirects
+// ("/signin?next=…", the return path "/…") ignore the prefix and land on
+// the host's root, outside relgate. Fix: with --dashboard github refuse
+// anything but scheme://host[:port][/] in NewGitHub (naming --public-url),
+// or make the guard prefix-aware.
+func TestAttackFindingPublicURLShape(t *testing.T) {
+	for _, pub := range []string{"https://relgate.example.com/relgate", "https://relgate.example.com/?a=b", "https://relgate.example.com/#x", "https://relgate.example.com?"} {
+		if _, err := NewGitHub(GitHubConfig{Provider: &atkProvider{}, PublicURL: pub, Key: testKey}); err == nil {
+			t.Errorf("public URL %q accepted; the callback would be %q", pub, strings.TrimSuffix(pub, "/")+"/oauth/callback")
+		}
+	}
+	for _, pub := range []string{"https://relgate.example.com", "https://relgate.example.com/", "https://relgate.example.com:8443"} {
+		if _, err := NewGitHub(GitHubConfig{Provider: &atkProvider{}, PublicURL: pub, Key: testKey}); err != nil {
+			t.Errorf("public URL %q refused: %v", pub, err)
+		}
+	}
+}
