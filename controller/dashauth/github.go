@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -66,7 +67,31 @@ type GitHub struct {
 	// confirmed memoises recent access checks by login, so the page and
 	// its assets loaded at once ask GitHub once.
 	confirmed map[string]time.Time
+	// verdicts remember a refusal (a minute) or a failed check (10 s), so
+	// an old cookie replayed cannot make relgate ask GitHub on every
+	// request (the App's rate limit is the gate's too).
+	verdicts map[string]verdict
+	// signedOut is when each login last signed out: sessions issued
+	// before are refused (this replica's memory; a key change ends all).
+	signedOut map[string]time.Time
+	// inflight shares one access check among concurrent requests of a login.
+	inflight map[string]*check
 }
+
+type verdict struct {
+	until time.Time
+	err   bool
+}
+
+type check struct {
+	done chan struct{}
+	ok   bool
+	err  error
+}
+
+// githubLogin is the form GitHub gives logins; anything else from the
+// sign-in is refused (it is put into an API path).
+var githubLogin = regexp.MustCompile(`^[A-Za-z0-9_-]{1,39}$`)
 
 var _ Guard = (*GitHub)(nil)
 
@@ -80,6 +105,11 @@ func NewGitHub(cfg GitHubConfig) (*GitHub, error) {
 	u, err := url.Parse(cfg.PublicURL)
 	if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "https" && u.Scheme != "http") {
 		return nil, fmt.Errorf("dashboard sign-in needs the public URL (--public-url https://HOST) GitHub sends users back to; got %q", cfg.PublicURL)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// The sign-in's own redirects (/signin, the page to return to)
+		// are at the host's root.
+		return nil, fmt.Errorf("dashboard sign-in: the public URL %q must be the server's root (https://HOST[:PORT]), with no path, query or fragment", cfg.PublicURL)
 	}
 	secure := u.Scheme == "https"
 	if !secure {
@@ -107,7 +137,8 @@ func NewGitHub(cfg GitHubConfig) (*GitHub, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &GitHub{cfg: cfg, codec: codec, secure: secure, confirmed: map[string]time.Time{},
+	return &GitHub{cfg: cfg, codec: codec, secure: secure, confirmed: map[string]time.Time{}, verdicts: map[string]verdict{},
+		signedOut: map[string]time.Time{}, inflight: map[string]*check{},
 		callback: strings.TrimSuffix(cfg.PublicURL, "/") + "/oauth/callback"}, nil
 }
 
@@ -176,6 +207,9 @@ func (g *GitHub) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = checkLogin(login)
 	}
+	if err == nil && !githubLogin.MatchString(login) {
+		err = fmt.Errorf("GitHub named the user %q, which is not a GitHub login", trim(login))
+	}
 	if err != nil {
 		g.cfg.Logger.Error("dashboard sign-in failed at GitHub", "err", err)
 		plain(w, http.StatusBadGateway, "relgate could not complete the sign-in with GitHub; try again / relgate 无法与 GitHub 完成登录，请重试")
@@ -205,9 +239,29 @@ func (g *GitHub) oauthCallback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, f[1], http.StatusSeeOther)
 }
 
-// signOut ends the session. A POST: SameSite=Lax keeps other sites from
-// signing a user out.
+// signOut ends the session: the cookie is dropped and, here, every
+// session of the login issued until now refused. SameSite=Lax does not stop
+// another site's form POST, so a cross-site request is refused.
 func (g *GitHub) signOut(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Sec-Fetch-Site") == "cross-site" || (r.Header.Get("Origin") != "" && r.Header.Get("Origin") != g.origin()) {
+		plain(w, http.StatusForbidden, "sign out from relgate's own pages / 请在 relgate 自己的页面上退出")
+		return
+	}
+	if c, err := r.Cookie(SessionCookie); err == nil {
+		if s, err := g.codec.OpenSession(c.Value, g.cfg.Clock()); err == nil {
+			g.mu.Lock()
+			if len(g.signedOut) > 10000 {
+				for l, t := range g.signedOut {
+					if g.cfg.Clock().Sub(t) > g.cfg.Lifetime {
+						delete(g.signedOut, l)
+					}
+				}
+			}
+			g.signedOut[s.Login] = g.cfg.Clock()
+			delete(g.confirmed, s.Login)
+			g.mu.Unlock()
+		}
+	}
 	http.SetCookie(w, g.cookie(SessionCookie, "", -1))
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -226,6 +280,9 @@ func (g *GitHub) Require(next http.Handler) http.Handler {
 		if err == nil {
 			s, err = g.codec.OpenSession(c.Value, now)
 		}
+		if err == nil && g.wasSignedOut(s) {
+			err = errors.New("signed out since")
+		}
 		if err != nil {
 			if c != nil {
 				g.cfg.Logger.Info("dashboard session refused", "why", err.Error(), "remote", r.RemoteAddr)
@@ -235,9 +292,7 @@ func (g *GitHub) Require(next http.Handler) http.Handler {
 			return
 		}
 		if now.Sub(s.Checked) >= g.cfg.Recheck && !g.recent(s.Login, now) {
-			ctx, cancel := context.WithTimeout(r.Context(), g.cfg.Timeout)
-			ok, err := g.cfg.Provider.CanRead(ctx, s.Login)
-			cancel()
+			ok, err := g.canRead(r.Context(), s.Login, now)
 			switch {
 			case err != nil:
 				g.cfg.Logger.Error("dashboard: read access not confirmed again; page refused", "login", s.Login, "err", err)
@@ -301,4 +356,64 @@ func trim(s string) string {
 		s = s[:64]
 	}
 	return html.EscapeString(s)
+}
+
+// origin is the public URL's scheme and host, as a browser's Origin says it.
+func (g *GitHub) origin() string {
+	u, _ := url.Parse(g.cfg.PublicURL)
+	return u.Scheme + "://" + u.Host
+}
+
+func (g *GitHub) wasSignedOut(s Session) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	t, ok := g.signedOut[s.Login]
+	return ok && !s.Issued.After(t)
+}
+
+// canRead asks GitHub whether login may read the repository, once for all
+// concurrent requests of the login, and remembers a refusal for a minute
+// and a failure for 10 seconds.
+func (g *GitHub) canRead(ctx context.Context, login string, now time.Time) (bool, error) {
+	g.mu.Lock()
+	if v, ok := g.verdicts[login]; ok && now.Before(v.until) {
+		g.mu.Unlock()
+		if v.err {
+			return false, errors.New("GitHub could not be asked a moment ago")
+		}
+		return false, nil
+	}
+	if c, ok := g.inflight[login]; ok {
+		g.mu.Unlock()
+		select {
+		case <-c.done:
+			return c.ok, c.err
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
+	}
+	c := &check{done: make(chan struct{})}
+	g.inflight[login] = c
+	g.mu.Unlock()
+
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.cfg.Timeout)
+	c.ok, c.err = g.cfg.Provider.CanRead(cctx, login)
+	cancel()
+
+	g.mu.Lock()
+	delete(g.inflight, login)
+	if len(g.verdicts) > 10000 {
+		clear(g.verdicts)
+	}
+	switch {
+	case c.err != nil:
+		g.verdicts[login] = verdict{until: now.Add(10 * time.Second), err: true}
+	case !c.ok:
+		g.verdicts[login] = verdict{until: now.Add(time.Minute)}
+	default:
+		delete(g.verdicts, login)
+	}
+	g.mu.Unlock()
+	close(c.done)
+	return c.ok, c.err
 }

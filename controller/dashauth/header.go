@@ -37,9 +37,15 @@ func NewHeader(cfg HeaderConfig) (*Header, error) {
 	}) {
 		return nil, fmt.Errorf("identity header %q: want a header name such as X-Forwarded-User", cfg.Name)
 	}
+	switch {
+	case strings.HasPrefix(name, "Sec-") || strings.HasPrefix(name, "Accept-") || strings.HasPrefix(name, "If-") || strings.HasPrefix(name, "Proxy-"):
+		return nil, fmt.Errorf("identity header %q: a header browsers or proxies send for themselves cannot name the user", name)
+	}
 	switch name {
-	case "Cookie", "Authorization", "Host", "Content-Type", "Content-Length", "Accept", "User-Agent", "Referer", "Origin", "Connection":
-		return nil, fmt.Errorf("identity header %q: a header browsers send themselves cannot name the user", name)
+	case "Cookie", "Cookie2", "Authorization", "Host", "Content-Type", "Content-Length", "Accept", "User-Agent", "Referer", "Origin", "Connection",
+		"X-Forwarded-For", "X-Real-Ip", "Forwarded", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Forwarded-Port", "Via",
+		"Cache-Control", "Pragma", "Range", "Te", "Upgrade", "Dnt", "Priority":
+		return nil, fmt.Errorf("identity header %q: a header browsers or proxies send for themselves cannot name the user", name)
 	}
 	cfg.Name = name
 	if cfg.Logger == nil {

@@ -160,8 +160,9 @@ func checkLogin(s string) error {
 		return fmt.Errorf("%w: identity %q", ErrMalformed, s)
 	}
 	for _, r := range s {
-		if r <= ' ' || r == 0x7f || r == '"' || r == '\\' {
-			return fmt.Errorf("%w: identity %q has a space, quote or control character", ErrMalformed, s)
+		if r <= ' ' || r == 0x7f || r == '"' || r == '\\' || r == ',' {
+			// A comma is how HTTP joins repeated header lines: "a,b" is two.
+			return fmt.Errorf("%w: identity %q has a space, comma, quote or control character", ErrMalformed, s)
 		}
 	}
 	return nil

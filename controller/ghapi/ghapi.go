@@ -797,6 +797,11 @@ func (o *OAuth) SignIn(ctx context.Context, code, redirectURI string) (string, e
 // admin, write or read may; none may not, nor a login GitHub does not
 // know (404). Any other failure is an error, never a yes.
 func (o *OAuth) CanRead(ctx context.Context, login string) (bool, error) {
+	// go-github puts the login into the path as it is: a "/" or ".." in it
+	// would ask about someone else.
+	if login == "" || len(login) > 39 || strings.Trim(login, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+		return false, fmt.Errorf("read access of %q: not a GitHub login", login)
+	}
 	ctx, cancel := o.cfg.API.ctx(ctx)
 	defer cancel()
 	p, _, err := o.cfg.API.gh.Repositories.GetPermissionLevel(ctx, o.cfg.Repo.Owner, o.cfg.Repo.Name, login)

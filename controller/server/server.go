@@ -228,13 +228,16 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /readyz", s.metrics.InstrumentHandler("/readyz", http.HandlerFunc(s.handleReady)))
 	mux.Handle("GET /result", s.metrics.InstrumentHandler("/result", http.HandlerFunc(s.handleResult)))
 	mux.Handle("GET /metrics", s.metrics.Handler())
-	mux.Handle("GET /api/releases", s.metrics.InstrumentHandler("/api/releases", http.HandlerFunc(s.handleReleases)))
+	var releases http.Handler = http.HandlerFunc(s.handleReleases)
 	if s.dash != nil {
-		// Everything else is the dashboard, and only behind the guard.
+		// Everything else is the dashboard, and only behind the guard; the
+		// status API is the board as JSON, so it is behind the guard too.
 		g := s.dash.cfg.Guard
 		g.Register(mux)
 		mux.Handle("GET /", s.metrics.InstrumentHandler("/dashboard", g.Require(http.HandlerFunc(s.handleDashboard))))
+		releases = g.Require(releases)
 	}
+	mux.Handle("GET /api/releases", s.metrics.InstrumentHandler("/api/releases", releases))
 	return mux
 }
 

@@ -274,6 +274,16 @@ func (m *model) releases(out *output) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer func() {
+				// A panic rendering a page fails the build, not the
+				// process (serve builds in the background of the gate).
+				if v := recover(); v != nil {
+					errs <- errorf("rendering a release page: %v", v)
+					once.Do(func() { close(stop) })
+					for range jobs {
+					}
+				}
+			}()
 			var rs []*renderer
 			for _, l := range i18n.Langs {
 				rs = append(rs, &renderer{m: m, l: l, out: out})
