@@ -1,6 +1,7 @@
 package calendar
 
 import (
+	"github.com/relgate/relgate/controller/cronspec"
 	"time"
 )
 
@@ -157,30 +158,9 @@ func (w *MaintenanceWindow) walk(lo time.Time, fn func(Interval) bool) {
 }
 
 // WallTime is the instant a local wall time falls on in loc, as cronspec
-// runs a schedule: the instant itself if it exists; its first occurrence
-// if clocks went back over it (1:30 on 2027-11-07 in America/New_York is
-// 1:30 EDT); the end of the gap if clocks went forward over it (2:30 on
-// 2027-03-14 is 3:00 EDT).
+// runs a schedule (one rule for both): the instant itself if it exists; its
+// first occurrence if clocks went back over it; the end of the gap if
+// clocks went forward over it.
 func WallTime(y int, mo time.Month, d, h, mi int, loc *time.Location) time.Time {
-	local := time.Date(y, mo, d, h, mi, 0, 0, time.UTC).Unix() // wall seconds as if UTC
-	offset := func(u int64) int64 { _, o := time.Unix(u, 0).In(loc).Zone(); return int64(o) }
-	// The offsets in force a day either side; a zone changes offset at most
-	// once in that span (true of every zone in the tz database since 1970).
-	before, after := offset(local-86400), offset(local+86400)
-	best, found := int64(0), false
-	for _, o := range []int64{before, after} {
-		if u := local - o; offset(u) == o && (!found || u < best) {
-			best, found = u, true
-		}
-	}
-	if found {
-		return time.Unix(best, 0).In(loc)
-	}
-	if before < after { // a gap: open when it ends
-		start, _ := time.Unix(local-before, 0).In(loc).ZoneBounds()
-		if !start.IsZero() {
-			return start
-		}
-	}
-	return time.Date(y, mo, d, h, mi, 0, 0, loc) // not reached for real zones
+	return cronspec.WallTime(y, mo, d, h, mi, loc)
 }

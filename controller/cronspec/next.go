@@ -62,7 +62,7 @@ func (sc Schedule) Next(t time.Time) time.Time {
 					if s.minute&(1<<m) == 0 {
 						continue
 					}
-					if u := runAt(day.Year(), day.Month(), day.Day(), h, m, sc.loc); u.After(t) {
+					if u := WallTime(day.Year(), day.Month(), day.Day(), h, m, sc.loc); u.After(t) {
 						return u
 					}
 				}
@@ -83,10 +83,12 @@ func (s *Spec) dayMatches(day time.Time) bool {
 	return dom || dow
 }
 
-// runAt is the instant a local wall time runs at in loc: the instant itself
-// if it exists, its first occurrence if clocks went back over it, or the
-// transition that skipped it if clocks went forward over it.
-func runAt(y int, mo time.Month, d, h, mi int, loc *time.Location) time.Time {
+// WallTime is the instant a local wall time runs at in loc: the instant
+// itself if it exists, its first occurrence if clocks went back over it
+// (1:30 on 2027-11-07 in America/New_York is 1:30 EDT), or the transition
+// that skipped it if clocks went forward over it (2:30 on 2027-03-14 is
+// 3:00 EDT). Package calendar opens maintenance windows by the same rule.
+func WallTime(y int, mo time.Month, d, h, mi int, loc *time.Location) time.Time {
 	local := time.Date(y, mo, d, h, mi, 0, 0, time.UTC).Unix() // wall seconds as if UTC
 	offset := func(u int64) int64 { _, o := time.Unix(u, 0).In(loc).Zone(); return int64(o) }
 	// The offsets in force a day either side; a zone changes offset at most
