@@ -1,8 +1,9 @@
 package calendar
 
 import (
-	"github.com/relgate/relgate/controller/cronspec"
 	"time"
+
+	"github.com/relgate/relgate/controller/cronspec"
 )
 
 // Bounds of a walk over a window's days.
