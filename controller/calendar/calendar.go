@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/finding"
 )
 
 // MaxDuration is the longest maintenance window.
@@ -74,20 +75,7 @@ func (e *Error) Text(lang string) string {
 }
 
 // FieldPath writes a path as validation findings do: a.b[0].c.
-func FieldPath(field []string) string {
-	out := ""
-	for _, f := range field {
-		if _, err := strconv.Atoi(f); err == nil {
-			out += "[" + f + "]"
-			continue
-		}
-		if out != "" {
-			out += "."
-		}
-		out += f
-	}
-	return out
-}
+func FieldPath(field []string) string { return finding.FieldPath(field) }
 
 // MaintenanceWindow is a recurring period in which its systems may be
 // changed.

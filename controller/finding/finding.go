@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -216,4 +217,20 @@ func escapeData(s string) string {
 
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// FieldPath writes a field's path as findings name it: a.b[0].c.
+func FieldPath(field []string) string {
+	out := ""
+	for _, f := range field {
+		if _, err := strconv.Atoi(f); err == nil {
+			out += "[" + f + "]"
+			continue
+		}
+		if out != "" {
+			out += "."
+		}
+		out += f
+	}
+	return out
 }

@@ -142,20 +142,7 @@ func (c *checker) warnAt(file, clause, rule, msg string, field ...string) {
 		Rule: rule, Severity: finding.Warning, Message: c.lit(msg)})
 }
 
-func fieldPath(field []string) string {
-	out := ""
-	for _, f := range field {
-		if _, err := strconv.Atoi(f); err == nil {
-			out += "[" + f + "]"
-			continue
-		}
-		if out != "" {
-			out += "."
-		}
-		out += f
-	}
-	return out
-}
+func fieldPath(field []string) string { return finding.FieldPath(field) }
 
 func idx(i int) string { return strconv.Itoa(i) }
 
