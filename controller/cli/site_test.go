@@ -217,3 +217,31 @@ func TestSiteAfterAnInvalidPolicyInHistory(t *testing.T) {
 	}
 	readSite(t, site, "en/releases/REL-2026-0043.html")
 }
+
+// TestPolicyPushedAfterAnInvalidOneDoesNotVouch: the attack on that rule —
+// break relgate.yaml with one direct push, then push a policy of one's
+// own (wangfang made release owner) without the process approver. The
+// invalid file in between gives no way round gate policy-change: the
+// pushed policy is not in force, so status keeps the policy before both.
+func TestPolicyPushedAfterAnInvalidOneDoesNotVouch(t *testing.T) {
+	r := exampleRepo(t)
+	good := r.Read("relgate.yaml")
+	r.Write("relgate.yaml", good+"\nnot: [valid\n")
+	r.Commit("break the policy (pushed)", who("wangfang"))
+	mine := strings.Replace(good, "  release-owner:\n    - zhangwei\n", "  release-owner:\n    - zhangwei\n    - wangfang\n", 1)
+	if mine == good {
+		t.Fatal("the example policy has no release-owner role to change")
+	}
+	r.Write("relgate.yaml", mine)
+	r.Commit("a policy of my own (pushed, no policy-change approval)", who("wangfang"))
+	code, out, errs := run(t, "status", "REL-2026-0043", r.Dir, "--rev", "HEAD")
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "without gate policy-change") {
+		t.Errorf("status does not say the pushed policy is not in force:\n%s", out)
+	}
+	if !strings.Contains(out, "approval(s) of release-owner missing; who may give it: zhangwei\n") {
+		t.Errorf("status treats wangfang as release owner under a policy pushed past its gate:\n%s", out)
+	}
+}
