@@ -59,6 +59,10 @@ type serveOptions struct {
 	oauthSecretFile string
 	identityHeader  string
 	identityProxies listFlag
+	// Notices, the calendar feed and reviewer requests.
+	notices          noticeFlags
+	calendarFeed     calendarFeedFlags
+	requestReviewers bool
 }
 
 // env reads the process environment; tests pass their own.
@@ -103,6 +107,9 @@ func parseServe(args []string, stderr io.Writer, getenv env) (*serveOptions, err
 	fs.StringVar(&o.oauthSecretFile, "oauth-client-secret-file", "", "read the GitHub App's OAuth client secret from `FILE`")
 	fs.StringVar(&o.identityHeader, "identity-header", "", "for --dashboard header: the `HEADER` the authenticating proxy sets to the user (it must remove it from what clients send)")
 	fs.Var(&o.identityProxies, "identity-header-proxy", "accept --identity-header only from `CIDR` (the proxy's address; repeatable)")
+	fs.BoolVar(&o.requestReviewers, "request-reviewers", true, "ask the people who may supply a missing approval as reviewers of the pull request, and withdraw the requests once the gate passes")
+	o.notices.register(fs)
+	o.calendarFeed.register(fs)
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return nil, err
@@ -299,6 +306,13 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 	forgeRepo := cfg.Repo
 	if forgeRepo.Owner == "" {
 		forgeRepo, _ = repoFromURL(remote) // the pages' links, without GitHub credentials
+	}
+	cfg.RequestReviewers = o.requestReviewers
+	if cfg.Notices, err = o.notices.config(getenv, log); err != nil {
+		return err
+	}
+	if cfg.CalendarFeed, err = o.calendarFeed.config(getenv, log); err != nil {
+		return err
 	}
 	if cfg.Dashboard, err = o.dashboardConfig(getenv, log, secret, client, forgeRepo); err != nil {
 		return err

@@ -148,8 +148,95 @@ type Policy struct {
 	MaintenanceWindows []MaintenanceWindow `yaml:"maintenanceWindows,omitempty" json:"maintenanceWindows,omitempty"`
 	Freezes            []Freeze            `yaml:"freezes,omitempty" json:"freezes,omitempty"`
 	Deployments        *Deployments        `yaml:"deployments,omitempty" json:"deployments,omitempty"`
-	KPI                KPI                 `yaml:"kpi,omitempty" json:"kpi,omitempty"`
-	Schedules          Schedules           `yaml:"schedules,omitempty" json:"schedules,omitempty"`
+	// ExceptionRole approves a release window that conflicts with the change
+	// calendar (outside its systems' maintenance windows, inside a freeze, or
+	// overlapping another release on a system or item); default
+	// process-approver (R-5.1.5, R-5.1.6, R-9).
+	ExceptionRole string `yaml:"exceptionRole,omitempty" json:"exceptionRole,omitempty"`
+	// TypeRules say, per release type, what the type changes in the
+	// procedure; a type without a rule follows the whole procedure.
+	TypeRules map[string]TypeRule `yaml:"typeRules,omitempty" json:"typeRules,omitempty"`
+	// Notices configure the channels reminders and notices go to.
+	Notices   *Notices  `yaml:"notices,omitempty" json:"notices,omitempty"`
+	KPI       KPI       `yaml:"kpi,omitempty" json:"kpi,omitempty"`
+	Schedules Schedules `yaml:"schedules,omitempty" json:"schedules,omitempty"`
+}
+
+// Release type kinds (TypeRule.Kind).
+const (
+	TypeNormal    = "normal"
+	TypeStandard  = "standard"
+	TypeEmergency = "emergency"
+)
+
+// TypeRule is what one release type changes in the procedure (R-5.1, R-10).
+// Normal follows the whole procedure. Standard is pre-approved and
+// repeatable: a release of it cites an approved change request of type
+// standard, and then Waive and Requires apply. Emergency may go live on one
+// approval of Approver; the gates listed in Retrospective are then due
+// within RetrospectiveDays after the deployment.
+type TypeRule struct {
+	Kind string `yaml:"kind" json:"kind"`
+	// Waive lists gates a standard release does not need.
+	Waive []string `yaml:"waive,omitempty" json:"waive,omitempty"`
+	// Requires replaces, per gate id, the approvals a standard release needs.
+	Requires map[string][]Requirement `yaml:"requires,omitempty" json:"requires,omitempty"`
+	// Approver is the role whose one approval lets an emergency release go live.
+	Approver string `yaml:"approver,omitempty" json:"approver,omitempty"`
+	// Retrospective lists the gates an emergency release may pass after it went live.
+	Retrospective []string `yaml:"retrospective,omitempty" json:"retrospective,omitempty"`
+	// RetrospectiveDays is how many days after the deployment they are due.
+	RetrospectiveDays int `yaml:"retrospectiveDays,omitempty" json:"retrospectiveDays,omitempty"`
+}
+
+// Notices configure where relgate sends reminders and notices (R-5.1.2,
+// R-5.1.7, R-8). Secrets are never here: a channel names the environment
+// variables that hold them.
+type Notices struct {
+	Channels []NoticeChannel `yaml:"channels" json:"channels"`
+	// ApprovalReminderHours: an approval still missing this long after it was
+	// requested is reminded (default 24).
+	ApprovalReminderHours int `yaml:"approvalReminderHours,omitempty" json:"approvalReminderHours,omitempty"`
+	// LeadHours: how long before a window, freeze or phase starts people are
+	// told (default 24).
+	LeadHours int `yaml:"leadHours,omitempty" json:"leadHours,omitempty"`
+	// PerMinute bounds the messages sent to one channel a minute (default 20).
+	PerMinute int `yaml:"perMinute,omitempty" json:"perMinute,omitempty"`
+}
+
+// Notice channel kinds.
+const (
+	ChannelWebhook  = "webhook"
+	ChannelWeCom    = "wecom"
+	ChannelDingTalk = "dingtalk"
+	ChannelEmail    = "email"
+)
+
+// NoticeChannel is one place notices go.
+type NoticeChannel struct {
+	Name string `yaml:"name" json:"name"`
+	// Kind is webhook, wecom, dingtalk or email.
+	Kind string `yaml:"kind" json:"kind"`
+	// URLEnv names the environment variable holding the webhook or robot
+	// URL (a robot's URL carries its key).
+	URLEnv string `yaml:"urlEnv,omitempty" json:"urlEnv,omitempty"`
+	// SecretEnv names the environment variable holding DingTalk's signing
+	// secret, or the SMTP password.
+	SecretEnv string `yaml:"secretEnv,omitempty" json:"secretEnv,omitempty"`
+	// SMTP is the mail server of an email channel.
+	SMTP *SMTPServer `yaml:"smtp,omitempty" json:"smtp,omitempty"`
+	// Language is zh or en (default the policy's).
+	Language string `yaml:"language,omitempty" json:"language,omitempty"`
+	// Events lists the events sent here (default all).
+	Events []string `yaml:"events,omitempty" json:"events,omitempty"`
+}
+
+// SMTPServer is a mail submission server; relgate always uses STARTTLS.
+type SMTPServer struct {
+	// Address is host:port, usually port 587.
+	Address  string `yaml:"address" json:"address"`
+	From     string `yaml:"from" json:"from"`
+	Username string `yaml:"username,omitempty" json:"username,omitempty"`
 }
 
 // Deployments configure the deployment gate: which environments wait for

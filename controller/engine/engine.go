@@ -5,6 +5,8 @@
 package engine
 
 import (
+	"time"
+
 	"slices"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -40,6 +42,10 @@ type ChangeOptions struct {
 	// evaluations (a history walk asks at every commit); it must be of the
 	// same repository, prefix and index.
 	Policies *Policies
+	// MergeAt is when the change would merge (the server's clock, the CLI's
+	// --now); a freeze in effect then blocks a go-live approval without its
+	// exception. Zero: the time of head's commit.
+	MergeAt time.Time
 }
 
 // EvaluateChange evaluates the change from base to head of the release

@@ -377,7 +377,7 @@ func (s *Server) evaluateAt(r *gitrepo.Repo, base, head plumbing.Hash, pr ghapi.
 		return d, err
 	}
 	votes, notes := forgeVotes(pol, pr, reviews, touched, changed, digestAt)
-	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: []string{pr.Author}, Forge: byRelease(votes), Lang: s.cfg.Lang})
+	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: []string{pr.Author}, Forge: byRelease(votes), Lang: s.cfg.Lang, MergeAt: s.cfg.Clock()})
 	if err != nil {
 		return nil, err
 	}

@@ -103,6 +103,14 @@ type Config struct {
 	// Dashboard, when set, serves the dashboard at / to signed-in users
 	// (dashboard.go); nil: / and the pages are not served at all.
 	Dashboard *DashboardConfig
+	// Notices, when set, sends the policy's notices and reminders
+	// (notices.go); nil: none are sent.
+	Notices *NoticeConfig
+	// CalendarFeed, when set, serves /calendar.ics (calendarfeed.go).
+	CalendarFeed *CalendarFeedConfig
+	// RequestReviewers asks the people who may supply a missing approval
+	// as reviewers of the pull request (reviewers.go).
+	RequestReviewers bool
 }
 
 // maxConns bounds the connections the server holds open at once.
@@ -238,6 +246,7 @@ func (s *Server) Handler() http.Handler {
 		releases = g.Require(releases)
 	}
 	mux.Handle("GET /api/releases", s.metrics.InstrumentHandler("/api/releases", releases))
+	s.calendarRoutes(mux)
 	return mux
 }
 
@@ -348,4 +357,5 @@ func (s *Server) start(stop, ctx context.Context) {
 	if s.cfg.GitHub != nil && s.cfg.Repo.Owner != "" {
 		s.queue.push(workKey{kind: kindResync})
 	}
+	s.startNotices(stop, ctx)
 }
