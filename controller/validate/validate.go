@@ -213,6 +213,8 @@ func (c *checker) checkPolicy() {
 		c.ordered(f, "", w.Start, w.End, "blackout window ends before it starts", "blackoutWindows", idx(i), "end")
 	}
 	c.checkWindows()
+	c.checkTypeRules()
+	c.checkNotices()
 	for _, s := range []struct{ name, spec string }{{"resync", p.Schedules.Resync}, {"reconcile", p.Schedules.Reconcile},
 		{"quarterlyReport", p.Schedules.QuarterlyReport}, {"reminders", p.Schedules.Reminders}} {
 		if s.spec == "" {
