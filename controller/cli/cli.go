@@ -55,6 +55,8 @@ func commands() []command {
 		{"completion", "print the shell completion script for bash, zsh or fish", runCompletion},
 		{"deploy-check", "decide whether a deployment of a release may proceed now (exit 0 allowed, 1 refused)", runDeployCheck},
 		{"record-deployment", "write a pipeline's deployment receipt as the release's deployment.yaml", runRecordDeployment},
+		{"calendar", "the change calendar: release windows, maintenance windows and freezes, as text, JSON, iCalendar or HTML", runCalendar},
+		{"notify", "send the notices and reminders due now to the policy's channels (--dry-run prints them)", runNotify},
 	}
 }
 
