@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/i18n"
@@ -276,6 +277,32 @@ type Status struct {
 	Violations []string `json:"violations,omitempty"`
 	// ViolationTexts are Violations for translation.
 	ViolationTexts []i18n.Message `json:"-"`
+	// Retrospectives are the gates an emergency release went live without,
+	// each due by a date (R-5.1, policy typeRules).
+	Retrospectives []Retrospective `json:"retrospectives,omitempty"`
+}
+
+// Retrospective is a gate an emergency release passes after it went live.
+type Retrospective struct {
+	Gate string `json:"gate"`
+	// Due is when it must have passed (RFC 3339); empty while the release
+	// has not been deployed (the clock starts at the deployment).
+	Due    string `json:"due,omitempty"`
+	Passed bool   `json:"passed"`
+}
+
+// OverdueRetrospectives are the retrospective gates not passed by now.
+func (s Status) OverdueRetrospectives(now time.Time) []Retrospective {
+	var out []Retrospective
+	for _, r := range s.Retrospectives {
+		if r.Passed || r.Due == "" {
+			continue
+		}
+		if due, err := document.ParseTime(r.Due); err != nil || !now.Before(due) {
+			out = append(out, r) // an unreadable due date is overdue (fail closed)
+		}
+	}
+	return out
 }
 
 // Gate returns the result of one gate.
