@@ -16,9 +16,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -186,6 +188,11 @@ type Client struct {
 	retry   *Transport
 	app     *ghinstallation.Transport
 	appID   int64
+	// apps calls as the App itself (a JWT), for GET /app (Self).
+	apps *github.Client
+
+	selfMu sync.Mutex
+	self   string
 }
 
 // New makes a client. It fails on a malformed base URL or App key.
@@ -224,6 +231,11 @@ func New(cfg Config) (*Client, error) {
 		itr.InstallationTokenOptions = &github.InstallationTokenOptions{}
 		c.app, c.appID = itr, cfg.App.ID
 		inner = itr
+		atr, err := ghinstallation.NewAppsTransport(base, cfg.App.ID, []byte(cfg.App.PrivateKey.Reveal()))
+		if err != nil {
+			return nil, fmt.Errorf("GitHub App %d: private key: %w", cfg.App.ID, err)
+		}
+		c.apps = github.NewClient(&http.Client{Transport: NewTransport(atr, cfg.Retry)})
 	}
 	c.retry = NewTransport(inner, cfg.Retry)
 	gh := github.NewClient(&http.Client{Transport: c.retry})
@@ -235,6 +247,10 @@ func New(cfg Config) (*Client, error) {
 	// names the API root exactly.
 	gh.BaseURL, gh.UploadURL = u, u
 	c.gh = gh
+	if c.apps != nil {
+		c.apps.UserAgent = "relgate"
+		c.apps.BaseURL, c.apps.UploadURL = u, u
+	}
 	return c, nil
 }
 
@@ -817,4 +833,231 @@ func (o *OAuth) CanRead(ctx context.Context, login string) (bool, error) {
 		return true, nil
 	}
 	return false, nil
+}
+
+// Review requests (docs.github.com/rest/pulls/review-requests): relgate asks
+// the people who may supply a missing approval, and withdraws what it asked
+// once they are no longer needed. Who asked is read from the pull request's
+// timeline, so every replica and every restart agree on which requests are
+// relgate's.
+
+// MaxRequestedReviewers is GitHub's limit on the reviewers requested on one
+// pull request at a time.
+const MaxRequestedReviewers = 15
+
+// ReviewerRefusal is a login GitHub would not request (422): the pull
+// request's author, someone who is not a collaborator, or a login that does
+// not exist.
+type ReviewerRefusal struct {
+	Login   string
+	Message string
+}
+
+// ReviewRequest is a pending review request as the timeline records it.
+type ReviewRequest struct {
+	Reviewer string
+	// Requester is the login that made the request ("" when the timeline
+	// does not say: such a request is nobody's to withdraw).
+	Requester string
+	At        time.Time
+}
+
+// validLogin reports whether s is a GitHub login: letters, digits and
+// single hyphens, at most 39 characters (an App's bot adds "[bot]").
+func validLogin(s string) bool {
+	s = strings.TrimSuffix(s, "[bot]")
+	if s == "" || len(s) > 39 || strings.HasPrefix(s, "-") || strings.HasSuffix(s, "-") || strings.Contains(s, "--") {
+		return false
+	}
+	return strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") == ""
+}
+
+// reviewerLogins checks a list of logins for a review request call.
+func reviewerLogins(op string, r Repo, n int, logins []string) ([]string, error) {
+	if len(logins) == 0 || len(logins) > MaxRequestedReviewers {
+		return nil, fmt.Errorf("%s on %s#%d: %d logins, want 1..%d", op, r, n, len(logins), MaxRequestedReviewers)
+	}
+	var out []string
+	for _, l := range logins {
+		if !validLogin(l) {
+			return nil, fmt.Errorf("%s on %s#%d: %q is not a GitHub login", op, r, n, truncateUTF8(l, 60))
+		}
+		if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(o, l) }) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func unprocessable(err error) (string, bool) {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusUnprocessableEntity {
+		return truncateUTF8(er.Message, 300), true
+	}
+	return "", false
+}
+
+// RequestReviewers asks logins to review pull request n. GitHub refuses a
+// whole batch (422) when one login is the author or not a collaborator;
+// the logins are then requested one at a time, so one bad login does not
+// stop the rest, and the refused ones are returned. Any other failure is an
+// error. The caller never passes the author (GitHub would refuse it).
+func (c *Client) RequestReviewers(ctx context.Context, r Repo, n int, logins []string) ([]ReviewerRefusal, error) {
+	logins, err := reviewerLogins("request reviewers", r, n, logins)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	_, _, err = c.gh.PullRequests.RequestReviewers(ctx, r.Owner, r.Name, n, github.ReviewersRequest{Reviewers: logins})
+	if err == nil {
+		return nil, nil
+	}
+	msg, refused := unprocessable(err)
+	switch {
+	case !refused:
+		return nil, fmt.Errorf("request reviewers %s on %s#%d: %w", strings.Join(logins, ","), r, n, classify(err))
+	case len(logins) == 1:
+		return []ReviewerRefusal{{Login: logins[0], Message: msg}}, nil
+	}
+	var out []ReviewerRefusal
+	for _, l := range logins {
+		_, _, err := c.gh.PullRequests.RequestReviewers(ctx, r.Owner, r.Name, n, github.ReviewersRequest{Reviewers: []string{l}})
+		if msg, ok := unprocessable(err); ok {
+			out = append(out, ReviewerRefusal{Login: l, Message: msg})
+			continue
+		}
+		if err != nil {
+			return out, fmt.Errorf("request reviewer %s on %s#%d: %w", l, r, n, classify(err))
+		}
+	}
+	return out, nil
+}
+
+// RemoveRequestedReviewers withdraws the review requests of logins on pull
+// request n.
+func (c *Client) RemoveRequestedReviewers(ctx context.Context, r Repo, n int, logins []string) error {
+	logins, err := reviewerLogins("remove requested reviewers", r, n, logins)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	if _, err := c.gh.PullRequests.RemoveReviewers(ctx, r.Owner, r.Name, n, github.ReviewersRequest{Reviewers: logins}); err != nil {
+		return fmt.Errorf("remove requested reviewers %s from %s#%d: %w", strings.Join(logins, ","), r, n, classify(err))
+	}
+	return nil
+}
+
+// RequestedReviewers lists the logins whose review is requested on pull
+// request n now (teams are not relgate's and are left out), sorted.
+func (c *Client) RequestedReviewers(ctx context.Context, r Repo, n int) ([]string, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	rv, _, err := c.gh.PullRequests.ListReviewers(ctx, r.Owner, r.Name, n, nil)
+	if err != nil {
+		return nil, fmt.Errorf("list the requested reviewers of %s#%d: %w", r, n, classify(err))
+	}
+	out := []string{}
+	for _, u := range rv.Users {
+		if l := u.GetLogin(); l != "" {
+			out = append(out, l)
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// reviewRequestEvent is the part of a review_requested or
+// review_request_removed timeline event relgate reads.
+type reviewRequestEvent struct {
+	Event             string            `json:"event"`
+	Actor             *github.User      `json:"actor"`
+	ReviewRequester   *github.User      `json:"review_requester"`
+	RequestedReviewer *github.User      `json:"requested_reviewer"`
+	CreatedAt         *github.Timestamp `json:"created_at"`
+}
+
+// ReviewRequests reads from pull request n's timeline who made each
+// pending review request of a person, by lower-case login: the latest
+// review_requested event of a login not followed by a
+// review_request_removed. A review clears a request without an event, so
+// the caller intersects this with RequestedReviewers. Team requests are
+// left out.
+func (c *Client) ReviewRequests(ctx context.Context, r Repo, n int) (map[string]ReviewRequest, error) {
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	out := map[string]ReviewRequest{}
+	next := 1
+	for i := 0; i < maxPages; i++ {
+		u := fmt.Sprintf("repos/%s/%s/issues/%d/timeline?per_page=100&page=%d", r.Owner, r.Name, n, next)
+		req, err := c.gh.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return nil, fmt.Errorf("list the timeline of %s#%d: %w", r, n, err)
+		}
+		var events []reviewRequestEvent
+		resp, err := c.gh.Do(ctx, req, &events)
+		if err != nil {
+			return nil, fmt.Errorf("list the timeline of %s#%d: %w", r, n, classify(err))
+		}
+		for _, e := range events {
+			login := strings.ToLower(e.RequestedReviewer.GetLogin())
+			if login == "" || (e.Event != "review_requested" && e.Event != "review_request_removed") {
+				continue
+			}
+			if e.Event == "review_request_removed" {
+				delete(out, login)
+				continue
+			}
+			by := e.Actor.GetLogin()
+			if by == "" {
+				by = e.ReviewRequester.GetLogin()
+			}
+			rq := ReviewRequest{Reviewer: e.RequestedReviewer.GetLogin(), Requester: by}
+			if e.CreatedAt != nil {
+				rq.At = e.CreatedAt.Time.UTC()
+			}
+			out[login] = rq
+		}
+		if resp.NextPage == 0 {
+			return out, nil
+		}
+		next = resp.NextPage
+	}
+	return nil, fmt.Errorf("list the timeline of %s#%d: more than %d pages", r, n, maxPages)
+}
+
+// Self is the login this client's actions appear under on GitHub: an App's
+// bot, SLUG[bot] (GET /app, as the App), or a token's user (GET /user).
+// The first answer is kept.
+func (c *Client) Self(ctx context.Context) (string, error) {
+	c.selfMu.Lock()
+	defer c.selfMu.Unlock()
+	if c.self != "" {
+		return c.self, nil
+	}
+	ctx, cancel := c.ctx(ctx)
+	defer cancel()
+	var login string
+	if c.apps != nil {
+		app, _, err := c.apps.Apps.Get(ctx, "")
+		if err != nil {
+			return "", fmt.Errorf("read the GitHub App %d: %w", c.appID, classify(err))
+		}
+		if app.GetSlug() == "" {
+			return "", fmt.Errorf("read the GitHub App %d: GitHub returned no slug", c.appID)
+		}
+		login = app.GetSlug() + "[bot]"
+	} else {
+		u, _, err := c.gh.Users.Get(ctx, "")
+		if err != nil {
+			return "", fmt.Errorf("read the user of the GitHub token: %w", classify(err))
+		}
+		login = u.GetLogin()
+	}
+	if !validLogin(login) {
+		return "", fmt.Errorf("GitHub named this client %q, not a GitHub login", truncateUTF8(login, 60))
+	}
+	c.self = login
+	return login, nil
 }

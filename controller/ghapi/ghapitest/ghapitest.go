@@ -2,7 +2,8 @@
 // that implements the endpoints relgate calls (pull requests get and list,
 // reviews list, an issue's timeline (reviews and their dismissals), check
 // runs create and update, commit statuses create, deployment protection
-// rule reviews, App installation tokens), keeps their state, records every request, checks
+// rule reviews, review requests (request, remove, list, and their timeline
+// events), the App itself and its installation tokens), keeps their state, records every request, checks
 // request shapes against GitHub's documented ones and can inject faults: 5xx,
 // 429 with Retry-After, 403 secondary rate limits and slow responses.
 package ghapitest
@@ -111,10 +112,16 @@ type Server struct {
 	checkRuns  []CheckRun
 	statuses   []Status
 	deployRevs []DeploymentReview
-	requests   []Request
-	violations []string
-	faults     []*Fault
-	nextID     int64
+	// requested are the pending review requests of people, by repository
+	// and pull request, in the order made; collaborators the logins that
+	// may be requested (lower case; none set: anyone); appSlug the App's.
+	requested     map[string]map[int][]RequestedReviewer
+	collaborators map[string]map[string]bool
+	appSlug       string
+	requests      []Request
+	violations    []string
+	faults        []*Fault
+	nextID        int64
 	// Tokens a request may carry ("Bearer X" or "token X"); empty accepts any.
 	tokens []string
 	// oauth is the sign-in's state (oauth.go).
@@ -183,6 +190,11 @@ func (s *Server) AddReview(repo string, n int, r Review) int64 {
 		r.SubmittedAt = time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC).Add(time.Duration(r.ID) * time.Second)
 	}
 	s.reviews[repo][n] = append(s.reviews[repo][n], r)
+	// A review answers its request: GitHub no longer lists the reviewer as
+	// requested (and records no removal event).
+	if pending := s.requested[repo][n]; len(pending) > 0 {
+		s.requested[repo][n] = slices.DeleteFunc(pending, func(q RequestedReviewer) bool { return strings.EqualFold(q.Login, r.Login) })
+	}
 	return r.ID
 }
 
@@ -329,6 +341,7 @@ var (
 	reRefRuns   = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/commits/([^/]+)/check-runs$`)
 	reDeployRev = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/actions/runs/(\d+)/deployment_protection_rule$`)
 	reToken     = regexp.MustCompile(`^/app/installations/(\d+)/access_tokens$`)
+	reRequested = regexp.MustCompile(`^/repos/([^/]+)/([^/]+)/pulls/(\d+)/requested_reviewers$`)
 	reSHA       = regexp.MustCompile(`^[0-9a-f]{40}$`)
 )
 
@@ -383,6 +396,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.installationToken(w, r, m[1], body)
 		return
 	}
+	if p == "/app" && r.Method == http.MethodGet {
+		s.getApp(w, r)
+		return
+	}
 	if !s.authorised(r) {
 		writeJSON(w, 401, map[string]any{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"})
 		return
@@ -424,6 +441,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		m := reDeployRev.FindStringSubmatch(p)
 		id, _ := strconv.ParseInt(m[3], 10, 64)
 		s.reviewDeployment(w, r, m[1]+"/"+m[2], id, body)
+	case reRequested.MatchString(p) && (r.Method == http.MethodGet || r.Method == http.MethodPost || r.Method == http.MethodDelete):
+		m := reRequested.FindStringSubmatch(p)
+		n, _ := strconv.Atoi(m[3])
+		s.requestedReviewers(w, r, m[1], m[2], n, body)
 	case r.Method == http.MethodPost && reStatuses.MatchString(p):
 		m := reStatuses.FindStringSubmatch(p)
 		s.createStatus(w, r, m[3], body)
@@ -917,4 +938,287 @@ func (s *Server) reviewDeployment(w http.ResponseWriter, r *http.Request, repo s
 	}
 	s.deployRevs = append(s.deployRevs, DeploymentReview{Repo: repo, RunID: run, Environment: env, State: state, Comment: comment})
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// RequestedReviewer is a pending review request of a person.
+type RequestedReviewer struct {
+	Login string
+	// By is the login that requested it: a person, or the App's bot
+	// (SLUG[bot]) for a request made with an installation token.
+	By string
+}
+
+// DefaultAppSlug is the App's slug GET /app answers unless SetAppSlug
+// names another.
+const DefaultAppSlug = "relgate"
+
+// SetAppSlug sets the App's slug: its bot is SLUG[bot].
+func (s *Server) SetAppSlug(slug string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.appSlug = slug
+}
+
+func (s *Server) slug() string {
+	if s.appSlug == "" {
+		return DefaultAppSlug
+	}
+	return s.appSlug
+}
+
+// SetUserToken makes token login's personal access token: GET /user
+// answers login, and what the token does is done by login.
+func (s *Server) SetUserToken(token, login string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.oauth.init()
+	s.oauth.users[login] = true
+	s.oauth.userTokens[token] = login
+}
+
+// SetCollaborators limits who may be requested as a reviewer on repo
+// ("owner/name"), as GitHub limits it to the repository's collaborators.
+// Until it is called anyone may be.
+func (s *Server) SetCollaborators(repo string, logins ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.collaborators == nil {
+		s.collaborators = map[string]map[string]bool{}
+	}
+	s.collaborators[repo] = map[string]bool{}
+	for _, l := range logins {
+		s.collaborators[repo][strings.ToLower(l)] = true
+	}
+}
+
+// RequestedReviewers are the people whose review is requested on a pull
+// request now, in the order requested, with who requested each: what the
+// pull request's page shows.
+func (s *Server) RequestedReviewers(repo string, n int) []RequestedReviewer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requested[repo][n])
+}
+
+// RequestReviewersAs requests logins as a person (actor) does on the pull
+// request's page, under GitHub's rules: never its author, only
+// collaborators, at most 15 requested at once.
+func (s *Server) RequestReviewersAs(repo string, n int, actor string, logins ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if msg := s.addRequests(repo, n, user(actor, "User"), nil, logins); msg != "" {
+		return fmt.Errorf("request reviewers on %s#%d: %s", repo, n, msg)
+	}
+	return nil
+}
+
+// RemoveRequestedReviewersAs withdraws logins' requests as a person does.
+func (s *Server) RemoveRequestedReviewersAs(repo string, n int, actor string, logins ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.removeRequests(repo, n, user(actor, "User"), nil, logins)
+}
+
+// caller is the account a request acts as: a registered user token's user,
+// else for an installation token the App's bot (with the App, for
+// performed_via_github_app), else a user named for the token.
+func (s *Server) caller(r *http.Request) (actor, app map[string]any) {
+	_, tok, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	s.oauth.init()
+	if login, ok := s.oauth.userTokens[tok]; ok {
+		return user(login, "User"), nil
+	}
+	if s.isInstallationToken(tok) {
+		return user(s.slug()+"[bot]", "Bot"), s.appJSON()
+	}
+	return user("token-owner", "User"), nil
+}
+
+func (s *Server) appJSON() map[string]any {
+	return map[string]any{"id": 12, "slug": s.slug(), "node_id": "A_12", "name": s.slug(),
+		"owner": user("grid-it", "Organization"), "description": "", "external_url": "https://relgate.example",
+		"html_url": "https://github.com/apps/" + s.slug(), "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z",
+		"permissions": map[string]any{"pull_requests": "write", "checks": "write"}, "events": []any{"pull_request"}}
+}
+
+// getApp answers GET /app (docs.github.com/rest/apps/apps#get-the-authenticated-app):
+// only with the App's JWT, never an installation or user token.
+func (s *Server) getApp(w http.ResponseWriter, r *http.Request) {
+	scheme, jwt, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if scheme != "Bearer" || strings.Count(jwt, ".") != 2 {
+		s.violate("GET /app: want a Bearer JWT signed by the App")
+		writeJSON(w, 401, map[string]any{"message": "A JSON web token could not be decoded"})
+		return
+	}
+	writeJSON(w, 200, s.appJSON())
+}
+
+// eventTime orders the fake's events after the reviews and dismissals made
+// before them (the same clock as AddReview's submitted_at).
+func (s *Server) eventTime() string {
+	s.nextID++
+	return time.Date(2026, 11, 25, 2, 0, 0, 0, time.UTC).Add(time.Duration(s.nextID) * time.Second).Format(time.RFC3339)
+}
+
+// addRequests requests logins on behalf of actor; a message when GitHub
+// would refuse the request (422), which then changes nothing. The caller
+// holds the lock.
+func (s *Server) addRequests(repo string, n int, actor, app map[string]any, logins []string) string {
+	pr := s.pulls[repo][n]
+	if pr == nil {
+		return "Not Found"
+	}
+	pending := s.requested[repo][n]
+	var add []string
+	for _, l := range logins {
+		switch {
+		case strings.EqualFold(l, pr.Author):
+			return "Review cannot be requested from pull request author."
+		case s.collaborators[repo] != nil && !s.collaborators[repo][strings.ToLower(l)]:
+			return fmt.Sprintf("Reviews may only be requested from collaborators. One or more of the users or teams you specified is not a collaborator of the %s repository.", repo)
+		}
+		if !slices.ContainsFunc(pending, func(q RequestedReviewer) bool { return strings.EqualFold(q.Login, l) }) &&
+			!slices.ContainsFunc(add, func(a string) bool { return strings.EqualFold(a, l) }) {
+			add = append(add, l)
+		}
+	}
+	if len(pending)+len(add) > 15 {
+		return fmt.Sprintf("Reviews may be requested from at most 15 reviewers; %d are requested and %d more were asked", len(pending), len(add))
+	}
+	if s.requested == nil {
+		s.requested = map[string]map[int][]RequestedReviewer{}
+	}
+	if s.requested[repo] == nil {
+		s.requested[repo] = map[int][]RequestedReviewer{}
+	}
+	by, _ := actor["login"].(string)
+	for _, l := range add {
+		s.requested[repo][n] = append(s.requested[repo][n], RequestedReviewer{Login: l, By: by})
+		s.addEvent(repo, n, s.requestEvent(repo, "review_requested", actor, app, l))
+	}
+	return ""
+}
+
+// removeRequests withdraws the pending requests of logins; a login not
+// requested is passed over, as GitHub does. The caller holds the lock.
+func (s *Server) removeRequests(repo string, n int, actor, app map[string]any, logins []string) {
+	for _, l := range logins {
+		pending := s.requested[repo][n]
+		i := slices.IndexFunc(pending, func(q RequestedReviewer) bool { return strings.EqualFold(q.Login, l) })
+		if i < 0 {
+			continue
+		}
+		login := pending[i].Login
+		s.requested[repo][n] = slices.Delete(pending, i, i+1)
+		s.addEvent(repo, n, s.requestEvent(repo, "review_request_removed", actor, app, login))
+	}
+}
+
+// requestEvent is a review_requested or review_request_removed issue event
+// as GitHub's OpenAPI description shapes it (review-requested-issue-event,
+// review-request-removed-issue-event).
+func (s *Server) requestEvent(repo, event string, actor, app map[string]any, login string) map[string]any {
+	at := s.eventTime()
+	var via any
+	if app != nil {
+		via = app
+	}
+	return map[string]any{"id": s.nextID, "node_id": fmt.Sprintf("RRE_%d", s.nextID), "event": event,
+		"url":   fmt.Sprintf("https://api.github.com/repos/%s/issues/events/%d", repo, s.nextID),
+		"actor": actor, "review_requester": actor, "requested_reviewer": user(login, "User"),
+		"commit_id": nil, "commit_url": nil, "created_at": at, "performed_via_github_app": via}
+}
+
+// reviewersBody checks a request or removal body against GitHub's OpenAPI
+// description (pulls/request-reviewers: reviewers and team_reviewers,
+// arrays of strings, at least one of them; pulls/remove-requested-reviewers:
+// reviewers required) and returns the logins.
+func (s *Server) reviewersBody(where string, m map[string]any, remove bool) ([]string, []string) {
+	var bad []string
+	for k := range m {
+		if k != "reviewers" && k != "team_reviewers" {
+			bad = append(bad, fmt.Sprintf("%s: unknown field %q", where, k))
+		}
+	}
+	strs := func(k string) []string {
+		v, has := m[k]
+		if !has {
+			return nil
+		}
+		arr, ok := v.([]any)
+		if !ok {
+			bad = append(bad, fmt.Sprintf("%s: %s must be an array of strings, not %T", where, k, v))
+			return nil
+		}
+		var out []string
+		for i, x := range arr {
+			str, ok := x.(string)
+			if !ok || str == "" {
+				bad = append(bad, fmt.Sprintf("%s: %s[%d] must be a non-empty string", where, k, i))
+				continue
+			}
+			out = append(out, str)
+		}
+		return out
+	}
+	users, _ := strs("reviewers"), strs("team_reviewers")
+	_, hasUsers := m["reviewers"]
+	_, hasTeams := m["team_reviewers"]
+	switch {
+	case remove && !hasUsers:
+		bad = append(bad, where+": reviewers is required")
+	case !remove && !hasUsers && !hasTeams:
+		bad = append(bad, where+": one of reviewers or team_reviewers is required")
+	}
+	return users, bad
+}
+
+// requestedReviewers answers GET, POST and DELETE pulls/{n}/requested_reviewers
+// (docs.github.com/rest/pulls/review-requests).
+func (s *Server) requestedReviewers(w http.ResponseWriter, r *http.Request, owner, name string, n int, body []byte) {
+	repo := owner + "/" + name
+	pr := s.pulls[repo][n]
+	if pr == nil {
+		writeJSON(w, 404, map[string]any{"message": "Not Found"})
+		return
+	}
+	users := func() []any {
+		out := []any{}
+		for _, q := range s.requested[repo][n] {
+			out = append(out, user(q.Login, "User"))
+		}
+		return out
+	}
+	if r.Method == http.MethodGet {
+		writeJSON(w, 200, map[string]any{"users": users(), "teams": []any{}})
+		return
+	}
+	where := r.Method + " requested_reviewers"
+	m, ok := s.decode(r, body)
+	if !ok {
+		writeJSON(w, 400, map[string]any{"message": "Problems parsing JSON"})
+		return
+	}
+	logins, bad := s.reviewersBody(where, m, r.Method == http.MethodDelete)
+	if len(bad) > 0 {
+		s.violations = append(s.violations, bad...)
+		writeJSON(w, 422, map[string]any{"message": "Validation Failed", "errors": bad})
+		return
+	}
+	actor, app := s.caller(r)
+	if r.Method == http.MethodDelete {
+		s.removeRequests(repo, n, actor, app, logins)
+		out := pullJSON(owner, name, pr)
+		out["requested_reviewers"] = users()
+		writeJSON(w, 200, out)
+		return
+	}
+	if msg := s.addRequests(repo, n, actor, app, logins); msg != "" {
+		writeJSON(w, 422, map[string]any{"message": msg,
+			"documentation_url": "https://docs.github.com/rest/pulls/review-requests#request-reviewers-for-a-pull-request"})
+		return
+	}
+	out := pullJSON(owner, name, pr)
+	out["requested_reviewers"] = users()
+	writeJSON(w, 201, out)
 }
