@@ -225,7 +225,7 @@ func (d *decider) approval(st gate.Status, r *loader.Release) []event {
 		return nil
 	}
 	period := int(waited / d.reminder)
-	digest := g.Digest
+	digest := strings.TrimPrefix(g.Digest, "sha256:")
 	if len(digest) > 16 {
 		digest = digest[:16]
 	}

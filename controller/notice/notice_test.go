@@ -106,7 +106,7 @@ func TestDue(t *testing.T) {
 		for _, st := range b.Statuses {
 			if st.Release == rel {
 				r, _ := st.Gate(g)
-				return r.Digest[:16]
+				return strings.TrimPrefix(r.Digest, "sha256:")[:16]
 			}
 		}
 		t.Fatalf("no %s", rel)
