@@ -175,6 +175,7 @@ func (s *Server) evaluatePull(ctx context.Context, n int) error {
 		return transient(err)
 	}
 	if pr.State != "open" {
+		s.syncReviewers(ctx, pr, nil, nil) // reviewers.go: relgate's requests withdrawn
 		return nil
 	}
 	sub := subject{head: pr.HeadSHA, base: pr.BaseRef}
@@ -277,6 +278,7 @@ func (s *Server) evaluateOne(ctx context.Context, pr ghapi.PullRequest) (prResul
 	}
 	s.metrics.Inc(mEvaluations, "result", string(out))
 	s.log.Info("evaluated", "pr", n, "head", pr.HeadSHA, "base", pr.BaseRef, "passed", res.report.Passed, "reviews", len(reviews))
+	s.syncReviewers(ctx, pr, res.report, reviews) // reviewers.go
 	return prResult{pr: pr, out: out, at: now, title: title(res.report), summary: s.summary(res), anns: s.annotations(res.report),
 		missing: missingItems(res.report), releases: releaseIDs(res.report),
 		lang: string(i18n.SelectEnv(s.cfg.Lang, res.report.Language, func(string) string { return "" }))}, nil
@@ -600,6 +602,9 @@ func (s *Server) recordMerge(ctx context.Context, n int) error {
 	if err != nil {
 		s.metrics.Inc(mAPIErrors, "op", "get-pull")
 		return transient(err)
+	}
+	if pr.State != "open" {
+		s.syncReviewers(ctx, pr, nil, nil) // reviewers.go: relgate's requests withdrawn
 	}
 	if !pr.Merged {
 		return nil
