@@ -335,7 +335,7 @@ func TestWantedReviewers(t *testing.T) {
 				}}}},
 		},
 		{name: "not the author, not who reviewed the head (any case)", author: "WangFang", skip: []string{"Zhangwei"},
-			rep: &evaluate.GateReport{Repository: []gate.Result{{Gate: "change-record", Requirements: []gate.Requirement{req(2, "wangfang", "zhangwei", "lina")}}}},
+			rep:  &evaluate.GateReport{Repository: []gate.Result{{Gate: "change-record", Requirements: []gate.Requirement{req(2, "wangfang", "zhangwei", "lina")}}}},
 			want: []string{"lina"}},
 		{name: "at most 15",
 			rep:  &evaluate.GateReport{Repository: []gate.Result{{Gate: "change-record", Requirements: []gate.Requirement{req(20, many...)}}}},
