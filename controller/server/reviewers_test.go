@@ -349,3 +349,33 @@ func TestWantedReviewers(t *testing.T) {
 		})
 	}
 }
+
+// TestReviewerRequestRenewedByAPersonIsTheirs: the author withdraws
+// relgate's request of maxiaodong and asks him herself; when the gate
+// passes, that request is hers and stays (the timeline's latest request
+// decides whose it is).
+func TestReviewerRequestRenewedByAPersonIsTheirs(t *testing.T) {
+	e := reviewerEnv(t)
+	head := e.openPR(3, "wangfang", addGoLive)
+	e.deliver("pull_request", prEvent(t, "opened", 3, head))
+	e.checkRun(head)
+	e.settle()
+	e.gh.RemoveRequestedReviewersAs(slug, 3, "wangfang", "maxiaodong")
+	if err := e.gh.RequestReviewersAs(slug, 3, "wangfang", "maxiaodong"); err != nil {
+		t.Fatal(err)
+	}
+	head = e.pushPR(3, "maxiaodong", func(r *gitrepotest.Repo) { commitApproval(t, r, "maxiaodong", "department-head") })
+	e.gh.AddReview(slug, 3, ghapitest.Review{Login: "zhangwei", State: "APPROVED", CommitID: head})
+	e.deliver("pull_request", prEvent(t, "synchronize", 3, head))
+	if cr := e.checkRun(head); cr.Conclusion != "success" {
+		t.Fatalf("check %s %q, want plan review passed", cr.Conclusion, cr.Title)
+	}
+	e.settle()
+	if d := cmp.Diff(map[string]string{"maxiaodong": "wangfang"}, e.requested(3)); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if n := countRequests(e, "DELETE", "requested_reviewers"); n != 0 {
+		t.Errorf("relgate withdrew %d request(s) that were a person's", n)
+	}
+	e.noViolations()
+}
