@@ -103,7 +103,9 @@ func (s *Server) calendarRoutes(mux *http.ServeMux) {
 		if cfg != nil {
 			s.log.Error("calendar feed off: its key is shorter than 32 bytes")
 		}
-		off := func(w http.ResponseWriter, _ *http.Request) { feedError(w, http.StatusNotFound, "no such page", "没有这个页面") }
+		off := func(w http.ResponseWriter, _ *http.Request) {
+			feedError(w, http.StatusNotFound, "no such page", "没有这个页面")
+		}
 		mux.HandleFunc("GET /calendar.ics", off)
 		mux.HandleFunc("GET /calendar", off)
 		return
@@ -413,4 +415,3 @@ func feedUnavailable(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "30")
 	feedError(w, http.StatusServiceUnavailable, "the calendar cannot be built now; try again shortly", "日历暂时无法生成，请稍后重试")
 }
-
