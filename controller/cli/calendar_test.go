@@ -134,3 +134,40 @@ func TestCalendarDefaultsAndBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestServeRefusesShortCalendarKey: serve does not start the feed with a
+// key under 32 bytes, from the environment or a file, and never shows it.
+func TestServeRefusesShortCalendarKey(t *testing.T) {
+	r := calendarRepo(t)
+	t.Setenv("RELGATE_WEBHOOK_SECRET", "webhook-secret-for-the-calendar-test")
+	t.Setenv("GITHUB_TOKEN", "")
+	keyFile := filepath.Join(t.TempDir(), "calendar.key")
+	if err := os.WriteFile(keyFile, []byte("sesame-short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		env  string
+		args []string
+	}{
+		{"environment", "sesame-short", []string{"--calendar-feed"}},
+		{"file", "", []string{"--calendar-feed", "--calendar-key-file", keyFile}},
+		{"file without the feed", "", []string{"--calendar-key-file", keyFile}},
+		{"days", "0123456789abcdef0123456789abcdef", []string{"--calendar-feed", "--calendar-days", "500"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("RELGATE_CALENDAR_KEY", tc.env)
+			args := append([]string{"serve", "--repo", r.Dir, "--data-dir", t.TempDir(), "--addr", "127.0.0.1:0", "--read-only"}, tc.args...)
+			code, out, errs := run(t, args...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2\n%s%s", code, out, errs)
+			}
+			if !strings.Contains(errs, "--calendar-") || strings.Contains(errs, "sesame") {
+				t.Errorf("the refusal: %s", errs)
+			}
+			if testing.Verbose() {
+				t.Log(errs)
+			}
+		})
+	}
+}
