@@ -21,8 +21,13 @@ import (
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	"gopkg.in/yaml.v3"
 
 	"github.com/relgate/relgate/controller/gitrepo"
@@ -646,7 +651,7 @@ func (l *GitLedger) net(auth transport.AuthMethod) gitrepo.Net {
 func (l *GitLedger) fetch(ctx context.Context, auth transport.AuthMethod) (plumbing.Hash, error) {
 	spec := config.RefSpec("+" + l.ref.String() + ":" + l.ref.String())
 	err := l.repo.Fetch(ctx, l.net(auth), []config.RefSpec{spec})
-	if errors.Is(err, git.NoMatchingRefSpecError{}) {
+	if errors.Is(err, git.NoMatchingRefSpecError{}) || errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		// No branch yet (or it was removed): the ledger is empty.
 		if err := l.repo.Git.Storer.RemoveReference(l.ref); err != nil {
 			return plumbing.ZeroHash, fmt.Errorf("notice ledger: mirror %s: %w", l.o.Dir, err)
@@ -679,41 +684,161 @@ func (l *GitLedger) tree(tip plumbing.Hash) (*object.Tree, error) {
 }
 
 // push moves the remote's branch from old (zero: it must not exist) to next,
-// never forcing. The remote checks old under its ref lock, so of two pushes
-// from the same tip only one lands.
-func (l *GitLedger) push(ctx context.Context, auth transport.AuthMethod, old, next plumbing.Hash) error {
-	n := l.net(auth)
-	if !old.IsZero() {
-		return l.wrapPush(l.repo.Push(ctx, n, next.String(), old.String(), l.ref.String()))
+// never forcing, sending only the objects next adds to old. The command
+// names old as the branch's value, and the remote checks it under its ref
+// lock: of two pushes decided on the same tip, only one lands.
+//
+// It does not use go-git's Remote.Push, which lists every object reachable
+// from the remote's refs before each push: measured, a claim took 1 s on a
+// ledger of 5,000 commits and 6.4 s on 20,000, growing with the history.
+func (l *GitLedger) push(ctx context.Context, auth transport.AuthMethod, old, next plumbing.Hash) (err error) {
+	if err := remote.Check(l.o.Remote); err != nil {
+		return err
 	}
-	// Creating the branch: go-git's RequireRemoteRefs cannot say "absent",
-	// but the command sent names the zero id as the old value, which the
-	// remote refuses when the branch exists.
-	if err := remote.Check(n.URL); err != nil {
+	objs, err := l.added(old, next)
+	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, l.o.Timeout)
 	defer cancel()
 	msgs := &gitrepo.RemoteMessages{}
-	rem := git.NewRemote(l.repo.Git.Storer, &config.RemoteConfig{Name: "relgate", URLs: []string{n.URL}})
-	err := rem.PushContext(ctx, &git.PushOptions{RemoteName: "relgate", Auth: auth, Progress: msgs,
-		RefSpecs: []config.RefSpec{config.RefSpec(next.String() + ":" + l.ref.String())}})
-	if err == nil || errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return nil
+	defer func() {
+		if err == nil {
+			return
+		}
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = fmt.Errorf("notice ledger: push %s to %s: stopped after %s: %w", l.o.Branch, redact.URL(l.o.Remote), l.o.Timeout, gitrepo.ErrDeadline)
+			return
+		}
+		err = redact.Error(err, l.o.Remote)
+		if lines := msgs.Lines(); len(lines) > 0 {
+			err = &gitrepo.RemoteError{Err: err, Messages: lines}
+		}
+		err = fmt.Errorf("notice ledger: push %s: %w", l.o.Branch, err)
+	}()
+	ep, err := transport.NewEndpoint(l.o.Remote)
+	if err != nil {
+		return err
 	}
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("notice ledger: push %s to %s: stopped after %s: %w", l.o.Branch, redact.URL(n.URL), l.o.Timeout, gitrepo.ErrDeadline)
+	cl, err := client.NewClient(ep)
+	if err != nil {
+		return err
 	}
-	err = redact.Error(err, n.URL)
-	if lines := msgs.Lines(); len(lines) > 0 {
-		err = &gitrepo.RemoteError{Err: err, Messages: lines}
+	sess, err := cl.NewReceivePackSession(ep, auth)
+	if err != nil {
+		return err
 	}
-	return l.wrapPush(err)
+	defer sess.Close()
+	ar, err := sess.AdvertisedReferencesContext(ctx)
+	if err != nil {
+		return err
+	}
+	refs, err := ar.AllReferences()
+	if err != nil {
+		return err
+	}
+	cur := plumbing.ZeroHash
+	if r, err := refs.Reference(l.ref); err == nil {
+		cur = r.Hash()
+	}
+	if cur != old {
+		// Moved since the fetch: no need to send anything to learn that.
+		return fmt.Errorf("%s is at %s, not at %s: %w", l.o.Branch, glShort(cur), glShort(old), errGlMoved)
+	}
+	req := packp.NewReferenceUpdateRequestFromCapabilities(ar.Capabilities)
+	req.Progress = msgs
+	if ar.Capabilities.Supports(capability.Sideband64k) {
+		_ = req.Capabilities.Set(capability.Sideband64k)
+	} else if ar.Capabilities.Supports(capability.Sideband) {
+		_ = req.Capabilities.Set(capability.Sideband)
+	}
+	req.Commands = []*packp.Command{{Name: l.ref, Old: old, New: next}}
+	rd, wr := io.Pipe()
+	req.Packfile = rd
+	done := make(chan error, 1)
+	go func() {
+		_, err := packfile.NewEncoder(wr, l.repo.Git.Storer, !ar.Capabilities.Supports(capability.OFSDelta)).Encode(objs, 10)
+		done <- wr.CloseWithError(err)
+	}()
+	rs, err := sess.ReceivePack(ctx, req)
+	rd.Close() // unblocks the encoder if the remote stopped reading
+	if perr := <-done; err == nil && perr != nil {
+		err = perr
+	}
+	if err != nil {
+		return err
+	}
+	if rs != nil {
+		if err := rs.Error(); err != nil {
+			return err
+		}
+	}
+	// The mirror follows, so the next fetch has nothing to bring.
+	return l.repo.Git.Storer.SetReference(plumbing.NewHashReference(l.ref, next))
 }
 
-func (l *GitLedger) wrapPush(err error) error {
-	if err == nil {
+// errGlMoved says the branch was not where the push expected it.
+var errGlMoved = errors.New("another replica moved the branch")
+
+func glShort(h plumbing.Hash) string {
+	if h.IsZero() {
+		return "nothing"
+	}
+	return h.String()[:12]
+}
+
+// added lists the objects next has that old has not: next itself, and the
+// trees and files on the paths where the two trees differ (every other
+// subtree is old's, which the remote has).
+func (l *GitLedger) added(old, next plumbing.Hash) ([]plumbing.Hash, error) {
+	nt, err := l.tree(next)
+	if err != nil {
+		return nil, err
+	}
+	ot, err := l.tree(old)
+	if err != nil {
+		return nil, err
+	}
+	out := []plumbing.Hash{next}
+	var walk func(o, n *object.Tree) error
+	walk = func(o, n *object.Tree) error {
+		if o != nil && o.Hash == n.Hash {
+			return nil
+		}
+		out = append(out, n.Hash)
+		have := map[string]object.TreeEntry{}
+		if o != nil {
+			for _, e := range o.Entries {
+				have[e.Name] = e
+			}
+		}
+		for _, e := range n.Entries {
+			oe, ok := have[e.Name]
+			if ok && oe.Hash == e.Hash {
+				continue
+			}
+			if e.Mode != filemode.Dir {
+				out = append(out, e.Hash)
+				continue
+			}
+			sub, err := l.repo.Git.TreeObject(e.Hash)
+			if err != nil {
+				return fmt.Errorf("notice ledger: read tree %s: %w", e.Name, err)
+			}
+			var osub *object.Tree
+			if ok && oe.Mode == filemode.Dir {
+				if osub, err = l.repo.Git.TreeObject(oe.Hash); err != nil {
+					return fmt.Errorf("notice ledger: read tree %s: %w", e.Name, err)
+				}
+			}
+			if err := walk(osub, sub); err != nil {
+				return err
+			}
+		}
 		return nil
 	}
-	return fmt.Errorf("notice ledger: push %s: %w", l.o.Branch, err)
+	if err := walk(ot, nt); err != nil {
+		return nil, err
+	}
+	return out, nil
 }

@@ -544,3 +544,79 @@ func TestGitLedgerOptionsRefused(t *testing.T) {
 		t.Error("an oversized batch accepted")
 	}
 }
+
+// glHistory gives the remote's ledger branch n commits of one entry each
+// (written by git fast-import, as a year of notices would leave it).
+func glHistory(b *testing.B, remote string, n int) {
+	b.Helper()
+	var in strings.Builder
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	fmt.Fprintf(&in, "blob\nmark :1\ndata %d\n%s", len(glReadme), glReadme)
+	for i := range n {
+		key := fmt.Sprintf("history/%d", i)
+		body := fmt.Sprintf("key: %s\nstate: sent\nowner: old\nat: \"%s\"\n", key, at.Format(time.RFC3339))
+		msg := "notices: old sent 1\n"
+		fmt.Fprintf(&in, "commit refs/heads/relgate/notices\ncommitter r <r@example.com> %d +0000\ndata %d\n%s", at.Unix()+int64(i), len(msg), msg)
+		if i == 0 {
+			in.WriteString("M 100644 :1 README.md\n")
+		}
+		fmt.Fprintf(&in, "M 100644 inline %s\ndata %d\n%s\n", glPath(key), len(body), body)
+	}
+	cmd := exec.Command("git", "-C", remote, "fast-import", "--quiet")
+	cmd.Stdin = strings.NewReader(in.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("fast-import: %v\n%s", err, out)
+	}
+}
+
+// BenchmarkGitLedgerClaim is one Claim (a fetch and a push) on a local
+// remote whose ledger branch holds the given history; the batch case claims
+// 50 keys in one call.
+func BenchmarkGitLedgerClaim(b *testing.B) {
+	for _, c := range []struct {
+		history, batch int
+	}{{0, 1}, {5000, 1}, {20000, 1}, {5000, 50}} {
+		b.Run(fmt.Sprintf("history=%d/batch=%d", c.history, c.batch), func(b *testing.B) {
+			gitrepotest.Isolate(b)
+			root := b.TempDir()
+			remote := filepath.Join(root, "r.git")
+			if out, err := exec.Command("git", "init", "-q", "--bare", "-b", "main", remote).CombinedOutput(); err != nil {
+				b.Fatalf("%v %s", err, out)
+			}
+			if c.history > 0 {
+				glHistory(b, remote, c.history)
+			}
+			clock := glStart()
+			l, err := NewGitLedger(GitLedgerOptions{Remote: remote, Dir: filepath.Join(root, "m"), Owner: "a", Clock: clock.Now,
+				Author: gitrepo.Author{Name: "r", Email: "r@example.com"}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			ctx := context.Background()
+			if _, err := l.Claim(ctx, "warm", time.Hour); err != nil { // the first fetch brings the history
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				keys := make([]string, c.batch)
+				for j := range keys {
+					keys[j] = fmt.Sprintf("k%d-%d", i, j)
+				}
+				won, err := l.ClaimAll(ctx, keys, time.Hour)
+				if err != nil || !won[keys[0]] {
+					b.Fatal(won, err)
+				}
+			}
+			b.StopTimer()
+			var size int64
+			filepath.WalkDir(filepath.Join(root, "m", "objects"), func(p string, d os.DirEntry, err error) error {
+				if info, e := d.Info(); err == nil && e == nil && !d.IsDir() {
+					size += info.Size()
+				}
+				return nil
+			})
+			b.ReportMetric(float64(size)/1e6, "mirror-MB")
+		})
+	}
+}
