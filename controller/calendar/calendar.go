@@ -154,11 +154,18 @@ func Restricted(windows []MaintenanceWindow, system string) bool {
 }
 
 // Covers reports whether iv lies inside one occurrence of a maintenance
-// window of system, or system has no maintenance window at all.
+// window of system, or system has no maintenance window at all. A window
+// whose recurrence begins (From) after iv starts does not restrict it: a
+// policy that brings maintenance windows in does not reach back to the
+// releases planned before them. A window that cannot be read restricts
+// always (fail closed).
 func Covers(windows []MaintenanceWindow, system string, iv Interval) bool {
 	restricted := false
 	for i := range windows {
 		if !windows[i].For(system) {
+			continue
+		}
+		if w := &windows[i]; w.Rule != nil && !w.From.IsZero() && iv.Start.Before(w.From) {
 			continue
 		}
 		restricted = true

@@ -43,6 +43,17 @@ func deployRepoWith(t *testing.T, twin bool, prepare func(src string)) *gitrepot
 		}
 	}
 	if twin {
+		// Twins overlap on their systems and items: each went live with the
+		// calendar's exception, the process approver's.
+		code, out, errs := run(t, "digest", "REL-2026-0042", "go-live-approval", src)
+		if code != 0 {
+			t.Fatalf("digest: %s", errs)
+		}
+		ap := "apiVersion: relgate.dev/v1\nkind: Approval\nrelease: REL-2026-0042\ngate: go-live-approval\nperson: liuzhiqiang\nrole: process-approver\n" +
+			"decision: approve\ndigest: " + strings.TrimSpace(out) + "\nat: \"2026-11-12T10:00:00+08:00\"\ncomment: 两个发布窗口重叠，已协调先后顺序，同意。\n"
+		if err := os.WriteFile(filepath.Join(rel42, "approvals", "go-live-approval.liuzhiqiang.yaml"), []byte(ap), 0o644); err != nil {
+			t.Fatal(err)
+		}
 		rel44 := filepath.Join(src, "releases", "REL-2026-0044")
 		if err := os.CopyFS(rel44, os.DirFS(rel42)); err != nil {
 			t.Fatal(err)
@@ -256,7 +267,7 @@ func TestDeployCheckBlackoutException(t *testing.T) {
 		}
 	})
 	code, d, text := deployCheck(t, r.Dir, "REL-2026-0042", "--env", "production", "--now", inWindow42, "--lang", "en")
-	if code != 0 || !strings.Contains(text, "which the process approver approved for this release") {
+	if code != 0 || !strings.Contains(text, "which the exception approver approved for this release") {
 		t.Fatalf("the approved exception must deploy: exit %d\n%s", code, text)
 	}
 	if d.State != "ready-to-deploy" {

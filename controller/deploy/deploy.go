@@ -12,6 +12,7 @@ package deploy
 import (
 	"errors"
 	"fmt"
+	"github.com/relgate/relgate/controller/calendar"
 	"io/fs"
 	"slices"
 	"strings"
@@ -177,8 +178,8 @@ func Decide(pol *policy.Policy, snap *loader.Snapshot, prov evaluate.Provenance,
 			"已有部署记录（"+r.Deployment.Outcome+"，deployment.yaml）；再次部署须另建发布")
 	}
 	d.window(add, pol, r.Release.Window, req.Now)
-	_, exempt := checkOK(golive, "blackout-window")
-	d.freeze(add, pol, req.Now, exempt && slices.Contains(st.Passed, policy.GateGoLiveApproval))
+	_, exempt := checkOK(golive, gate.ConflictCheck)
+	d.freeze(add, pol, r.Release.Systems, req.Now, exempt && slices.Contains(st.Passed, policy.GateGoLiveApproval))
 	if err := d.conflicts(add, pol, snap, prov, r, req.Now); err != nil {
 		return Decision{}, err
 	}
@@ -217,30 +218,31 @@ func checkOK(g gate.Result, name string) (gate.Check, bool) {
 	return gate.Check{}, false
 }
 
-// freeze fails closed: a blackout window whose times cannot be read freezes.
-// exempt: the go-live approval passed with the process approver's approval
-// of a window inside a blackout, so that release may deploy in it.
-func (d *Decision) freeze(add func(id, clause string, ok bool, en, zh string), pol *policy.Policy, now time.Time, exempt bool) {
-	for _, w := range pol.BlackoutWindows {
-		s, err1 := document.ParseTime(w.Start)
-		e, err2 := document.ParseTime(w.End)
-		if err1 != nil || err2 != nil {
-			add(RuleFreeze, "R-5.1.6", false, "the blackout window "+w.Name+" cannot be read, so it freezes every deployment",
-				"封网窗口 "+w.Name+" 的时间无法读取，因此冻结所有部署")
-			return
+// freeze: no release of a frozen system is deployed during a freeze (the
+// policy's freezes and its blackoutWindows), and it fails closed: a freeze
+// whose times cannot be read freezes. exempt: the go-live approval passed
+// with the exception the calendar conflict of its window needed,
+// so that release may deploy in it.
+func (d *Decision) freeze(add func(id, clause string, ok bool, en, zh string), pol *policy.Policy, systems []string, now time.Time, exempt bool) {
+	for _, f := range calendar.FreezesAt(pol.Calendar().Freezes, systems, now) {
+		kind, kindZh := "freeze", "冻结期"
+		if f.Blackout {
+			kind, kindZh = "blackout window", "封网窗口"
 		}
-		if !now.Before(s) && now.Before(e) && exempt {
-			add(RuleFreeze, "R-5.1.6", true, "inside the blackout window "+w.Name+", which the process approver approved for this release at its go-live approval",
-				"处于封网窗口 "+w.Name+" 内，流程审批人已在上线审批时批准本发布在此期间部署")
-			return
+		switch {
+		case f.Unreadable:
+			add(RuleFreeze, "R-5.1.6", false, "the "+kind+" "+f.Name+" cannot be read, so it freezes every deployment",
+				kindZh+" "+f.Name+" 的时间无法读取，因此冻结所有部署")
+		case exempt:
+			add(RuleFreeze, "R-5.1.6", true, "inside the "+kind+" "+f.Name+", which the exception approver approved for this release at its go-live approval",
+				"处于"+kindZh+" "+f.Name+" 内，例外审批人已在上线审批时批准本发布在此期间部署")
+		default:
+			add(RuleFreeze, "R-5.1.6", false, "inside the "+kind+" "+f.Name+" (until "+f.End.In(pol.Location).Format(time.RFC3339)+"): "+f.Reason+"; no release of its systems is deployed now",
+				"处于"+kindZh+" "+f.Name+" 内（至 "+f.End.In(pol.Location).Format(time.RFC3339)+"）："+f.Reason+"；此时不得部署其所涉系统的发布")
 		}
-		if !now.Before(s) && now.Before(e) {
-			add(RuleFreeze, "R-5.1.6", false, "inside the blackout window "+w.Name+" (until "+e.In(pol.Location).Format(time.RFC3339)+"); no release is deployed now",
-				"处于封网窗口 "+w.Name+" 内（至 "+e.In(pol.Location).Format(time.RFC3339)+"）；此时不得部署任何发布")
-			return
-		}
+		return
 	}
-	add(RuleFreeze, "R-5.1.6", true, "outside every blackout window", "不在任何封网窗口内")
+	add(RuleFreeze, "R-5.1.6", true, "outside every freeze and blackout window", "不在任何冻结期或封网窗口内")
 }
 
 // conflicts: another release approved to deploy (ready-to-deploy) whose

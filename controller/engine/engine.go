@@ -5,6 +5,8 @@
 package engine
 
 import (
+	"fmt"
+
 	"time"
 
 	"slices"
@@ -159,6 +161,13 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	}
 	pr := evaluate.PullRequest{Base: baseSnap, Head: headSnap, Changed: changed, Provenance: ledger, BaseProvenance: baseLedger,
 		Policy: pol, PolicyWarnings: warnings,
-		Authors: opts.Authors, Extra: opts.Forge, Problems: problems}
+		Authors: opts.Authors, Extra: opts.Forge, Problems: problems, MergeAt: opts.MergeAt}
+	if pr.MergeAt.IsZero() {
+		hc, err := r.Git.CommitObject(head)
+		if err != nil {
+			return nil, fmt.Errorf("read commit %s: %w", head, err)
+		}
+		pr.MergeAt = hc.Committer.When
+	}
 	return pr.Evaluate()
 }

@@ -143,6 +143,8 @@ type Options struct {
 	Authors []string
 	// Extra votes, from the forge, by gate id.
 	Extra map[string][]gate.Vote
+	// MergeAt is when the change under evaluation would merge (gate.Input).
+	MergeAt time.Time
 }
 
 func (o Options) prov() Provenance {
@@ -163,7 +165,7 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 	}
 	prov := opts.prov()
 	in := gate.Input{Policy: pol, Release: r, Digests: map[string]string{}, Votes: map[string][]gate.Vote{},
-		Lookup: snap, Authors: opts.Authors}
+		Lookup: snap, Authors: opts.Authors, Bookings: snap, MergeAt: opts.MergeAt}
 	tree := memo(snap.Tree)
 	for _, g := range pol.Gates() {
 		if g.Repository {

@@ -1,6 +1,8 @@
 package evaluate
 
 import (
+	"time"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -34,6 +36,9 @@ type PullRequest struct {
 	// what to warn of; nil means base's relgate.yaml as it stands.
 	Policy         *policy.Policy
 	PolicyWarnings []string
+	// MergeAt is when the change would merge, for the freezes then in
+	// effect; zero checks none.
+	MergeAt time.Time
 }
 
 // ReleaseGates is one touched release's evaluation.
@@ -248,7 +253,30 @@ func TouchedReleases(changed []string) []string { return touchedReleases(changed
 
 func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (ReleaseGates, error) {
 	rg := ReleaseGates{Release: id, Required: []string{}, Gates: []gate.Result{}}
-	st, err := Release(pol, pr.Head, id, Options{Provenance: opts.Provenance, Authors: pr.Authors, Extra: pr.Extra[id]})
+	var was *gate.Status
+	if pr.Base.Releases[id] != nil {
+		st, err := Release(pol, pr.Base, id, Options{Provenance: pr.BaseProvenance})
+		if err != nil {
+			return rg, err
+		}
+		was = &st
+	}
+	// A change that gives the go-live approval (or gives it again: the
+	// documents it covers or its approvals change) is judged against the
+	// change calendar as it merges, a freeze then in effect included
+	// a change that only records what happened to a
+	// release approved before does not reopen its calendar.
+	var mergeAt time.Time
+	if !pr.MergeAt.IsZero() {
+		givesGoLive, err := pr.givesGoLive(pol, id, was)
+		if err != nil {
+			return rg, err
+		}
+		if givesGoLive {
+			mergeAt = pr.MergeAt
+		}
+	}
+	st, err := Release(pol, pr.Head, id, Options{Provenance: opts.Provenance, Authors: pr.Authors, Extra: pr.Extra[id], MergeAt: mergeAt})
 	if err != nil {
 		return rg, err
 	}
@@ -310,11 +338,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 	// What the release achieved on base stays achieved: a gate that passed
 	// there must still pass after the change (a confirmed deployment record
 	// cannot be rewritten without its confirmations).
-	if pr.Base.Releases[id] != nil {
-		was, err := Release(pol, pr.Base, id, Options{Provenance: pr.BaseProvenance})
-		if err != nil {
-			return rg, err
-		}
+	if was != nil {
 		for _, g := range was.Passed {
 			required[g] = true
 		}
@@ -486,4 +510,29 @@ func policyLogins(pol *policy.Policy, logins []string) []string {
 		out = append(out, l)
 	}
 	return out
+}
+
+// givesGoLive reports whether the change decides the release's go-live
+// approval: it had not passed on base, or the change alters the documents
+// it covers or its approvals.
+func (pr PullRequest) givesGoLive(pol *policy.Policy, id string, was *gate.Status) (bool, error) {
+	if was == nil || !slices.Contains(was.Passed, policy.GateGoLiveApproval) {
+		return true, nil
+	}
+	prefix := document.ReleaseDir(id) + "/" + document.ApprovalsDir + "/" + policy.GateGoLiveApproval + "."
+	for _, p := range pr.Changed {
+		if strings.HasPrefix(p, prefix) {
+			return true, nil
+		}
+	}
+	g, ok := pol.Gate(policy.GateGoLiveApproval)
+	if !ok {
+		return true, nil
+	}
+	before, _ := was.Gate(policy.GateGoLiveApproval)
+	now, _, err := Digest(memo(pr.Head.Tree), id, g)
+	if err != nil {
+		return false, err
+	}
+	return now != before.Digest, nil
 }

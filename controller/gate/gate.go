@@ -91,6 +91,12 @@ type Input struct {
 	// allowed decision of the deployment gate; empty when it does,
 	// or when the record is no forge receipt.
 	ReceiptAllowed string
+	// Bookings are every release's windows, for overlaps on a system or an
+	// item; nil checks none.
+	Bookings Bookings
+	// MergeAt is when the change under evaluation would merge; zero in a
+	// status. A freeze in effect then needs the exception.
+	MergeAt time.Time
 }
 
 // Requirement is one role's part of a gate.
@@ -335,9 +341,14 @@ func Evaluate(in Input) (Status, error) {
 	if r.Deployment != nil {
 		st.Outcome = r.Deployment.Outcome
 	}
-	e := evaluator{in: in}
+	e := evaluator{in: in, rule: document.TypeRule{Kind: document.TypeNormal}}
+	if r.Release != nil {
+		e.rule = in.Policy.TypeRule(r.Release.Type)
+	}
 	passed := map[string]bool{}
-	chainOK := true
+	// deferred are the gates an emergency release went live without: owed
+	// after the deployment, and before closure (typeRules).
+	deferred := map[string]bool{}
 	for _, step := range lifecycle {
 		// A team's own gates come before the built-in gate they name.
 		for _, g := range in.Policy.GatesBefore(step.gate) {
@@ -353,18 +364,37 @@ func Evaluate(in Input) (Status, error) {
 		for _, c := range in.Policy.GatesBefore(step.gate) {
 			pre = append(pre, c.ID)
 		}
+		if step.gate == policy.GateClosure {
+			pre = append(pre, e.rule.Retrospective...)
+		}
 		res.Prerequisites = e.unmet(passed, pre)
 		res.Passed = res.Passed && len(res.Prerequisites) == 0
+		if step.gate == policy.GateGoLiveApproval && !res.Passed && e.rule.Kind == document.TypeEmergency {
+			if alt, ok := e.emergencyGoLive(g, res, passed); ok {
+				res = alt
+				for _, id := range e.rule.Retrospective {
+					deferred[id] = true
+				}
+			}
+		}
 		if e.err != nil {
 			return Status{}, e.err
 		}
 		passed[g.ID] = res.Passed
 		st.Gates = append(st.Gates, res)
-		if chainOK && res.Passed {
-			st.Passed = append(st.Passed, g.ID)
-		} else if chainOK {
+	}
+	chainOK := true
+	for _, step := range lifecycle {
+		res, _ := st.Gate(step.gate)
+		switch {
+		case !chainOK:
+		case res.Passed:
+			st.Passed = append(st.Passed, step.gate)
+		case deferred[step.gate]:
+			// owed retrospectively: the release goes on meanwhile
+		default:
 			chainOK = false
-			st.Next = g.ID
+			st.Next = step.gate
 			st.State = step.waiting
 		}
 	}
@@ -374,12 +404,13 @@ func Evaluate(in Input) (Status, error) {
 		st.State = StateReadyToDeploy
 	}
 	for _, t := range Transitions(r) {
-		if !passed[t.Gate] {
+		if !passed[t.Gate] && !deferred[t.Gate] {
 			m := i18n.M("%s is present but gate %s has not passed (%s)", t.Evidence, i18n.Gate(t.Gate), t.Clause)
 			st.Violations = append(st.Violations, m.String())
 			st.ViolationTexts = append(st.ViolationTexts, m)
 		}
 	}
+	st.Retrospectives = e.retrospectives(deferred, passed)
 	return st, nil
 }
 
@@ -445,6 +476,13 @@ func Transitions(r *loader.Release) []Transition {
 type evaluator struct {
 	in  Input
 	err error
+	// rule is what the release's type changes in the procedure.
+	rule document.TypeRule
+	// standardOf caches standard(): the standard change the release cites.
+	standardOf *string
+	// emergency is set while an emergency release's go-live is decided on
+	// its type's rule.
+	emergency bool
 }
 
 func (e *evaluator) fail(err error) {
@@ -468,11 +506,18 @@ func (e *evaluator) gate(g policy.Gate) Result {
 		res.Checks = e.closureChecks()
 	}
 	reqs := slices.Clone(g.Requires)
-	if g.ID == policy.GateGoLiveApproval && e.inBlackout() != "" {
-		// a window inside a blackout period needs the process approver too.
-		reqs = append(reqs, document.Requirement{Role: policy.RoleProcessApprover, Count: 1})
-		res.Checks = append(res.Checks, Check{Name: "blackout-window", Clause: "R-5.1.6", OK: true}.with(
-			i18n.M("the window falls in blackout window %s; the process approver must approve as well", e.inBlackout())))
+	if alt, ok := e.rule.Requires[g.ID]; ok && e.standard() {
+		reqs = slices.Clone(alt) // a standard release's own approvals (typeRules)
+	}
+	if slices.Contains(e.rule.Waive, g.ID) && e.standard() {
+		reqs = nil
+		res.Checks = []Check{e.waived(g)}
+	}
+	if g.ID == policy.GatePlanReview && e.rule.Kind == document.TypeStandard && !e.standard() {
+		res.Checks = append(res.Checks, e.standardCheck())
+	}
+	if g.ID == policy.GateGoLiveApproval {
+		reqs = e.withConflicts(e.conflicts(), reqs, &res)
 	}
 	e.approvals(g, reqs, &res)
 	res.Passed = true
@@ -667,7 +712,7 @@ func (e *evaluator) approvals(g policy.Gate, reqs []document.Requirement, res *R
 			ig("self-approval", i18n.M("%s may not approve what they wrote (separation of duties): %s; another holder of %s must approve", v.Person, why, i18n.Role(v.Role)))
 			continue
 		}
-		if v.Digest != digest {
+		if v.Digest != digest && !e.retrospectiveOnly(v) {
 			if len(v.ChangedSince) > 0 {
 				ig("stale", i18n.M("approved %s, but the covered documents now digest to %s: changed after the approval: %s; %s must review the change and approve again", short(v.Digest), short(digest), changedIn(v.ChangedSince), v.Person))
 			} else {
@@ -920,31 +965,6 @@ func (e *evaluator) goLiveChecks() []Check {
 		}
 	}
 	return out
-}
-
-// inBlackout names the blackout window the release's window overlaps. It
-// fails closed: a time it cannot read counts as inside.
-func (e *evaluator) inBlackout() string {
-	rel := e.in.Release.Release
-	if rel == nil || len(e.in.Policy.BlackoutWindows) == 0 {
-		return ""
-	}
-	s, err1 := document.ParseTime(rel.Window.Start)
-	en, err2 := document.ParseTime(rel.Window.End)
-	if err1 != nil || err2 != nil {
-		return "(the release window cannot be read)"
-	}
-	for _, w := range e.in.Policy.BlackoutWindows {
-		ws, err1 := document.ParseTime(w.Start)
-		we, err2 := document.ParseTime(w.End)
-		if err1 != nil || err2 != nil {
-			return w.Name + " (its times cannot be read)"
-		}
-		if s.Before(we) && ws.Before(en) {
-			return w.Name
-		}
-	}
-	return ""
 }
 
 func (e *evaluator) closureChecks() []Check {

@@ -72,6 +72,30 @@ var zh = map[string]string{
 	"phases without a customer notification: %s":                                        "以下阶段未告知客户：%s",
 	"the window falls in blackout window %s; the process approver must approve as well": "发布窗口落在封网期 %s 内；还须流程审批人审批",
 
+	// gate: the change calendar
+	"the release window cannot be read, so it cannot be checked against the change calendar": "无法读取发布窗口，因此无法与变更日历核对",
+	"the window is outside every maintenance window of system %s (%s)":                       "发布窗口不在系统 %[1]s 的任何维护窗口内（%[2]s）",
+	"the window falls in blackout window %s":                                                 "发布窗口落在封网期 %s 内",
+	"the change would merge during blackout window %s":                                       "此变更将在封网期 %s 内合并",
+	"the window falls in freeze %s":                                                          "发布窗口落在冻结期 %s 内",
+	"the window falls in freeze %s: %s":                                                      "发布窗口落在冻结期 %[1]s 内：%[2]s",
+	"the window falls in freeze %s, whose times cannot be read":                              "发布窗口落在冻结期 %s 内（该冻结期的时间无法读取）",
+	"the change would merge during freeze %s":                                                "此变更将在冻结期 %s 内合并",
+	"the change would merge during freeze %s: %s":                                            "此变更将在冻结期 %[1]s 内合并：%[2]s",
+	"the change would merge during freeze %s, whose times cannot be read":                    "此变更将在冻结期 %s 内合并（该冻结期的时间无法读取）",
+	"release %s may overlap the window: %s":                                                  "发布 %[1]s 可能与本发布窗口重叠：%[2]s",
+	"release %s may overlap the window: its window cannot be read":                           "发布 %s 可能与本发布窗口重叠：其发布窗口无法读取",
+	"its release.yaml is invalid":                                                            "其 release.yaml 无效",
+	"its release.yaml names another release":                                                 "其 release.yaml 写的是另一个发布",
+	"the window overlaps release %s (%s to %s) on system %s":                                 "发布窗口与发布 %[1]s（%[2]s 至 %[3]s）在系统 %[4]s 上重叠",
+	"the window overlaps release %s (%s to %s) on CMDB item %s":                              "发布窗口与发布 %[1]s（%[2]s 至 %[3]s）在配置项 %[4]s 上重叠",
+	"%s; the exception needs the approval of %s":                                             "%[1]s；须经%[2]s审批例外",
+
+	// gate: release types
+	"waived: a %s release citing standard change %s does not need this gate (policy typeRules)":                               "已免除：引用标准变更 %[2]s 的 %[1]s 类发布无需通过此关卡（策略 typeRules）",
+	"a %s release must cite an approved change request of type standard; cite one in changes, or choose another release type": "%s 类发布须引用一个已批准的 standard 类型变更请求；请在 changes 中引用，或改用其他发布类型",
+	"an emergency release goes live on the approval of %s; %s are due within %s days after the deployment":                    "紧急发布凭%[1]s的审批上线；%[2]s须在部署后 %[3]s 天内补批",
+
 	// gate: deployment confirmation
 	"relgate wrote this record from the pipeline's report; people confirm it":                                                                                                                     "此记录由 relgate 根据流水线的报告写入；由相关人员确认",
 	"the deployment gate allowed this deployment, with these artifacts":                                                                                                                           "部署关卡允许了此次部署及这些制品",

@@ -88,6 +88,9 @@ type Snapshot struct {
 	pending         []pendingProblem
 	hints           *docschema.Hints
 	hintsFromPolicy bool
+
+	bookings     []Booking
+	bookingsDone bool
 }
 
 // Options tune a load.

@@ -5,6 +5,7 @@ package policy
 
 import (
 	"fmt"
+	"github.com/relgate/relgate/controller/calendar"
 	"slices"
 	"sort"
 	"strings"
@@ -148,6 +149,7 @@ type Policy struct {
 	roles    map[string]map[string]bool
 	heads    map[string]string // department -> head
 	gates    []Gate
+	calendar *calendar.Calendar
 	Location *time.Location
 }
 
@@ -189,7 +191,64 @@ func New(p *document.Policy) (*Policy, error) {
 		return nil, fmt.Errorf("timezone %q: %w", tz, err)
 	}
 	out.Location = loc
+	// A window or freeze that cannot be read fails closed inside the
+	// calendar; validate reports it.
+	out.calendar, _ = calendar.FromPolicy(p, loc)
 	return out, nil
+}
+
+// Calendar is the policy's change calendar: maintenance windows and freezes
+// (blackoutWindows among them), in its timezone.
+func (p *Policy) Calendar() *calendar.Calendar {
+	if p.calendar == nil {
+		return &calendar.Calendar{}
+	}
+	return p.calendar
+}
+
+// ExceptionRole approves a release window in conflict with the change
+// calendar.
+func (p *Policy) ExceptionRole() string {
+	if p.Policy.ExceptionRole != "" {
+		return p.Policy.ExceptionRole
+	}
+	return RoleProcessApprover
+}
+
+// Defaults of the release type rules (typeRules).
+const (
+	DefaultRetrospectiveDays = 5
+	DefaultEmergencyApprover = RoleProcessApprover
+)
+
+// DefaultRetrospective are the gates an emergency release may pass after it
+// went live, unless its rule lists others.
+var DefaultRetrospective = []string{GatePlanReview, GateTestAcceptance}
+
+// TypeRule returns what release type t changes in the procedure, with the
+// defaults filled in: a type the policy gives no rule is normal, except a
+// type called emergency, which is emergency with the defaults.
+func (p *Policy) TypeRule(t string) document.TypeRule {
+	r, ok := p.TypeRules[t]
+	if !ok {
+		if t == document.TypeEmergency {
+			r = document.TypeRule{Kind: document.TypeEmergency}
+		} else {
+			return document.TypeRule{Kind: document.TypeNormal}
+		}
+	}
+	if r.Kind == document.TypeEmergency {
+		if r.Approver == "" {
+			r.Approver = DefaultEmergencyApprover
+		}
+		if len(r.Retrospective) == 0 {
+			r.Retrospective = DefaultRetrospective
+		}
+		if r.RetrospectiveDays == 0 {
+			r.RetrospectiveDays = DefaultRetrospectiveDays
+		}
+	}
+	return r
 }
 
 func mergeGates(defaults []Gate, specs []document.GateSpec) []Gate {

@@ -155,6 +155,8 @@ type envOptions struct {
 	deployTimeout time.Duration
 	// wrapWriter, when set, wraps the write-back (to inject its failures).
 	wrapWriter func(Writer) Writer
+	// requestReviewers asks the people who may give a missing approval as reviewers.
+	requestReviewers bool
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
@@ -184,7 +186,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	cfg := Config{Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Secret: testSecret,
 		Remote: e.remote, MirrorDir: filepath.Join(t.TempDir(), "mirror"), Branch: "main", Writer: e.writer,
 		DisableSchedule: !o.schedule, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, ShutdownGrace: 5 * time.Second,
-		Clock: func() time.Time { return now }, DeployTimeout: o.deployTimeout, Lang: "en"}
+		Clock: func() time.Time { return now }, DeployTimeout: o.deployTimeout, Lang: "en", RequestReviewers: o.requestReviewers}
 	cfg.Metrics = NewMetrics()
 	if o.realWriter {
 		dir := filepath.Join(t.TempDir(), "writer")

@@ -16,6 +16,13 @@ import (
 var apiPermissions = []struct {
 	method, pathPart, permission, level string
 }{
+	// Reviewer requests (issue 15): asked and withdrawn; the timeline says
+	// which requests were relgate's.
+	{http.MethodPost, "/requested_reviewers", "pull_requests", "write"},
+	{http.MethodDelete, "/requested_reviewers", "pull_requests", "write"},
+	{http.MethodGet, "/timeline", "pull_requests", "read"},
+	{http.MethodGet, "/app", "", ""},
+	{http.MethodGet, "/user", "", ""}, // who the token is (reviewer requests); no permission
 	{http.MethodGet, "/pulls/", "pull_requests", "read"},
 	{http.MethodGet, "/pulls", "pull_requests", "read"},
 	{http.MethodGet, "/commits/", "contents", "read"}, // commits/{sha}/pulls and commits/{ref}/check-runs
@@ -57,7 +64,7 @@ func grants(have, want string) bool {
 // subscribes to every event it acts on (and to no other).
 func TestManifestCoversWhatTheServerDoes(t *testing.T) {
 	m := readManifest(t)
-	e := newEnv(t, envOptions{checkRuns: true})
+	e := newEnv(t, envOptions{checkRuns: true, requestReviewers: true})
 	head := approvedPR(t, e, 5)
 	e.deliver("pull_request", prEvent(t, "opened", 5, head))
 	e.checkRun(head)

@@ -58,6 +58,10 @@ func (s *Server) workFor(ev *webhook.Event) []workKey {
 			if ev.PullRequest.Merged {
 				return []workKey{{kind: kindMerged, n: ev.PullRequest.Number}}
 			}
+			if s.cfg.RequestReviewers {
+				// Closed unmerged: only relgate's reviewer requests are withdrawn.
+				return []workKey{{kind: kindPull, n: ev.PullRequest.Number}}
+			}
 			return nil
 		}
 		return []workKey{{kind: kindPull, n: ev.PullRequest.Number}}

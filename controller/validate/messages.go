@@ -54,7 +54,11 @@ var zh = map[string]string{
 	"gate %s does not require the role %s":                                                 "关口 %s 不要求角色 %s",
 	"the file name says gate %s by %s, the content gate %s by %s":                          "文件名表示 %s 关口、审批人 %s，内容却是 %s 关口、审批人 %s",
 	"approvals at the repository root are for the repository gates (policy-change, change-record, cmdb-change, review-change); release approvals go in releases/<id>/approvals/": "仓库根目录的审批用于仓库关口（policy-change、change-record、cmdb-change、review-change）；发布的审批请放在 releases/<编号>/approvals/",
-	"an approval of a repository gate names no release": "仓库关口的审批不填写发布编号",
+	"an approval of a repository gate names no release":                                                     "仓库关口的审批不填写发布编号",
+	"waive and requires are for standard types; a %s type follows its own rule":                             "waive 和 requires 仅用于 standard 类型；%s 类型按其自身规则执行",
+	"approver, retrospective and retrospectiveDays are for emergency types; a %s type follows its own rule": "approver、retrospective 和 retrospectiveDays 仅用于 emergency 类型；%s 类型按其自身规则执行",
+	"gate %s records what happened and is never waived":                                                     "关口 %s 记录实际发生的情况，不得免除",
+	"gate %s comes at or after the go-live; only gates before it can be given after the fact":               "关口 %s 在上线之时或之后；只有上线之前的关口可以事后补批",
 }
 
 var printers = func() map[string]*message.Printer {

@@ -1,0 +1,81 @@
+package loader
+
+import (
+	"path"
+	"sort"
+
+	"github.com/relgate/relgate/controller/document"
+)
+
+// Booking is one release's claim on the change calendar: its window and the
+// systems and items it changes.
+type Booking struct {
+	Release string
+	Systems []string
+	Items   []string
+	Start   string
+	End     string
+	// Problem says why the release's release.yaml cannot be read; such a
+	// booking may overlap anything (fail closed).
+	Problem string
+}
+
+// Bookings returns the booking of every release at the snapshot's revision
+// that has a release.yaml, in release id order. A snapshot loaded for some
+// releases reads the other release.yaml files (through the decode cache)
+// without adding them to what it holds; the answer is computed once.
+func (s *Snapshot) Bookings() ([]Booking, error) {
+	s.mu.Lock()
+	done, out := s.bookingsDone, s.bookings
+	s.mu.Unlock()
+	if done {
+		return out, nil
+	}
+	releases := s.Releases
+	if !s.full {
+		entries, err := s.Tree.List(document.ReleasesDir)
+		if err != nil {
+			return nil, err
+		}
+		t, err := newSnapshot(s.Tree)
+		if err != nil {
+			return nil, err
+		}
+		t.cache, t.lang = s.cache, s.lang
+		var want = entries[:0:0]
+		for _, e := range entries {
+			if loc, ok := document.Locate(e.Path); ok && loc.Kind == document.KindRelease && path.Base(e.Path) == "release.yaml" {
+				want = append(want, e)
+			}
+		}
+		if err := t.readAll(want, 0); err != nil {
+			return nil, err
+		}
+		releases = t.Releases
+	}
+	for id, r := range releases {
+		d := r.Files["release.yaml"]
+		if d == nil {
+			continue
+		}
+		b := Booking{Release: id}
+		switch rel := r.Release; {
+		case rel == nil:
+			b.Problem = "its release.yaml is invalid"
+		case rel.ID != id:
+			b.Problem = "its release.yaml names another release"
+		default:
+			b.Start, b.End = rel.Window.Start, rel.Window.End
+			b.Systems = rel.Systems
+			for _, it := range rel.Items {
+				b.Items = append(b.Items, it.ID)
+			}
+		}
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Release < out[j].Release })
+	s.mu.Lock()
+	s.bookings, s.bookingsDone = out, true
+	s.mu.Unlock()
+	return out, nil
+}
