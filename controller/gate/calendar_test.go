@@ -20,7 +20,7 @@ import (
 func calPolicy(t *testing.T, edit func(*document.Policy)) *policy.Policy {
 	t.Helper()
 	p := &document.Policy{
-		People: []document.Person{{Login: "owner"}, {Login: "head1"}, {Login: "mgr"}, {Login: "gm"}, {Login: "duty"}, {Login: "cust"}, {Login: "tester"}},
+		People:      []document.Person{{Login: "owner"}, {Login: "head1"}, {Login: "mgr"}, {Login: "gm"}, {Login: "duty"}, {Login: "cust"}, {Login: "tester"}},
 		Departments: []document.Department{{ID: "d1", Head: "head1"}},
 		Roles: map[string][]string{"release-owner": {"owner"}, "release-manager": {"mgr"}, "process-approver": {"gm"},
 			"on-duty-manager": {"duty"}, "customer-representative": {"cust"}, "release-tester": {"tester"}},
@@ -267,7 +267,10 @@ func stdPolicy(t *testing.T) *policy.Policy {
 
 type changes map[string]*document.Change
 
-func (c changes) Change(id string) (*document.Change, bool, error) { ch, ok := c[id]; return ch, ok, nil }
+func (c changes) Change(id string) (*document.Change, bool, error) {
+	ch, ok := c[id]
+	return ch, ok, nil
+}
 func (changes) CMDBItem(string) (*document.CMDBItem, bool, error) { return nil, false, nil }
 
 // TestStandardRelease: a standard release citing an approved standard
