@@ -98,6 +98,11 @@ func (m *Model) ICS(w io.Writer) error {
 				} else {
 					e.AddProperty(ics.ComponentPropertyRdate, v, ics.WithTZID(tzid))
 				}
+				// Readers that do not drop the instant in the gap (ical.js
+				// moves 02:30 back to 01:30 EST) are told to leave it out.
+				for _, wall := range gapWalls(mw.rrule, o.Start.In(loc), loc) {
+					e.AddProperty(ics.ComponentPropertyExdate, wall, ics.WithTZID(tzid))
+				}
 			}
 		}
 		describe := func(e *ics.VEvent) {
@@ -177,6 +182,38 @@ func expandsTo(rrule string, t time.Time) bool {
 		}
 	}
 	return false
+}
+
+// gapWalls are the rule's wall times on t's day that do not exist in loc
+// (a spring-forward gap), as local text: what an occurrence moved to t
+// was named by.
+func gapWalls(rrule string, t time.Time, loc *time.Location) []string {
+	var hours, minutes []int
+	for _, p := range strings.Split(rrule, ";") {
+		name, v, _ := strings.Cut(p, "=")
+		for _, n := range strings.Split(v, ",") {
+			var k int
+			if _, err := fmt.Sscanf(n, "%d", &k); err != nil {
+				continue
+			}
+			switch name {
+			case "BYHOUR":
+				hours = append(hours, k)
+			case "BYMINUTE":
+				minutes = append(minutes, k)
+			}
+		}
+	}
+	var out []string
+	for _, h := range hours {
+		for _, mi := range minutes {
+			at := calendar.WallTime(t.Year(), t.Month(), t.Day(), h, mi, loc).In(loc)
+			if at.Equal(t) && (at.Hour() != h || at.Minute() != mi) {
+				out = append(out, time.Date(t.Year(), t.Month(), t.Day(), h, mi, 0, 0, time.UTC).Format(localLayout))
+			}
+		}
+	}
+	return out
 }
 
 // isoDuration is an exact RFC 5545 duration (PT6H30M): elapsed time, as

@@ -131,9 +131,10 @@ func TestICSDaylightSavingNights(t *testing.T) {
 		hasNot   []string
 	}{
 		{"spring gap", time.Date(2027, 3, 13, 0, 0, 0, 0, loc), time.Date(2027, 3, 16, 0, 0, 0, 0, loc),
-			[]string{"DTSTART;TZID=America/New_York:20270313T023000", "RDATE;TZID=America/New_York:20270314T030000"}, nil},
+			[]string{"DTSTART;TZID=America/New_York:20270313T023000", "RDATE;TZID=America/New_York:20270314T030000",
+				"EXDATE;TZID=America/New_York:20270314T023000"}, nil},
 		{"autumn repeat", time.Date(2027, 11, 6, 0, 0, 0, 0, loc), time.Date(2027, 11, 9, 0, 0, 0, 0, loc),
-			[]string{"DTSTART;TZID=America/New_York:20271106T013000", "TZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500"}, []string{"RDATE"}},
+			[]string{"DTSTART;TZID=America/New_York:20271106T013000", "TZOFFSETFROM:-0400\r\nTZOFFSETTO:-0500"}, []string{"RDATE", "EXDATE"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := calview.Build(b, cal, tc.from, tc.to, i18n.English)
@@ -187,45 +188,63 @@ func TestICSImportedByIcalJS(t *testing.T) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("npm install ical.js: %v\n%s", err, out)
 	}
-	m := model(t, i18n.English)
-	var buf bytes.Buffer
-	if err := m.ICS(&buf); err != nil {
-		t.Fatal(err)
+	expand := func(m calview.Model, from, to time.Time) map[string][]string {
+		var buf bytes.Buffer
+		if err := m.ICS(&buf); err != nil {
+			t.Fatal(err)
+		}
+		feed := filepath.Join(dir, "feed.ics")
+		if err := os.WriteFile(feed, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		script := filepath.Join(dir, "expand.mjs")
+		if err := os.WriteFile(script, []byte(icalJS), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		run := exec.Command(node, script, feed, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
+		run.Dir = dir
+		out, err := run.CombinedOutput()
+		if err != nil {
+			t.Fatalf("ical.js: %v\n%s", err, out)
+		}
+		got := map[string][]string{}
+		for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			if f := strings.Fields(line); len(f) == 3 {
+				got[f[0]] = append(got[f[0]], f[1]+" "+f[2])
+			}
+		}
+		return got
 	}
-	feed := filepath.Join(dir, "feed.ics")
-	if err := os.WriteFile(feed, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
+	compare := func(got map[string][]string, windows []calendar.MaintenanceWindow, from, to time.Time) {
+		for i, w := range windows {
+			uid := "maintenance-" + w.Name + "@relgate"
+			var want []string
+			for _, o := range w.Occurrences(from, to) {
+				want = append(want, o.Start.UTC().Format(time.RFC3339)+" "+o.End.UTC().Format(time.RFC3339))
+			}
+			if strings.Join(got[uid], "\n") != strings.Join(want, "\n") {
+				t.Errorf("window %d (%s): ical.js expands\n%s\ncalendar says\n%s", i, w.Name, strings.Join(got[uid], "\n"), strings.Join(want, "\n"))
+			}
+		}
 	}
 	from, to := rangeOf(t)
-	script := filepath.Join(dir, "expand.mjs")
-	os.WriteFile(script, []byte(icalJS), 0o644)
-	run := exec.Command(node, script, feed, from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339))
-	run.Dir = dir
-	out, err := run.CombinedOutput()
-	if err != nil {
-		t.Fatalf("ical.js: %v\n%s", err, out)
-	}
-	got := map[string][]string{}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 3 {
-			got[f[0]] = append(got[f[0]], f[1]+" "+f[2])
-		}
-	}
+	got := expand(model(t, i18n.English), from, to)
 	_, cal := fixture(t)
-	for i, w := range cal.Windows[:2] {
-		uid := "maintenance-" + w.Name + "@relgate"
-		var want []string
-		for _, o := range w.Occurrences(from, to) {
-			want = append(want, o.Start.UTC().Format(time.RFC3339)+" "+o.End.UTC().Format(time.RFC3339))
-		}
-		if strings.Join(got[uid], "\n") != strings.Join(want, "\n") {
-			t.Errorf("window %d (%s): ical.js expands\n%s\ncalendar says\n%s", i, w.Name, strings.Join(got[uid], "\n"), strings.Join(want, "\n"))
-		}
-	}
+	compare(got, cal.Windows[:2], from, to)
 	if r := got["REL-2027-0001@relgate"]; len(r) != 1 || r[0] != "2027-03-14T04:00:00Z 2027-03-14T08:00:00Z" {
 		t.Errorf("release by ical.js: %v", r)
 	}
+	// A daily window at 02:30: on 2027-03-14 it opens at 03:00 EDT.
+	loc := ny(t)
+	doc := &document.Policy{Timezone: "America/New_York", MaintenanceWindows: []document.MaintenanceWindow{
+		{Name: "night", RRule: "FREQ=DAILY;BYHOUR=2;BYMINUTE=30", Duration: "1h"}}}
+	pol, err := policy.New(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gcal, _ := calendar.FromPolicy(doc, pol.Location)
+	gfrom, gto := time.Date(2027, 3, 12, 0, 0, 0, 0, loc), time.Date(2027, 3, 17, 0, 0, 0, 0, loc)
+	compare(expand(calview.Build(&engine.Board{Policy: pol}, gcal, gfrom, gto, i18n.English), gfrom, gto), gcal.Windows, gfrom, gto)
 }
 
 // icalJS prints "UID start end" (UTC) of every occurrence starting before
