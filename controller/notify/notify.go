@@ -8,6 +8,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -56,4 +57,77 @@ type Ledger interface {
 	Sent(ctx context.Context, key string) error
 	// Abandon gives a claim back, so a later attempt may send it.
 	Abandon(ctx context.Context, key string) error
+}
+
+// Text is a sentence a person reads, in both languages relgate speaks.
+type Text struct {
+	En string `json:"en"`
+	Zh string `json:"zh"`
+}
+
+// In is the sentence in lang ("zh" or "en"; anything else is English).
+func (t Text) In(lang string) string {
+	if lang == "zh" && t.Zh != "" {
+		return t.Zh
+	}
+	return t.En
+}
+
+// Class sorts a delivery failure by what the Sender does about it.
+type Class int
+
+// The classes of failure.
+const (
+	// Temporary: the receiver or the network failed; retry with backoff.
+	Temporary Class = iota + 1
+	// RateLimited: the receiver asked us to slow down; wait, then retry.
+	RateLimited
+	// Permanent: the message or the configuration is wrong; retrying in this
+	// run cannot help (a 4xx answer, no recipient, a refused server).
+	Permanent
+)
+
+func (c Class) String() string {
+	switch c {
+	case Temporary:
+		return "temporary"
+	case RateLimited:
+		return "rate-limited"
+	case Permanent:
+		return "permanent"
+	}
+	return "unknown"
+}
+
+// Error is a delivery or configuration failure of one channel. Its text
+// never holds a secret: URLs appear as their host, secrets not at all.
+type Error struct {
+	Channel string
+	Class   Class
+	// RetryAfter is how long the receiver asked us to wait, if it said.
+	RetryAfter time.Duration
+	// Reason says what went wrong and how to fix it, redacted.
+	Reason Text
+}
+
+func (e *Error) Error() string {
+	return "notice channel " + e.Channel + ": " + e.Reason.En
+}
+
+// In is the error in lang, for a person.
+func (e *Error) In(lang string) string {
+	if lang == "zh" {
+		return "通知渠道 " + e.Channel + "：" + e.Reason.In(lang)
+	}
+	return e.Error()
+}
+
+// ClassOf is err's class: an *Error's own, else Temporary (an error we
+// cannot classify is retried, and never counts as delivered).
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return Temporary
 }
