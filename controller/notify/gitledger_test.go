@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -618,5 +620,94 @@ func BenchmarkGitLedgerClaim(b *testing.B) {
 			})
 			b.ReportMetric(float64(size)/1e6, "mirror-MB")
 		})
+	}
+}
+
+// glHTTPRemote serves bare over smart HTTP (git http-backend) on loopback,
+// for the user x and password pw only; lose makes it drop the answer to
+// every push after the push has landed.
+func glHTTPRemote(t *testing.T, bare, pw string, lose *atomic.Bool) string {
+	t.Helper()
+	glGit(t, bare, "config", "http.receivepack", "true")
+	backend := &cgi.Handler{Path: filepath.Join(glGit(t, bare, "--exec-path"), "git-http-backend"),
+		Env: []string{"GIT_PROJECT_ROOT=" + filepath.Dir(bare), "GIT_HTTP_EXPORT_ALL=1",
+			"GIT_CONFIG_NOSYSTEM=1", "HOME=" + os.Getenv("HOME"), "GIT_CONFIG_GLOBAL=" + os.Getenv("GIT_CONFIG_GLOBAL")}}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "x" || p != pw {
+			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
+			http.Error(w, "authentication required", http.StatusUnauthorized)
+			return
+		}
+		if lose.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
+			backend.ServeHTTP(httptest.NewRecorder(), r) // the push lands…
+			http.Error(w, "bad gateway", http.StatusBadGateway)
+			return // …and its answer is lost
+		}
+		backend.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL + "/" + filepath.Base(bare)
+}
+
+// Over smart HTTP with credentials: claims work, a push whose answer is lost
+// but that landed counts (read back from the remote), wrong credentials are
+// an error that does not show them.
+func TestGitLedgerOverHTTP(t *testing.T) {
+	bare, _ := glRemote(t)
+	var lose atomic.Bool
+	url := glHTTPRemote(t, bare, "s3cr3t-pw", &lose)
+	clock := glStart()
+	auth := func(pw string) func(o *GitLedgerOptions) {
+		return func(o *GitLedgerOptions) {
+			o.Auth = func(context.Context) (transport.AuthMethod, error) {
+				return &githttp.BasicAuth{Username: "x", Password: pw}, nil
+			}
+		}
+	}
+	a, b := glNew(t, url, "replica-a", clock, auth("s3cr3t-pw")), glNew(t, url, "replica-b", clock, auth("s3cr3t-pw"))
+	ctx := context.Background()
+	if ok, err := a.Claim(ctx, "k1", time.Hour); err != nil || !ok {
+		t.Fatalf("claim over http: %v %v", ok, err)
+	}
+	if ok, err := b.Claim(ctx, "k1", time.Hour); err != nil || ok {
+		t.Fatalf("b claims a's key over http: %v %v", ok, err)
+	}
+	lose.Store(true)
+	if ok, err := b.Claim(ctx, "k2", time.Hour); err != nil || !ok {
+		t.Fatalf("a claim whose push landed but whose answer was lost: %v %v", ok, err)
+	}
+	lose.Store(false)
+	if ok, err := a.Claim(ctx, "k2", time.Hour); err != nil || ok {
+		t.Fatalf("a claims the key b won with a lost answer: %v %v", ok, err)
+	}
+	wrong := glNew(t, url, "replica-c", clock, auth("wrong-pw"))
+	ok, err := wrong.Claim(ctx, "k3", time.Hour)
+	if err == nil || ok {
+		t.Fatalf("wrong credentials: %v %v", ok, err)
+	}
+	if strings.Contains(err.Error(), "wrong-pw") {
+		t.Errorf("the error shows the password: %v", err)
+	}
+	glGit(t, bare, "fsck", "--strict", "--no-dangling")
+}
+
+// A remote that refuses the push (a hook, a branch protection rule) is an
+// error carrying what the remote said, never a claim.
+func TestGitLedgerRefusedPushIsNoClaim(t *testing.T) {
+	bare, _ := glRemote(t)
+	hook := filepath.Join(bare, "hooks", "pre-receive")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho 'GH006: Protected branch update failed for refs/heads/relgate/notices.'\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l := glNew(t, bare, "replica-a", glStart())
+	ok, err := l.Claim(context.Background(), "k", time.Hour)
+	if err == nil || ok {
+		t.Fatalf("Claim = %v, %v; want false and an error", ok, err)
+	}
+	if !strings.Contains(err.Error(), "GH006") {
+		t.Errorf("the error lacks the remote's words: %v", err)
+	}
+	if out, err := exec.Command("git", "-C", bare, "rev-parse", "--verify", "-q", "relgate/notices").CombinedOutput(); err == nil {
+		t.Errorf("the refused branch exists: %s", out)
 	}
 }
