@@ -237,12 +237,12 @@ func TestRobotAnswers(t *testing.T) {
 		{"wecom", reply{200, `{"errcode":0,"errmsg":"ok"}`}, 0},
 		{"wecom", reply{200, `{"errcode":45009,"errmsg":"api freq out of limit"}`}, RateLimited},
 		{"wecom", reply{200, `{"errcode":93000,"errmsg":"invalid webhook url"}`}, Permanent},
-		{"wecom", reply{200, `{"errmsg":"ok"}`}, Temporary},             // fail closed: no errcode is not success
-		{"wecom", reply{200, `<html>gateway</html>`}, Temporary},        // not JSON
-		{"wecom", reply{502, `bad gateway`}, Temporary},                 // the receiver failed
-		{"wecom", reply{429, `{}`}, RateLimited},                        // HTTP rate limit
-		{"wecom", reply{404, `{}`}, Permanent},                          // wrong URL
-		{"dingtalk", reply{200, `{"errcode":0,"errmsg":"ok"}`}, 0},      //
+		{"wecom", reply{200, `{"errmsg":"ok"}`}, Temporary},        // fail closed: no errcode is not success
+		{"wecom", reply{200, `<html>gateway</html>`}, Temporary},   // not JSON
+		{"wecom", reply{502, `bad gateway`}, Temporary},            // the receiver failed
+		{"wecom", reply{429, `{}`}, RateLimited},                   // HTTP rate limit
+		{"wecom", reply{404, `{}`}, Permanent},                     // wrong URL
+		{"dingtalk", reply{200, `{"errcode":0,"errmsg":"ok"}`}, 0}, //
 		{"dingtalk", reply{200, `{"errcode":130101,"errmsg":"send too fast"}`}, RateLimited},
 		{"dingtalk", reply{200, `{"errcode":310000,"errmsg":"sign not match"}`}, Permanent},
 		{"webhook", reply{200, `anything`}, 0},
