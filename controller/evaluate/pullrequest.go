@@ -309,6 +309,15 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 			}
 		}
 	}
+	// A go-live approval the change records while a freeze of the release's
+	// systems is in effect merges only with the exception it needs:
+	// during a freeze the go-live gate must pass as the change merges.
+	if g, ok := st.Gate(policy.GateGoLiveApproval); ok && slices.ContainsFunc(g.Checks, func(c gate.Check) bool { return c.Name == gate.FreezeAtMergeCheck }) {
+		prefix := document.ReleaseDir(id) + "/" + document.ApprovalsDir + "/" + policy.GateGoLiveApproval + "."
+		if slices.ContainsFunc(pr.Changed, func(p string) bool { return strings.HasPrefix(p, prefix) }) {
+			required[policy.GateGoLiveApproval] = true
+		}
+	}
 	// A deployment record must be right when it is written: what was deployed
 	// was tested, a failure records its rollback.
 	if head != nil && head.Deployment != nil {

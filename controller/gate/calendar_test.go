@@ -110,7 +110,7 @@ func evaluateAll(t *testing.T, pol *policy.Policy, rel *loader.Release, others b
 func conflictsOf(g gate.Result) []string {
 	var out []string
 	for _, c := range g.Checks {
-		if c.Name == gate.ConflictCheck {
+		if c.Name == gate.ConflictCheck || c.Name == gate.FreezeAtMergeCheck {
 			out = append(out, c.Message)
 		}
 	}

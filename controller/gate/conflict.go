@@ -21,8 +21,13 @@ type Bookings interface {
 // approval gate; the calendar and the board show them.
 const conflictCheck = "calendar-conflict"
 
-// ConflictCheck names the checks that report calendar conflicts.
-const ConflictCheck = conflictCheck
+// ConflictCheck names the checks that report calendar conflicts of a
+// release window; FreezeAtMergeCheck the check of a go-live approval that
+// would merge during a freeze. Both need the exception approver.
+const (
+	ConflictCheck      = conflictCheck
+	FreezeAtMergeCheck = "freeze-at-merge"
+)
 
 // calendarApplies says whether the release's window is judged against the
 // change calendar: always when a change is to merge (MergeAt set), and in
@@ -169,7 +174,11 @@ func (e *evaluator) withConflicts(conflicts []i18n.Message, reqs []document.Requ
 	role := e.in.Policy.ExceptionRole()
 	file := document.ReleaseDir(e.in.Release.ID) + "/release.yaml"
 	for _, c := range conflicts {
-		res.Checks = append(res.Checks, Check{Name: conflictCheck, Clause: "R-5.1.5, R-5.1.6, R-9", OK: true, File: file, Field: "window"}.with(
+		name := conflictCheck
+		if strings.HasPrefix(c.Key, "the change would merge during") {
+			name = FreezeAtMergeCheck
+		}
+		res.Checks = append(res.Checks, Check{Name: name, Clause: "R-5.1.5, R-5.1.6, R-9", OK: true, File: file, Field: "window"}.with(
 			i18n.M("%s; the exception needs the approval of %s", c, i18n.Role(role))))
 	}
 	if !slices.ContainsFunc(reqs, func(q document.Requirement) bool { return q.Role == role }) {

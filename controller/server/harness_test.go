@@ -94,7 +94,14 @@ type env struct {
 	done   chan error
 	seq    atomic.Int64
 	waits  *waitLog
+	// clock is the server's clock (setNow moves it).
+	clock atomic.Value
 }
+
+// setNow moves the server's clock.
+func (e *env) setNow(t time.Time) { e.clock.Store(t) }
+
+func (e *env) now() time.Time { return e.clock.Load().(time.Time) }
 
 type syncBuffer struct {
 	mu sync.Mutex
@@ -170,6 +177,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	if !o.now.IsZero() {
 		now = o.now
 	}
+	e.setNow(now)
 	if err := gen.Replay(src, e.work.Dir, gen.ReplayOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +194,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	cfg := Config{Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Secret: testSecret,
 		Remote: e.remote, MirrorDir: filepath.Join(t.TempDir(), "mirror"), Branch: "main", Writer: e.writer,
 		DisableSchedule: !o.schedule, RetryDelays: []time.Duration{20 * time.Millisecond, 50 * time.Millisecond}, ShutdownGrace: 5 * time.Second,
-		Clock: func() time.Time { return now }, DeployTimeout: o.deployTimeout, Lang: "en", RequestReviewers: o.requestReviewers}
+		Clock: e.now, DeployTimeout: o.deployTimeout, Lang: "en", RequestReviewers: o.requestReviewers}
 	cfg.Metrics = NewMetrics()
 	if o.realWriter {
 		dir := filepath.Join(t.TempDir(), "writer")
@@ -199,7 +207,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		t.Cleanup(func() { m.Close() })
 		cfg.Writer = NewWriteBack(cfg.Logger, &reconcile.Writer{Mirror: m, Remote: e.remote,
-			Options: reconcile.Options{Now: func() time.Time { return now }}})
+			Options: reconcile.Options{Now: e.now}})
 	}
 	if o.wrapWriter != nil {
 		cfg.Writer = o.wrapWriter(cfg.Writer)

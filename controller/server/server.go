@@ -127,6 +127,10 @@ type Server struct {
 	ready    atomic.Bool
 	stopping atomic.Bool
 	health   *health
+	// calMu guards calLast, the last time the change calendar was looked
+	// at (calendarwatch.go).
+	calMu   sync.Mutex
+	calLast time.Time
 	// pubMu serialises publishing, so two workers never race to create
 	// the same check run; subjectLocks serialise the evaluations of one
 	// head and base (see lockSubject).
@@ -357,5 +361,6 @@ func (s *Server) start(stop, ctx context.Context) {
 	if s.cfg.GitHub != nil && s.cfg.Repo.Owner != "" {
 		s.queue.push(workKey{kind: kindResync})
 	}
+	s.watchCalendar(stop)
 	s.startNotices(stop, ctx)
 }
