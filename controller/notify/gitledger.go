@@ -73,6 +73,8 @@ type GitLedger struct {
 	mu        sync.Mutex
 	pruned    time.Time // when this ledger last pruned the branch
 	closeOnce sync.Once
+	commits   int   // commits made since the mirror was last packed
+	broken    error // the mirror could not be reopened after packing
 }
 
 var _ Ledger = (*GitLedger)(nil)
@@ -114,6 +116,10 @@ type GitLedgerOptions struct {
 	// MaxAttempts bounds the fetch-decide-push rounds of one call when other
 	// replicas keep moving the branch; DefaultGitLedgerAttempts when 0.
 	MaxAttempts int
+	// CompactEvery is how many commits the ledger makes before it packs its
+	// mirror's loose objects (each commit leaves five files);
+	// DefaultGitLedgerCompactEvery when 0.
+	CompactEvery int
 }
 
 // Defaults of GitLedgerOptions.
@@ -123,6 +129,9 @@ const (
 	DefaultGitLedgerRetention  = 90 * 24 * time.Hour
 	DefaultGitLedgerPruneEvery = 24 * time.Hour
 	DefaultGitLedgerAttempts   = 8
+	// DefaultGitLedgerCompactEvery: a few days of notices, so a mirror
+	// holds at most some thousands of loose files.
+	DefaultGitLedgerCompactEvery = 1000
 )
 
 // Bounds on what a GitLedger accepts and reads.
@@ -135,6 +144,8 @@ const (
 	maxLedgerEntry = 8 << 10
 	// maxLedgerEntries bounds the entries one prune reads.
 	maxLedgerEntries = 200_000
+	// maxMirrorPacks bounds the packs of the mirror before it is packed.
+	maxMirrorPacks = 64
 	// maxOwnerLen bounds the replica's name.
 	maxOwnerLen = 128
 )
@@ -217,6 +228,9 @@ func NewGitLedger(opts GitLedgerOptions) (*GitLedger, error) {
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = DefaultGitLedgerAttempts
 	}
+	if opts.CompactEvery <= 0 {
+		opts.CompactEvery = DefaultGitLedgerCompactEvery
+	}
 	repo, err := glOpenMirror(opts.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("notice ledger: %w", err)
@@ -254,8 +268,49 @@ func glOpenMirror(dir string) (*gitrepo.Repo, error) {
 // Close releases the mirror's open files.
 func (l *GitLedger) Close() error {
 	var err error
-	l.closeOnce.Do(func() { err = l.repo.Close() })
+	l.closeOnce.Do(func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.repo != nil {
+			err = l.repo.Close()
+		}
+	})
 	return err
+}
+
+// compactDue packs the mirror when CompactEvery commits were made since it
+// was last packed, or when it holds more than maxMirrorPacks packs. Packing
+// reads the whole history of the branch: measured, 12 s for 20,000 commits,
+// while the ledger waits. The mirror is closed while go-git repacks it (its open
+// storage would keep reading the packs the repack removes) and reopened; a
+// mirror that cannot be reopened fails every later call, naming the folder
+// to remove.
+func (l *GitLedger) compactDue() {
+	// Each fetch that brings another replica's commits leaves a pack, and
+	// the mirror keeps every pack open: their number is bounded too.
+	packs, _ := filepath.Glob(filepath.Join(l.o.Dir, "objects", "pack", "*.pack"))
+	if l.commits < l.o.CompactEvery && len(packs) <= maxMirrorPacks {
+		return
+	}
+	l.commits = 0
+	if err := l.repo.Close(); err != nil {
+		l.broken = fmt.Errorf("notice ledger: close mirror %s: %w", l.o.Dir, err)
+		return
+	}
+	l.repo = nil
+	if r, err := git.PlainOpen(l.o.Dir); err == nil {
+		// Reachable objects go into one pack; a failure leaves the loose
+		// objects and the old packs, which still read.
+		_ = r.RepackObjects(&git.RepackConfig{})
+		// Commits of refused pushes are unreachable: removed once an hour old.
+		_ = r.Prune(git.PruneOptions{OnlyObjectsOlderThan: time.Now().Add(-time.Hour), Handler: r.DeleteObject})
+	}
+	repo, err := gitrepo.Open(l.o.Dir)
+	if err != nil {
+		l.broken = fmt.Errorf("notice ledger: reopen mirror %s after packing it: %w (remove the folder: it is a cache)", l.o.Dir, err)
+		return
+	}
+	l.repo = repo
 }
 
 // Claim reserves key for lease: true when this call's commit reached the
@@ -521,6 +576,10 @@ func (l *GitLedger) prunable(tip *object.Tree, now time.Time) ([]gitrepo.Change,
 func (l *GitLedger) update(ctx context.Context, op string, n int, decide func(tip *object.Tree, now time.Time) ([]gitrepo.Change, error)) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.broken != nil {
+		return l.broken
+	}
+	defer l.compactDue()
 	auth, err := l.auth(ctx)
 	if err != nil {
 		return err
@@ -562,6 +621,7 @@ func (l *GitLedger) update(ctx context.Context, op string, n int, decide func(ti
 		if err != nil {
 			return fmt.Errorf("notice ledger: commit on %s: %w", l.o.Branch, err)
 		}
+		l.commits++
 		perr := l.push(ctx, auth, old, next)
 		if perr == nil {
 			if pruned {

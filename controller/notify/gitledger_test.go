@@ -576,9 +576,9 @@ func glHistory(b *testing.B, remote string, n int) {
 // 50 keys in one call.
 func BenchmarkGitLedgerClaim(b *testing.B) {
 	for _, c := range []struct {
-		history, batch int
-	}{{0, 1}, {5000, 1}, {20000, 1}, {5000, 50}} {
-		b.Run(fmt.Sprintf("history=%d/batch=%d", c.history, c.batch), func(b *testing.B) {
+		history, batch, compact int
+	}{{0, 1, 0}, {5000, 1, 0}, {20000, 1, 0}, {5000, 50, 0}, {20000, 1, 1}} {
+		b.Run(fmt.Sprintf("history=%d/batch=%d/compactEvery=%d", c.history, c.batch, c.compact), func(b *testing.B) {
 			gitrepotest.Isolate(b)
 			root := b.TempDir()
 			remote := filepath.Join(root, "r.git")
@@ -589,7 +589,7 @@ func BenchmarkGitLedgerClaim(b *testing.B) {
 				glHistory(b, remote, c.history)
 			}
 			clock := glStart()
-			l, err := NewGitLedger(GitLedgerOptions{Remote: remote, Dir: filepath.Join(root, "m"), Owner: "a", Clock: clock.Now,
+			l, err := NewGitLedger(GitLedgerOptions{Remote: remote, Dir: filepath.Join(root, "m"), Owner: "a", Clock: clock.Now, CompactEvery: c.compact,
 				Author: gitrepo.Author{Name: "r", Email: "r@example.com"}})
 			if err != nil {
 				b.Fatal(err)
@@ -709,5 +709,41 @@ func TestGitLedgerRefusedPushIsNoClaim(t *testing.T) {
 	}
 	if out, err := exec.Command("git", "-C", bare, "rev-parse", "--verify", "-q", "relgate/notices").CombinedOutput(); err == nil {
 		t.Errorf("the refused branch exists: %s", out)
+	}
+}
+
+func glLoose(t testing.TB, dir string) int {
+	n := 0
+	ds, _ := filepath.Glob(filepath.Join(dir, "objects", "[0-9a-f][0-9a-f]"))
+	for _, d := range ds {
+		fs, _ := os.ReadDir(d)
+		n += len(fs)
+	}
+	return n
+}
+
+// The mirror does not pile up loose objects: every CompactEvery commits it
+// is packed, and it still reads and writes afterwards.
+func TestGitLedgerMirrorCompacted(t *testing.T) {
+	remote, _ := glRemote(t)
+	clock := glStart()
+	dir := filepath.Join(t.TempDir(), "mirror")
+	l := glNew(t, remote, "replica-a", clock, func(o *GitLedgerOptions) { o.Dir, o.CompactEvery = dir, 4 })
+	ctx := context.Background()
+	for i := range 14 {
+		k := fmt.Sprintf("k%d", i)
+		if ok, err := l.Claim(ctx, k, time.Hour); err != nil || !ok {
+			t.Fatalf("claim %s: %v %v", k, ok, err)
+		}
+		if got := glLoose(t, dir); got > 4*6 {
+			t.Fatalf("after %d commits the mirror holds %d loose objects, want at most %d", i+1, got, 4*6)
+		}
+	}
+	if ok, err := l.Claim(ctx, "k3", time.Hour); err != nil || ok {
+		t.Fatalf("a claimed key after packing: %v %v", ok, err)
+	}
+	glGit(t, dir, "fsck", "--strict", "--no-dangling")
+	if packs, _ := filepath.Glob(filepath.Join(dir, "objects", "pack", "*.pack")); len(packs) != 1 {
+		t.Errorf("%d packs in the mirror, want 1", len(packs))
 	}
 }
