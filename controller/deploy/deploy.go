@@ -224,7 +224,8 @@ func checkOK(g gate.Result, name string) (gate.Check, bool) {
 // with the exception the calendar conflict of its window needed,
 // so that release may deploy in it.
 func (d *Decision) freeze(add func(id, clause string, ok bool, en, zh string), pol *policy.Policy, systems []string, now time.Time, exempt bool) {
-	for _, f := range calendar.FreezesAt(pol.Calendar().Freezes, systems, now) {
+	if frozen := calendar.FreezesAt(pol.Calendar().Freezes, systems, now); len(frozen) > 0 {
+		f := frozen[0]
 		kind, kindZh := "freeze", "冻结期"
 		if f.Blackout {
 			kind, kindZh = "blackout window", "封网窗口"
