@@ -13,7 +13,6 @@ import (
 	"github.com/relgate/relgate/controller/calendar"
 	"github.com/relgate/relgate/controller/calview"
 	"github.com/relgate/relgate/controller/engine"
-	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/i18n"
 )
 
@@ -64,23 +63,11 @@ func runCalendar(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := gitrepo.Open(dir)
+	r, prefix, tip, err := openRevision("calendar", dir, o.rev)
 	if err != nil {
-		return fmt.Errorf("relgate calendar reads the committed state of a git repository: %w", err)
+		return err
 	}
 	defer r.Close()
-	prefix, err := r.Prefix(dir)
-	if err != nil {
-		return err
-	}
-	rev := o.rev
-	if rev == "" {
-		rev = "HEAD"
-	}
-	tip, err := r.Resolve(rev)
-	if err != nil {
-		return err
-	}
 	board, err := engine.LoadBoard(r, prefix, tip, engine.BoardOptions{Cache: openCache(dir), Lang: ml})
 	if err != nil {
 		return err

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/relgate/relgate/controller/engine"
-	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/notice"
 	"github.com/relgate/relgate/controller/notify"
@@ -65,23 +64,11 @@ func runNotify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := gitrepo.Open(dir)
+	r, prefix, tip, err := openRevision("notify", dir, o.rev)
 	if err != nil {
-		return fmt.Errorf("relgate notify reads a git repository's commits: %w", err)
+		return err
 	}
 	defer r.Close()
-	prefix, err := r.Prefix(dir)
-	if err != nil {
-		return err
-	}
-	rev := o.rev
-	if rev == "" {
-		rev = "HEAD"
-	}
-	tip, err := r.Resolve(rev)
-	if err != nil {
-		return err
-	}
 	b, err := engine.LoadBoard(r, prefix, tip, engine.BoardOptions{Cache: openCache(dir)})
 	if err != nil {
 		return err

@@ -86,6 +86,28 @@ func (f *repoFlags) openTree(dir string) (t source.Tree, close func(), err error
 	return tree, func() { r.Close() }, nil
 }
 
+// openRevision opens the git repository holding dir and resolves rev
+// (default HEAD) in it, for the commands that read committed state only
+// (site, calendar, notify); prefix is the release repository's folder
+// inside it. The caller closes r.
+func openRevision(cmd, dir, rev string) (r *gitrepo.Repo, prefix string, tip plumbing.Hash, err error) {
+	r, err = gitrepo.Open(dir)
+	if err != nil {
+		return nil, "", plumbing.ZeroHash, fmt.Errorf("relgate %s reads a git repository's commits: %w", cmd, err)
+	}
+	if prefix, err = r.Prefix(dir); err == nil {
+		if rev == "" {
+			rev = "HEAD"
+		}
+		tip, err = r.Resolve(rev)
+	}
+	if err != nil {
+		r.Close()
+		return nil, "", plumbing.ZeroHash, err
+	}
+	return r, prefix, tip, nil
+}
+
 // loadAll reads every document of tree, through the decode cache of the git
 // repository holding dir unless noCache is set.
 func loadAll(dir string, tree source.Tree, noCache bool, workers int, stderr io.Writer, lang ...string) (*loader.Snapshot, error) {

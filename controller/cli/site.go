@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/i18n"
 	"github.com/relgate/relgate/controller/site"
 )
@@ -62,23 +61,11 @@ func runSite(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	r, err := gitrepo.Open(dir)
+	r, prefix, tip, err := openRevision("site", dir, o.rev)
 	if err != nil {
-		return fmt.Errorf("relgate site reads a git repository's commits: %w", err)
+		return err
 	}
 	defer r.Close()
-	prefix, err := r.Prefix(dir)
-	if err != nil {
-		return err
-	}
-	rev := o.rev
-	if rev == "" {
-		rev = "HEAD"
-	}
-	tip, err := r.Resolve(rev)
-	if err != nil {
-		return err
-	}
 	opts.Lang, opts.ForgeURL, opts.Cache = lang, forge, openCache(dir)
 	// Pages go to disk as they are rendered, not all held in memory: into
 	// a folder beside out first, so a build that fails leaves out as it was.
