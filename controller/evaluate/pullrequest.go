@@ -313,8 +313,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 	// systems is in effect merges only with the exception it needs:
 	// during a freeze the go-live gate must pass as the change merges.
 	if g, ok := st.Gate(policy.GateGoLiveApproval); ok && slices.ContainsFunc(g.Checks, func(c gate.Check) bool { return c.Name == gate.FreezeAtMergeCheck }) {
-		prefix := document.ReleaseDir(id) + "/" + document.ApprovalsDir + "/" + policy.GateGoLiveApproval + "."
-		if slices.ContainsFunc(pr.Changed, func(p string) bool { return strings.HasPrefix(p, prefix) }) {
+		if pr.touchesGoLiveApprovals(id) {
 			required[policy.GateGoLiveApproval] = true
 		}
 	}
@@ -528,11 +527,8 @@ func (pr PullRequest) givesGoLive(pol *policy.Policy, id string, was *gate.Statu
 	if was == nil || !slices.Contains(was.Passed, policy.GateGoLiveApproval) {
 		return true, nil
 	}
-	prefix := document.ReleaseDir(id) + "/" + document.ApprovalsDir + "/" + policy.GateGoLiveApproval + "."
-	for _, p := range pr.Changed {
-		if strings.HasPrefix(p, prefix) {
-			return true, nil
-		}
+	if pr.touchesGoLiveApprovals(id) {
+		return true, nil
 	}
 	g, ok := pol.Gate(policy.GateGoLiveApproval)
 	if !ok {
@@ -544,4 +540,11 @@ func (pr PullRequest) givesGoLive(pol *policy.Policy, id string, was *gate.Statu
 		return false, err
 	}
 	return now != before.Digest, nil
+}
+
+// touchesGoLiveApprovals reports whether the change adds, alters or deletes
+// a go-live approval of the release.
+func (pr PullRequest) touchesGoLiveApprovals(id string) bool {
+	prefix := document.ReleaseDir(id) + "/" + document.ApprovalsDir + "/" + policy.GateGoLiveApproval + "."
+	return slices.ContainsFunc(pr.Changed, func(p string) bool { return strings.HasPrefix(p, prefix) })
 }

@@ -44,7 +44,7 @@ func (e *evaluator) standard() bool {
 }
 
 // waived is the check of a gate a standard release does not need.
-func (e *evaluator) waived(g Gate) Check {
+func (e *evaluator) waived(g policy.Gate) Check {
 	return Check{Name: "waived", Clause: "R-5.1, R-9", OK: true, File: document.ReleaseDir(e.in.Release.ID) + "/release.yaml", Field: "type"}.with(
 		i18n.M("waived: a %s release citing standard change %s does not need this gate (policy typeRules)", e.in.Release.Release.Type, *e.standardOf))
 }
@@ -56,15 +56,12 @@ func (e *evaluator) standardCheck() Check {
 		i18n.M("a %s release must cite an approved change request of type standard; cite one in changes, or choose another release type", e.in.Release.Release.Type))
 }
 
-// Gate is policy.Gate, for the files of this package.
-type Gate = policy.Gate
-
 // emergencyGoLive decides an emergency release's go-live approval on its
 // type's rule: one approval of the rule's approver, bound to the gate's
 // digest, the go-live documents complete, the calendar's exception when
 // the window conflicts, and every gate passed that is not owed
 // retrospectively. A rejection the normal evaluation saw still blocks.
-func (e *evaluator) emergencyGoLive(g Gate, normal Result, passed map[string]bool) (Result, bool) {
+func (e *evaluator) emergencyGoLive(g policy.Gate, normal Result, passed map[string]bool) (Result, bool) {
 	if len(normal.Rejections) > 0 || e.in.Release.Release == nil {
 		return normal, false
 	}
@@ -101,7 +98,7 @@ func (e *evaluator) emergencyGoLive(g Gate, normal Result, passed map[string]boo
 	return alt, true
 }
 
-func gateIDs(gs []Gate) []string {
+func gateIDs(gs []policy.Gate) []string {
 	out := make([]string, len(gs))
 	for i, g := range gs {
 		out[i] = g.ID
