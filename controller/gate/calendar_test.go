@@ -379,6 +379,12 @@ func TestEmergencyRelease(t *testing.T) {
 	if got := st.OverdueRetrospectives(due); len(got) != 2 {
 		t.Errorf("at the due time both are overdue: %+v", got)
 	}
+	if at := st.At(due.Add(-time.Minute)); at.Retrospectives[0].Overdue || at.Retrospectives[1].Overdue {
+		t.Errorf("on time, At marks none overdue: %+v", at.Retrospectives)
+	}
+	if at := st.At(due); !at.Retrospectives[0].Overdue || !at.Retrospectives[1].Overdue || st.Retrospectives[0].Overdue {
+		t.Errorf("At marks both overdue at the due time without changing the status it was given: %+v, %+v", at.Retrospectives, st.Retrospectives)
+	}
 	if c, _ := st.Gate("closure"); !slices.Contains(c.Prerequisites, "plan-review") {
 		t.Errorf("closure waits for the retrospective plan review: prerequisites %v", c.Prerequisites)
 	}

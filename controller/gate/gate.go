@@ -295,20 +295,46 @@ type Retrospective struct {
 	// has not been deployed (the clock starts at the deployment).
 	Due    string `json:"due,omitempty"`
 	Passed bool   `json:"passed"`
+	// Overdue says it has not passed by its due date; set by Status.At,
+	// since a status alone does not know what time it is.
+	Overdue bool `json:"overdue,omitempty"`
+}
+
+// overdueAt is the one rule of when a retrospective is overdue: not passed,
+// the release deployed, and the due date reached. An unreadable due date is
+// overdue (fail closed).
+func (r Retrospective) overdueAt(now time.Time) bool {
+	if r.Passed || r.Due == "" {
+		return false
+	}
+	due, err := document.ParseTime(r.Due)
+	return err != nil || !now.Before(due)
 }
 
 // OverdueRetrospectives are the retrospective gates not passed by now.
 func (s Status) OverdueRetrospectives(now time.Time) []Retrospective {
 	var out []Retrospective
-	for _, r := range s.Retrospectives {
-		if r.Passed || r.Due == "" {
-			continue
-		}
-		if due, err := document.ParseTime(r.Due); err != nil || !now.Before(due) {
-			out = append(out, r) // an unreadable due date is overdue (fail closed)
+	for _, r := range s.At(now).Retrospectives {
+		if r.Overdue {
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// At is the status as of now: each retrospective says whether it is
+// overdue. Everything else is as evaluated.
+func (s Status) At(now time.Time) Status {
+	if len(s.Retrospectives) == 0 {
+		return s
+	}
+	rs := make([]Retrospective, len(s.Retrospectives))
+	for i, r := range s.Retrospectives {
+		r.Overdue = r.overdueAt(now)
+		rs[i] = r
+	}
+	s.Retrospectives = rs
+	return s
 }
 
 // Gate returns the result of one gate.
