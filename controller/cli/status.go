@@ -18,6 +18,7 @@ type statusOptions struct {
 	repoFlags
 	format string
 	lang   string
+	now    string
 }
 
 func runStatus(args []string, stdout, stderr io.Writer) error {
@@ -26,6 +27,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 	o.register(fs, true)
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text or json")
 	langFlag(fs, &o.lang)
+	fs.StringVar(&o.now, "now", "", "judge overdue retrospectives at this RFC 3339 `TIME` (default: the clock)")
 	pos, err := parse(fs, args, stderr)
 	if err != nil {
 		return err
@@ -34,6 +36,10 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ml, err := messageLang(o.lang)
+	if err != nil {
+		return err
+	}
+	now, err := parseNow(o.now)
 	if err != nil {
 		return err
 	}
@@ -81,7 +87,7 @@ func runStatus(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		out = append(out, st)
+		out = append(out, st.At(now))
 	}
 	if o.format == "json" {
 		return present.WriteStatusJSON(stdout, tree.Name(), warnings, out)

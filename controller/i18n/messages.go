@@ -134,6 +134,11 @@ var zh = map[string]string{
 	"  next:    %s [%s]\n":                   "  下一关卡：%s [%s]\n",
 	"  not counted: %s by %s (%s): %s: %s\n": "  未计入：「%[1]s」的审批，%[2]s（%[3]s）：%[4]s：%[5]s\n",
 	"  violation: %s\n":                      "  违规：%s\n",
+	"  retrospective: %s %s\n":               "  事后审批：%s %s\n",
+	"passed":                                 "已通过",
+	"owed: due a set number of days after the deployment is recorded": "待补：部署记录后规定天数内到期",
+	"OVERDUE: was due %s": "已逾期：应于 %s 前完成",
+	"owed: due %s":        "待补：应于 %s 前完成",
 
 	// present: gate
 	"PASS":                      "通过",

@@ -84,6 +84,9 @@ func WriteStatusTextIn(w io.Writer, l i18n.Lang, warnings []string, st []gate.St
 				b.WriteString(l.Sprintf("  not counted: %s by %s (%s): %s: %s\n", i18n.Gate(g.Gate), ig.Person, i18n.Role(ig.Role), reason(l, ig.Reason), ig.MessageIn(l)))
 			}
 		}
+		for _, r := range s.Retrospectives {
+			b.WriteString(l.Sprintf("  retrospective: %s %s\n", i18n.Gate(r.Gate), retrospectiveState(l, r)))
+		}
 		for i, v := range s.Violations {
 			if i < len(s.ViolationTexts) {
 				v = s.ViolationTexts[i].In(l)
@@ -108,4 +111,19 @@ func gateList(ids []string) i18n.List {
 // people grep it), the word and the id in Chinese.
 func reason(l i18n.Lang, id string) string {
 	return i18n.Reason(id).Labelled(l)
+}
+
+// retrospectiveState says where a retrospective gate of an emergency
+// release stands: passed, owed by its due date, or overdue.
+func retrospectiveState(l i18n.Lang, r gate.Retrospective) string {
+	switch {
+	case r.Passed:
+		return l.Sprintf("passed")
+	case r.Due == "":
+		return l.Sprintf("owed: due a set number of days after the deployment is recorded")
+	case r.Overdue:
+		return l.Sprintf("OVERDUE: was due %s", r.Due)
+	default:
+		return l.Sprintf("owed: due %s", r.Due)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 	"github.com/relgate/relgate/controller/loader"
+	"github.com/relgate/relgate/controller/policy"
 	"github.com/relgate/relgate/controller/provenance"
 	"github.com/relgate/relgate/controller/quarter"
 	"github.com/relgate/relgate/controller/source"
@@ -100,7 +102,7 @@ func (f fixture) opts(now time.Time) quarter.Options {
 // edits (path → function of the old content), replays it as the lawful
 // history a team would have (gen.Replay) and loads it at HEAD. A copy that
 // cannot be replayed (no policy) is loaded from disk, with no history.
-func repo(t *testing.T, edits map[string]func(string) string) fixture {
+func repo(t *testing.T, edits map[string]func(string) string, redigest ...string) fixture {
 	t.Helper()
 	dir := t.TempDir()
 	err := filepath.WalkDir(examples, func(p string, d fs.DirEntry, err error) error {
@@ -134,7 +136,50 @@ func repo(t *testing.T, edits map[string]func(string) string) fixture {
 			t.Fatal(err)
 		}
 	}
+	for _, rel := range redigest {
+		redigestApprovals(t, dir, rel)
+	}
 	return load(t, dir)
+}
+
+// redigestApprovals binds every approval of rel to its gate's documents as
+// they now are in dir, as its approvers would after an edit.
+func redigestApprovals(t *testing.T, dir, rel string) {
+	t.Helper()
+	tree := source.Dir{Root: dir}
+	snap, err := loader.LoadAll(tree, loader.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pol, err := policy.New(snap.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	apDir := filepath.Join(dir, "releases", rel, "approvals")
+	entries, err := os.ReadDir(apDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`(?m)^digest: .*$`)
+	for _, e := range entries {
+		id, _, _ := strings.Cut(e.Name(), ".")
+		g, ok := pol.Gate(id)
+		if !ok {
+			t.Fatalf("%s: no gate %s", e.Name(), id)
+		}
+		d, _, err := evaluate.Digest(tree, rel, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(apDir, e.Name())
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, re.ReplaceAll(data, []byte("digest: "+d)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // load replays dir into a new git repository and loads it at HEAD.
@@ -255,8 +300,10 @@ actions:
 	tests := []struct {
 		name  string
 		edits map[string]func(string) string
-		now   time.Time
-		check func(t *testing.T, r *quarter.Report)
+		// redigest are releases whose approvals are bound to their edited documents.
+		redigest string
+		now      time.Time
+		check    func(t *testing.T, r *quarter.Report)
 	}{
 		{name: "R-10 default success is confirmed: REL-2026-0041 succeeded and was confirmed, REL-2026-0042 rolled back", now: now,
 			check: func(t *testing.T, r *quarter.Report) {
@@ -307,6 +354,28 @@ actions:
 			check: func(t *testing.T, r *quarter.Report) {
 				want(t, "overdue", len(r.OverdueActions), 2, r.OverdueActions[1].ID, "A2")
 			}},
+		{name: "R-10 an emergency release that followed the whole procedure is counted apart and owes nothing", now: now,
+			edits: map[string]func(string) string{
+				"relgate.yaml":                        func(s string) string { return s + emergencyRule },
+				"releases/REL-2026-0041/release.yaml": replace("type: normal", "type: emergency")},
+			redigest: "REL-2026-0041",
+			check: func(t *testing.T, r *quarter.Report) {
+				want(t, "emergency", r.Emergency.Releases, 1, r.Emergency.Successful, 1, *r.Emergency.Rate, 100.0, r.Releases, 2)
+				want(t, "overdue retrospectives", len(r.OverdueRetrospectives), 0)
+			}},
+		{name: "R-5.1 an emergency release live on the release owner's approval alone, plan review and test acceptance overdue", now: now,
+			edits: emergencyEdits(), redigest: "REL-2026-0041",
+			check: func(t *testing.T, r *quarter.Report) {
+				want(t, "emergency", r.Emergency.Releases, 1)
+				want(t, "overdue retrospectives", r.OverdueRetrospectives, []quarter.OverdueRetrospective{
+					{Release: "REL-2026-0041", Title: r.Entries[0].Title, Gate: "plan-review", Due: "2026-10-23T02:40:00+08:00"},
+					{Release: "REL-2026-0041", Title: r.Entries[0].Title, Gate: "test-acceptance", Due: "2026-10-23T02:40:00+08:00"}})
+			}},
+		{name: "R-5.1 the same release as of the day after its deployment: owed, not overdue", now: time.Date(2026, 10, 19, 12, 0, 0, 0, shanghai(t)),
+			edits: emergencyEdits(), redigest: "REL-2026-0041",
+			check: func(t *testing.T, r *quarter.Report) {
+				want(t, "emergency", r.Emergency.Releases, 1, len(r.OverdueRetrospectives), 0)
+			}},
 		{name: "by type, by system, lead times and approval waits", now: now,
 			check: func(t *testing.T, r *quarter.Report) {
 				want(t, "types", len(r.ByType), 1, r.ByType[0].Key, "normal", r.ByType[0].Releases, 2)
@@ -319,7 +388,11 @@ actions:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := repo(t, tc.edits)
+			var redo []string
+			if tc.redigest != "" {
+				redo = append(redo, tc.redigest)
+			}
+			f := repo(t, tc.edits, redo...)
 			r, err := quarter.Compute(f.snap, q4(t), f.opts(tc.now))
 			if err != nil {
 				t.Fatal(err)
@@ -335,6 +408,23 @@ actions:
 		}
 		want(t, "2027Q1", r.Releases, 1, r.Entries[0].Release, "REL-2026-0041", r.ByMonth[0].Key, "2027-01")
 	})
+}
+
+// emergencyRule lets an emergency release go live on its release owner's
+// approval (the example's go-live approval of REL-2026-0041 is one).
+const emergencyRule = "typeRules:\n  emergency:\n    kind: emergency\n    approver: release-owner\n"
+
+// emergencyEdits make REL-2026-0041 an emergency release that went live
+// without its plan review and test acceptance.
+func emergencyEdits() map[string]func(string) string {
+	ap := "releases/REL-2026-0041/approvals/"
+	return map[string]func(string) string{
+		"relgate.yaml":                        func(s string) string { return s + emergencyRule },
+		"releases/REL-2026-0041/release.yaml": replace("type: normal", "type: emergency"),
+		ap + "plan-review.hejun.yaml":         nil, ap + "plan-review.maxiaodong.yaml": nil,
+		ap + "plan-review.xuhui.yaml": nil, ap + "plan-review.zhangwei.yaml": nil,
+		ap + "test-acceptance.tangjing.yaml": nil,
+	}
 }
 
 // want compares pairs: got, want, got, want...

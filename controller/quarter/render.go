@@ -67,6 +67,9 @@ type msg struct {
 	warnings, chartAlt, chartTarget, noReleases, releaseCol, titleCol, typeCol, systemCol, monthCol, colon, period, unauth, sep, pp string
 	// releaseList heads the list of the quarter's releases; successCol is its yes/no column.
 	releaseList, successCol string
+	// emergency heads the emergency releases' row; retroOverdue and
+	// retroOverdueDef the list of their overdue retrospective approvals.
+	emergency, emergencyDef, retroOverdue, retroOverdueDef string
 }
 
 var messages = map[string]msg{
@@ -95,6 +98,8 @@ var messages = map[string]msg{
 		warnings: "Warning", chartAlt: "Chart: release count and success rate over the last four quarters", chartTarget: "Target",
 		noReleases: "No release falls in this quarter.", colon: ": ", period: ".", sep: " ", pp: "pp", unauth: "the policy trusts commit authorship (trustCommitAuthor): approvals are not authenticated by signatures", releaseCol: "Release", titleCol: "Title", typeCol: "Type", systemCol: "System", monthCol: "Month",
 		releaseList: "Releases of the quarter", successCol: "Successful",
+		emergency: "Emergency releases", emergencyDef: "Releases whose type the policy treats as emergency (typeRules) went live on a shorter procedure; they are counted in the figures above and here apart (R-10).",
+		retroOverdue: "Emergency releases with overdue retrospective approvals", retroOverdueDef: "Gates an emergency release of the quarter went live without and had not passed by their due date, as of the report (R-5.1).",
 	},
 	"zh": {
 		title: "发布管理季度报告 %s", org: "单位", tz: "时区",
@@ -121,6 +126,8 @@ var messages = map[string]msg{
 		warnings: "警告", chartAlt: "图：最近四个季度的发布数与发布成功率", chartTarget: "目标",
 		noReleases: "本季度没有发布。", colon: "：", period: "。", sep: "", pp: "个百分点", unauth: "策略信任提交作者（trustCommitAuthor）：审批未经签名认证", releaseCol: "发布", titleCol: "标题", typeCol: "类型", systemCol: "系统", monthCol: "月份",
 		releaseList: "本季度发布清单", successCol: "是否成功",
+		emergency: "紧急发布", emergencyDef: "策略按紧急发布处理的类型（typeRules）走简化程序上线；它们已计入上表，此处单独统计（R-10）。",
+		retroOverdue: "事后审批逾期的紧急发布", retroOverdueDef: "本季度紧急发布上线时未经、截至本报告仍未在期限内通过的关卡（R-5.1）。",
 	},
 }
 
@@ -190,6 +197,11 @@ func markdown(rep *Report, m msg, lang string) string {
 		gap = signedPct(rep.Gap, m)
 	}
 	row(fmt.Sprint(rep.Releases), fmt.Sprint(rep.Successful), pct(rep.SuccessRate), target, gap)
+	w("\n")
+	w("%s%s%s\n\n", m.emergency, m.colon, m.emergencyDef)
+	row(m.releases, m.successful, m.successRate)
+	w("|---:|---:|---:|\n")
+	row(fmt.Sprint(rep.Emergency.Releases), fmt.Sprint(rep.Emergency.Successful), pct(rep.Emergency.Rate))
 	w("\n")
 	if len(rep.Scheduled) > 0 {
 		w("%s%s%s\n\n", m.scheduled, m.colon, strings.Join(rep.Scheduled, ", "))
@@ -263,6 +275,18 @@ func markdown(rep *Report, m msg, lang string) string {
 	} else {
 		for _, id := range rep.MissingRetrospectives {
 			w("- %s\n", id)
+		}
+		w("\n")
+	}
+	w("## %s\n\n", m.retroOverdue)
+	w("%s\n\n", m.retroOverdueDef)
+	if len(rep.OverdueRetrospectives) == 0 {
+		w("%s\n\n", m.none)
+	} else {
+		row(m.releaseCol, m.titleCol, m.gateCol, m.due)
+		w("|---|---|---|---|\n")
+		for _, o := range rep.OverdueRetrospectives {
+			row(o.Release, o.Title, i18n.Gate(o.Gate).In(l), o.Due)
 		}
 		w("\n")
 	}
@@ -365,6 +389,9 @@ func htmlPage(rep *Report, m msg, lang string) string {
 	}
 	table([]string{m.releases, m.successful, m.successRate, m.target, m.gap},
 		[][]string{{fmt.Sprint(rep.Releases), fmt.Sprint(rep.Successful), pct(rep.SuccessRate), target, gap}})
+	w("<p>%s%s%s</p>\n", e(m.emergency), e(m.colon), e(m.emergencyDef))
+	table([]string{m.releases, m.successful, m.successRate},
+		[][]string{{fmt.Sprint(rep.Emergency.Releases), fmt.Sprint(rep.Emergency.Successful), pct(rep.Emergency.Rate)}})
 	if len(rep.Scheduled) > 0 {
 		w("<p>%s%s%s</p>\n", e(m.scheduled), e(m.colon), e(strings.Join(rep.Scheduled, ", ")))
 	}
@@ -417,6 +444,16 @@ func htmlPage(rep *Report, m msg, lang string) string {
 			w("<li>%s</li>\n", e(id))
 		}
 		w("</ul>\n")
+	}
+	w("<h2>%s</h2>\n<p>%s</p>\n", e(m.retroOverdue), e(m.retroOverdueDef))
+	rows = nil
+	for _, o := range rep.OverdueRetrospectives {
+		rows = append(rows, []string{o.Release, o.Title, i18n.Gate(o.Gate).In(l), o.Due})
+	}
+	if len(rows) == 0 {
+		w("<p>%s</p>\n", e(m.none))
+	} else {
+		table([]string{m.releaseCol, m.titleCol, m.gateCol, m.due}, rows)
 	}
 	w("<h2>%s</h2>\n", e(m.overdueSec))
 	rows = nil

@@ -75,6 +75,13 @@ type Report struct {
 	// percentage points (negative: below target).
 	Target *float64 `json:"target,omitempty"`
 	Gap    *float64 `json:"gap,omitempty"`
+	// Emergency counts the releases of the quarter whose type the policy
+	// treats as emergency (typeRules), apart from the others: they went
+	// through a shorter procedure (R-10, R-5.1). They are in Releases too.
+	Emergency Group `json:"emergency"`
+	// OverdueRetrospectives are the retrospective approvals the quarter's
+	// emergency releases owe past their due date, as of AsOf.
+	OverdueRetrospectives []OverdueRetrospective `json:"overdueRetrospectives"`
 	// Scheduled are releases of the quarter not deployed whose window starts after AsOf.
 	Scheduled []string  `json:"scheduled"`
 	ByType    []Group   `json:"byType"`
@@ -151,6 +158,15 @@ type Overdue struct {
 	Due         string `json:"due"`
 }
 
+// OverdueRetrospective is a gate an emergency release went live without
+// and has not passed by its due date.
+type OverdueRetrospective struct {
+	Release string `json:"release"`
+	Title   string `json:"title"`
+	Gate    string `json:"gate"`
+	Due     string `json:"due"`
+}
+
 // Point is one quarter of the trend.
 type Point struct {
 	Quarter    string   `json:"quarter"`
@@ -214,6 +230,7 @@ func Compute(snap *loader.Snapshot, q Quarter, opts Options) (*Report, error) {
 		Organization: snap.Policy.Organization, Success: success,
 		Scheduled: []string{}, ByType: []Group{}, BySystem: []Group{}, ByMonth: []Group{}, Entries: []Entry{},
 		Failed: []Failure{}, ApprovalWaits: []GateWait{}, MissingRetrospectives: []string{}, OverdueActions: []Overdue{},
+		Emergency: Group{Key: document.TypeEmergency}, OverdueRetrospectives: []OverdueRetrospective{},
 		Trend: []Point{}, Warnings: []string{}}
 	rep.Unauthenticated = pol.TrustCommitAuthor
 
@@ -306,6 +323,15 @@ func Compute(snap *loader.Snapshot, q Quarter, opts Options) (*Report, error) {
 		}
 		rep.Entries = append(rep.Entries, e)
 		add(byType, e.Type, ok)
+		if p.r.Release != nil && pol.TypeRule(p.r.Release.Type).Kind == document.TypeEmergency {
+			rep.Emergency.Releases++
+			if ok {
+				rep.Emergency.Successful++
+			}
+		}
+		for _, rt := range st.OverdueRetrospectives(asOf) {
+			rep.OverdueRetrospectives = append(rep.OverdueRetrospectives, OverdueRetrospective{Release: p.r.ID, Title: e.Title, Gate: rt.Gate, Due: rt.Due})
+		}
 		for _, s := range e.Systems {
 			add(bySystem, s, ok)
 		}
@@ -335,6 +361,7 @@ func Compute(snap *loader.Snapshot, q Quarter, opts Options) (*Report, error) {
 			rep.Gap = &g
 		}
 	}
+	rep.Emergency.Rate = rate(rep.Emergency.Successful, rep.Emergency.Releases)
 	rep.ByType = groups(byType)
 	rep.BySystem = groups(bySystem)
 	rep.ByMonth = groups(byMonth)
