@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
@@ -272,20 +273,15 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 			cfg.Repo = r
 		}
 		cfg.CheckRuns = o.report == "checks" || (o.report == "auto" && client.IsApp())
-		if strings.HasPrefix(remote, "https://") || strings.HasPrefix(remote, "http://") {
-			cfg.GitAuth = func(ctx context.Context) (transport.AuthMethod, error) {
-				if client.IsApp() {
-					t, err := client.GitToken(ctx)
-					if err != nil {
-						return nil, err
-					}
-					return &githttp.BasicAuth{Username: "x-access-token", Password: t.Reveal()}, nil
-				}
-				return &githttp.BasicAuth{Username: "x-access-token", Password: token.Reveal()}, nil
-			}
-		}
+		cfg.GitAuth = gitAuth(remote, client, token)
 	} else {
 		log.Warn("no GitHub credentials (GITHUB_TOKEN or a GitHub App): pull requests are not gated; scheduled jobs and /api/releases run")
+	}
+	var signKey *openpgp.Entity
+	if o.signKey != "" {
+		if signKey, err = readSigningKey(o.signKey); err != nil {
+			return err
+		}
 	}
 	if !o.readOnly {
 		mirror, err := openMirror(remote, cfg.MirrorDir+"-writer")
@@ -293,12 +289,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 			return err
 		}
 		defer mirror.Close()
-		wopts := reconcile.Options{Lang: o.lang, NetTimeout: o.gitTimeout}
-		if o.signKey != "" {
-			if wopts.SignKey, err = readSigningKey(o.signKey); err != nil {
-				return err
-			}
-		}
+		wopts := reconcile.Options{Lang: o.lang, NetTimeout: o.gitTimeout, SignKey: signKey}
 		metrics := cfg.Metrics
 		wopts.OnRepair = func(string) { metrics.IncMirrorRepair("writer-mirror") }
 		cfg.Writer = server.NewWriteBack(log, &reconcile.Writer{Mirror: mirror, Prefix: o.prefix, Remote: remote, Auth: cfg.GitAuth, Options: wopts})
@@ -308,7 +299,7 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 		forgeRepo, _ = repoFromURL(remote) // the pages' links, without GitHub credentials
 	}
 	cfg.RequestReviewers = o.requestReviewers
-	if cfg.Notices, err = o.notices.config(getenv, log); err != nil {
+	if cfg.Notices, err = o.notices.config(getenv, log, cfg, signKey); err != nil {
 		return err
 	}
 	if cfg.CalendarFeed, err = o.calendarFeed.config(getenv, log); err != nil {
@@ -329,6 +320,26 @@ func (o *serveOptions) run(ctx context.Context, stderr io.Writer, getenv env, re
 		ready(ln.Addr().String())
 	}
 	return srv.Serve(ctx, ln)
+}
+
+// gitAuth is the credentials of the server's fetches and pushes over HTTPS:
+// the App's installation token (fetched again when it expires) or
+// GITHUB_TOKEN, as x-access-token. It is nil for a remote that is not a URL
+// over HTTP(S) or without a client.
+func gitAuth(remote string, client *ghapi.Client, token ghapi.Token) func(context.Context) (transport.AuthMethod, error) {
+	if client == nil || !(strings.HasPrefix(remote, "https://") || strings.HasPrefix(remote, "http://")) {
+		return nil
+	}
+	return func(ctx context.Context) (transport.AuthMethod, error) {
+		if client.IsApp() {
+			t, err := client.GitToken(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &githttp.BasicAuth{Username: "x-access-token", Password: t.Reveal()}, nil
+		}
+		return &githttp.BasicAuth{Username: "x-access-token", Password: token.Reveal()}, nil
+	}
 }
 
 // github builds the API client from an App (id, key file, installation id) or

@@ -9,7 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
+	"github.com/ProtonMail/go-crypto/openpgp"
+
+	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/notify"
 	"github.com/relgate/relgate/controller/server"
 )
@@ -18,7 +22,7 @@ import (
 type noticeFlags struct {
 	on     bool
 	ledger string
-	fs     *flag.FlagSet // serve's, for --repo, --data-dir, --branch, --public-url
+	fs     *flag.FlagSet // serve's, for --repo, --data-dir, --public-url
 }
 
 func (f *noticeFlags) register(fs *flag.FlagSet) {
@@ -37,11 +41,17 @@ func (f *noticeFlags) flag(name string) string {
 	return ""
 }
 
-// config is the server's notice configuration; nil sends none.
-func (f *noticeFlags) config(getenv env, log *slog.Logger) (*server.NoticeConfig, error) {
-	if !f.on {
-		return nil, nil
-	}
+// ledgerAuthor is who the git ledger's commits are by. The ledger's branch
+// is not the release branch and holds no approval, so no person of the
+// policy is named; .invalid (RFC 2606) is no one's mailbox.
+var ledgerAuthor = gitrepo.Author{Name: "relgate notice ledger", Email: "notices@relgate.invalid"}
+
+// config is the server's notice configuration; nil sends none. srv is the
+// server's configuration as far as it is built: a git ledger uses its remote,
+// credentials (GitAuth), network deadline (GitTimeout) and protected branch,
+// so that it pushes where and as the server does and never to what the server
+// gates; signKey, when set, signs the ledger's commits as it signs the server's.
+func (f *noticeFlags) config(getenv env, log *slog.Logger, srv server.Config, signKey *openpgp.Entity) (*server.NoticeConfig, error) {
 	nc := &server.NoticeConfig{Getenv: getenv, PublicURL: f.flag("public-url")}
 	data := f.flag("data-dir")
 	if data == "" {
@@ -55,14 +65,20 @@ func (f *noticeFlags) config(getenv env, log *slog.Logger) (*server.NoticeConfig
 	switch f.ledger {
 	case "git":
 		host, _ := os.Hostname()
-		branch := f.flag("branch")
+		branch := srv.Branch
 		if branch == "" {
 			branch = "main"
 		}
-		l, err := notify.NewGitLedger(notify.GitLedgerOptions{Remote: f.flag("repo"), Dir: filepath.Join(data, "notices.git"),
-			Protected: []string{branch}, Owner: host + "/" + strconv.Itoa(os.Getpid())})
+		who := ledgerAuthor
+		who.SignKey = signKey
+		l, err := notify.NewGitLedger(notify.GitLedgerOptions{Remote: srv.Remote, Dir: filepath.Join(data, "notices.git"),
+			Protected: []string{branch}, Owner: host + "/" + strconv.Itoa(os.Getpid()),
+			Auth: srv.GitAuth, Timeout: srv.GitTimeout, Author: who})
 		if err != nil {
 			return nil, usagef("--notice-ledger git: %v", err)
+		}
+		if srv.GitAuth == nil && !strings.Contains(srv.Remote, "@") && (strings.HasPrefix(srv.Remote, "https://") || strings.HasPrefix(srv.Remote, "http://")) {
+			log.Warn("notices: the git ledger has no credentials for the remote (GITHUB_TOKEN or a GitHub App); a remote that wants them refuses every claim and no notice is sent")
 		}
 		nc.Ledger = l
 	default:

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
+	"github.com/relgate/relgate/controller/notify/notifytest"
 )
 
 // glClock is a clock the test moves.
@@ -623,39 +622,13 @@ func BenchmarkGitLedgerClaim(b *testing.B) {
 	}
 }
 
-// glHTTPRemote serves bare over smart HTTP (git http-backend) on loopback,
-// for the user x and password pw only; lose makes it drop the answer to
-// every push after the push has landed.
-func glHTTPRemote(t *testing.T, bare, pw string, lose *atomic.Bool) string {
-	t.Helper()
-	glGit(t, bare, "config", "http.receivepack", "true")
-	backend := &cgi.Handler{Path: filepath.Join(glGit(t, bare, "--exec-path"), "git-http-backend"),
-		Env: []string{"GIT_PROJECT_ROOT=" + filepath.Dir(bare), "GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_NOSYSTEM=1", "HOME=" + os.Getenv("HOME"), "GIT_CONFIG_GLOBAL=" + os.Getenv("GIT_CONFIG_GLOBAL")}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if u, p, ok := r.BasicAuth(); !ok || u != "x" || p != pw {
-			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
-			http.Error(w, "authentication required", http.StatusUnauthorized)
-			return
-		}
-		if lose.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
-			backend.ServeHTTP(httptest.NewRecorder(), r) // the push lands…
-			http.Error(w, "bad gateway", http.StatusBadGateway)
-			return // …and its answer is lost
-		}
-		backend.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/" + filepath.Base(bare)
-}
-
 // Over smart HTTP with credentials: claims work, a push whose answer is lost
 // but that landed counts (read back from the remote), wrong credentials are
 // an error that does not show them.
 func TestGitLedgerOverHTTP(t *testing.T) {
 	bare, _ := glRemote(t)
-	var lose atomic.Bool
-	url := glHTTPRemote(t, bare, "s3cr3t-pw", &lose)
+	srv := notifytest.ServeHTTP(t, bare, "x", "s3cr3t-pw")
+	url := srv.URL
 	clock := glStart()
 	auth := func(pw string) func(o *GitLedgerOptions) {
 		return func(o *GitLedgerOptions) {
@@ -672,11 +645,11 @@ func TestGitLedgerOverHTTP(t *testing.T) {
 	if ok, err := b.Claim(ctx, "k1", time.Hour); err != nil || ok {
 		t.Fatalf("b claims a's key over http: %v %v", ok, err)
 	}
-	lose.Store(true)
+	srv.LoseAnswers.Store(true)
 	if ok, err := b.Claim(ctx, "k2", time.Hour); err != nil || !ok {
 		t.Fatalf("a claim whose push landed but whose answer was lost: %v %v", ok, err)
 	}
-	lose.Store(false)
+	srv.LoseAnswers.Store(false)
 	if ok, err := a.Claim(ctx, "k2", time.Hour); err != nil || ok {
 		t.Fatalf("a claims the key b won with a lost answer: %v %v", ok, err)
 	}
