@@ -128,6 +128,41 @@ func (w watchedGitHub) ReviewDeploymentProtectionRule(ctx context.Context, r gha
 	return err
 }
 
+// The reviewer requests (reviewers.go). Their failures show in /readyz
+// as every GitHub failure does (a token without pull_requests: write is a
+// fault to fix); they never change a check (syncReviewers logs them and
+// goes on). A refused login is an answer about one person, not a failure.
+
+func (w watchedGitHub) Self(ctx context.Context) (string, error) {
+	login, err := w.GitHub.Self(ctx)
+	w.note("self", err)
+	return login, err
+}
+
+func (w watchedGitHub) RequestedReviewers(ctx context.Context, r ghapi.Repo, n int) ([]string, error) {
+	ls, err := w.GitHub.RequestedReviewers(ctx, r, n)
+	w.note("list-requested-reviewers", err)
+	return ls, err
+}
+
+func (w watchedGitHub) ReviewRequests(ctx context.Context, r ghapi.Repo, n int) (map[string]ghapi.ReviewRequest, error) {
+	rq, err := w.GitHub.ReviewRequests(ctx, r, n)
+	w.note("list-review-requests", err)
+	return rq, err
+}
+
+func (w watchedGitHub) RequestReviewers(ctx context.Context, r ghapi.Repo, n int, logins []string) ([]ghapi.ReviewerRefusal, error) {
+	refused, err := w.GitHub.RequestReviewers(ctx, r, n, logins)
+	w.note("request-reviewers", err)
+	return refused, err
+}
+
+func (w watchedGitHub) RemoveRequestedReviewers(ctx context.Context, r ghapi.Repo, n int, logins []string) error {
+	err := w.GitHub.RemoveRequestedReviewers(ctx, r, n, logins)
+	w.note("remove-requested-reviewers", err)
+	return err
+}
+
 // reportMode says how results reach GitHub; chosen once, at start.
 func (s *Server) reportMode() string {
 	switch {

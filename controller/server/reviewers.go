@@ -25,7 +25,8 @@ import (
 	"github.com/relgate/relgate/controller/ghapi"
 )
 
-// reviewerAPI is what reviewer requests need of GitHub.
+// reviewerAPI is what reviewer requests need of GitHub; the server's
+// GitHub interface carries it, so its calls go through watchedGitHub.
 type reviewerAPI interface {
 	Self(ctx context.Context) (string, error)
 	RequestedReviewers(ctx context.Context, r ghapi.Repo, n int) ([]string, error)
@@ -40,22 +41,14 @@ var _ reviewerAPI = (*ghapi.Client)(nil)
 // before its result is posted, which they must not hold up for long.
 const reviewerTimeout = 20 * time.Second
 
-// reviewers is the GitHub client's reviewer requests, nil when the client
-// has none (a test double, or requests are off).
+// reviewers is the GitHub client's reviewer requests (through the health
+// wrapper, so /readyz shows their failures), nil when requests are off or
+// there is no client.
 func (s *Server) reviewers() reviewerAPI {
-	if !s.cfg.RequestReviewers {
+	if !s.cfg.RequestReviewers || s.cfg.GitHub == nil {
 		return nil
 	}
-	g := s.cfg.GitHub
-	for {
-		w, ok := g.(watchedGitHub)
-		if !ok {
-			break
-		}
-		g = w.GitHub
-	}
-	a, _ := g.(reviewerAPI)
-	return a
+	return s.cfg.GitHub
 }
 
 // wantedReviewers are the people to ask for a change: for every gate the

@@ -42,6 +42,9 @@ type GitHub interface {
 	// checked against the API root and repository.
 	ReviewDeploymentProtectionRule(ctx context.Context, r ghapi.Repo, runID int64, environment, state, comment string) error
 	DeploymentRunID(callback string, r ghapi.Repo) (int64, error)
+	// reviewerAPI is the reviewer requests (reviewers.go): part of GitHub,
+	// so the health wrapper sees their failures as it sees the others'.
+	reviewerAPI
 }
 
 var _ GitHub = (*ghapi.Client)(nil)
