@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -41,7 +42,9 @@ type Violation struct {
 	// unverifiable (the commit could not be evaluated), root-commit (a
 	// history that starts with governed files), foreign-root (a merge that
 	// brings in another history with governed files), history-rewritten (the
-	// tip an earlier run verified is gone from the branch).
+	// tip an earlier run verified is gone from the branch),
+	// retrospective-overdue and retrospective-late (an emergency release's
+	// after-the-fact approval not given by its due date, R-5.1).
 	Rule    string `json:"rule"`
 	Release string `json:"release,omitempty"`
 	Clause  string `json:"clause,omitempty"`
@@ -107,6 +110,9 @@ type VerifyOptions struct {
 	// folder and its last commit is on the chain; the walk then evaluates
 	// only the commits after it.
 	Resume *Progress
+	// Now is when emergency releases' retrospective approvals are judged
+	// overdue (zero: the tip's commit time, so a report is reproducible).
+	Now time.Time
 }
 
 // Verify is VerifyWith with only a starting point.
@@ -262,6 +268,25 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 	rep.Checked += done.Checked
 	rep.Notes = append(rep.Notes, done.Notes...)
 	rep.Violations = append(rep.Violations, done.Violations...)
+	if len(chain) > 0 {
+		// Not part of the progress: what is overdue depends on the time.
+		now := opts.Now
+		if now.IsZero() {
+			co, err := r.Git.CommitObject(tip)
+			if err != nil {
+				return nil, fmt.Errorf("read commit %s: %w", tip, err)
+			}
+			now = co.Committer.When
+		}
+		rv, err := a.retrospectives(chain[start:], tip, now)
+		if err != nil {
+			if ioError(err) {
+				return nil, err
+			}
+			rv = []Violation{{Commit: tip.String(), Rule: RuleUnverifiable, Message: fmt.Sprintf("the emergency releases' retrospective approvals at %s cannot be evaluated: %v", short(tip.String()), err)}}
+		}
+		rep.Violations = append(rep.Violations, rv...)
+	}
 	rep.Passed = len(rep.Violations) == 0
 	return rep, nil
 }

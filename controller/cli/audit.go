@@ -24,6 +24,7 @@ type auditOptions struct {
 	index              string
 	stats              bool
 	lang               string
+	now                string
 }
 
 // runAudit implements `relgate audit REL [DIR]` (a release's timeline from
@@ -41,6 +42,7 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json or md")
 	fs.StringVar(&o.index, "index", "", "history index cache `FILE` (default: <git dir>/relgate/index-v1; - for none)")
 	fs.BoolVar(&o.stats, "index-stats", false, "print what the history index did to standard error")
+	fs.StringVar(&o.now, "now", "", "audit verify: judge emergency releases' retrospective approvals overdue at this RFC 3339 `TIME` (default: the clock)")
 	langFlag(fs, &o.lang)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: relgate audit REL [DIR] [--rev REV] [--format text|json|md]\n       relgate audit verify [DIR] [--branch B] [--since REV] [--baseline REV] [--state FILE|-] [--format text|json|md]")
@@ -109,6 +111,9 @@ func runAudit(args []string, stdout, stderr io.Writer) error {
 		return audit.WriteTimelineIn(stdout, lang, tl, o.format)
 	}
 	var vo audit.VerifyOptions
+	if vo.Now, err = parseNow(o.now); err != nil {
+		return err
+	}
 	if o.since != "" {
 		if vo.Since, err = r.Resolve(o.since); err != nil {
 			return err

@@ -385,6 +385,27 @@ func TestEmergencyRelease(t *testing.T) {
 	if at := st.At(due); !at.Retrospectives[0].Overdue || !at.Retrospectives[1].Overdue || st.Retrospectives[0].Overdue {
 		t.Errorf("At marks both overdue at the due time without changing the status it was given: %+v, %+v", at.Retrospectives, st.Retrospectives)
 	}
+	tested := func(st gate.Status) bool {
+		g, _ := st.Gate("deployment-confirmation")
+		for _, c := range g.Checks {
+			if c.Name == "deployed-as-tested" {
+				return c.OK
+			}
+		}
+		t.Fatal("no deployed-as-tested check")
+		return false
+	}
+	if !tested(st) {
+		t.Error("lawful (R-3.1 with typeRules): an emergency release is tested after the fact; no test report yet is no violation")
+	}
+	// Attack: the after-the-fact test report does not name what was deployed.
+	wrong := mk()
+	wrong.Deployment = &document.Deployment{Outcome: "succeeded", FinishedAt: "2027-03-08T11:00:00+08:00", Deployed: []document.VersionRef{{Item: "fe", Version: "2.0.0"}}}
+	wrong.Files["deployment.yaml"] = &loader.Doc{Value: 1}
+	wrong.TestReport, wrong.Files["test-report.yaml"] = passingReport([]string{"fe"}), &loader.Doc{Value: 1}
+	if tested(eval(wrong, duty)) {
+		t.Error("attack (R-3.1): the emergency test report tested fe 1.0.0 and 2.0.0 was deployed")
+	}
 	if c, _ := st.Gate("closure"); !slices.Contains(c.Prerequisites, "plan-review") {
 		t.Errorf("closure waits for the retrospective plan review: prerequisites %v", c.Prerequisites)
 	}

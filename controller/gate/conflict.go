@@ -178,11 +178,29 @@ func (e *evaluator) withConflicts(conflicts []i18n.Message, reqs []document.Requ
 		if strings.HasPrefix(c.Key, "the change would merge during") {
 			name = FreezeAtMergeCheck
 		}
-		res.Checks = append(res.Checks, Check{Name: name, Clause: "R-5.1.5, R-5.1.6, R-9", OK: true, File: file, Field: "window"}.with(
+		res.Checks = append(res.Checks, Check{Name: name, Clause: "R-5.1.5, R-5.1.6, R-9", File: file, Field: "window"}.with(
 			i18n.M("%s; the exception needs the approval of %s", c, i18n.Role(role))))
 	}
 	if !slices.ContainsFunc(reqs, func(q document.Requirement) bool { return q.Role == role }) {
 		reqs = append(reqs, document.Requirement{Role: role, Count: 1})
 	}
 	return reqs
+}
+
+// excepted marks each calendar conflict of a go-live result as resolved
+// or not by the exception role's approval, once the approvals are counted,
+// so what is missing says why the role is needed.
+func (e *evaluator) excepted(res *Result) {
+	role := e.in.Policy.ExceptionRole()
+	ok := true
+	for _, q := range res.Requirements {
+		if q.Role == role && q.Missing > 0 {
+			ok = false
+		}
+	}
+	for i, c := range res.Checks {
+		if c.Name == conflictCheck || c.Name == FreezeAtMergeCheck {
+			res.Checks[i].OK = ok
+		}
+	}
 }

@@ -71,6 +71,7 @@ func (e *evaluator) emergencyGoLive(g policy.Gate, normal Result, passed map[str
 	e.emergency = true
 	e.approvals(g, reqs, &alt)
 	e.emergency = false
+	e.excepted(&alt)
 	var pre []string
 	for _, id := range append(e.prereqs(g.ID), gateIDs(e.in.Policy.GatesBefore(g.ID))...) {
 		if !slices.Contains(e.rule.Retrospective, id) {
@@ -94,8 +95,33 @@ func (e *evaluator) emergencyGoLive(g policy.Gate, normal Result, passed map[str
 	}
 	alt.Checks = append(alt.Checks, Check{Name: "emergency", Clause: "R-5.1", OK: true, File: document.ReleaseDir(e.in.Release.ID) + "/release.yaml", Field: "type"}.with(
 		i18n.M("an emergency release goes live on the approval of %s; %s are due within %s days after the deployment", i18n.Role(e.rule.Approver), owed, fmt.Sprint(e.rule.RetrospectiveDays))))
-	alt.Ignored = append(alt.Ignored, normal.Ignored...)
+	alt.Ignored = mergeIgnored(alt, normal)
 	return alt, true
+}
+
+// mergeIgnored is what the emergency path and the normal evaluation of a
+// go-live both left uncounted: an approval one of them counted is not "not
+// required" by the other, and each entry is listed once.
+func mergeIgnored(alt, normal Result) []Ignored {
+	counted := map[string]bool{}
+	for _, r := range [][]Requirement{alt.Requirements, normal.Requirements} {
+		for _, q := range r {
+			for _, p := range q.Approved {
+				counted[p] = true
+			}
+		}
+	}
+	var out []Ignored
+	seen := map[[3]string]bool{}
+	for _, ig := range append(slices.Clone(alt.Ignored), normal.Ignored...) {
+		k := [3]string{ig.Person, ig.File, ig.Reason}
+		if seen[k] || ig.Reason == "not-required" && counted[ig.Person] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, ig)
+	}
+	return out
 }
 
 func gateIDs(gs []policy.Gate) []string {

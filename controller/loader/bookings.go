@@ -15,6 +15,9 @@ type Booking struct {
 	Items   []string
 	Start   string
 	End     string
+	// Type is the release type (release.yaml type), for what its type's
+	// rule decides (typeRules).
+	Type string
 	// Problem says why the release's release.yaml cannot be read; such a
 	// booking may overlap anything (fail closed).
 	Problem string
@@ -65,7 +68,7 @@ func (s *Snapshot) Bookings() ([]Booking, error) {
 		case rel.ID != id:
 			b.Problem = "its release.yaml names another release"
 		default:
-			b.Start, b.End = rel.Window.Start, rel.Window.End
+			b.Start, b.End, b.Type = rel.Window.Start, rel.Window.End, rel.Type
 			b.Systems = rel.Systems
 			for _, it := range rel.Items {
 				b.Items = append(b.Items, it.ID)
