@@ -55,7 +55,14 @@ type row struct {
 	// waits for: the board's person filter.
 	People  []string
 	Blocked bool
+	// Overdue says the go-live window began without a deployment record
+	// (engine.Overdue).
 	Overdue bool
+	// RetroOverdue are the retrospective gates an emergency release went
+	// live without and has not passed by their due date as of the site's
+	// now: a flag of its own, since the release is live and
+	// what it lacks is approvals, not a deployment record.
+	RetroOverdue []gate.Retrospective
 	// Waiting is the gate the release waits for, when it waits for one.
 	Waiting *gate.Result
 	Votes   []voteView
@@ -63,6 +70,10 @@ type row struct {
 
 // voteView is one approval file with how it was authenticated and what it
 // counts for.
+// Attention says whether the board lists the release among those needing
+// attention: blocked, its window overdue, or a retrospective overdue.
+func (rw *row) Attention() bool { return rw.Blocked || rw.Overdue || len(rw.RetroOverdue) > 0 }
+
 type voteView struct {
 	Ap     *loader.Approval
 	Vote   gate.Vote
@@ -117,6 +128,9 @@ func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*m
 			continue
 		}
 		rl := snap.Releases[st.Release]
+		// As of the site's now: each retrospective says whether it is
+		// overdue, by the gate's one rule.
+		st = st.At(m.now)
 		rw := &row{St: st, Rel: rl, ID: st.Release, Title: st.Title, Type: st.Type, State: st.State}
 		if d := rl.Release; d != nil {
 			rw.Systems = d.Systems
@@ -148,6 +162,7 @@ func gather(r *gitrepo.Repo, prefix string, tip plumbing.Hash, opts Options) (*m
 			}
 		}
 		rw.Overdue = engine.Overdue(st, rl, m.now)
+		rw.RetroOverdue = st.OverdueRetrospectives(m.now)
 		rw.People = compact(rw.People)
 		for _, ap := range rl.Approvals {
 			v := voteView{Ap: ap}

@@ -2,6 +2,7 @@ package site
 
 import (
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/gate"
 )
 
 // releasePage writes a release's page: its facts, gates, every approval
@@ -22,6 +23,9 @@ func (w *hw) releasePage(d releaseData) {
 	}
 	if rw.Overdue {
 		w.tag(` <span class="badge warn">`, p.T("overdue: the window began without a deployment record", "逾期：发布窗口已开始但没有部署记录"), "</span>")
+	}
+	if len(rw.RetroOverdue) > 0 {
+		w.tag(` <span class="badge bad">`, p.RetroOverdue(rw), "</span>")
 	}
 	if rw.Waiting != nil {
 		w.raw(" · ")
@@ -82,6 +86,7 @@ func (w *hw) releasePage(d releaseData) {
 		w.raw("</ul></div>\n")
 	}
 	w.gates(rw)
+	w.retrospectives(rw)
 	w.votes(rw)
 	w.documents(rw)
 	w.items(d)
@@ -354,4 +359,66 @@ func (w *hw) trail(d releaseData) {
 	}
 	w.raw("</tbody></table></div>\n")
 	w.more(len(d.Trail), "relgate audit "+d.Row.ID)
+}
+
+// RetroOverdue names the retrospective gates a release has not passed by
+// their due date: "retrospective overdue: plan review, test acceptance".
+func (p *page) RetroOverdue(rw *row) string {
+	names := make([]string, len(rw.RetroOverdue))
+	for i, r := range rw.RetroOverdue {
+		names[i] = p.Gate(r.Gate)
+	}
+	return p.T("retrospective overdue: ", "事后审批逾期：") + p.Join(names)
+}
+
+// retrospectives lists the gates an emergency release went live without:
+// each passed, owed by its due date, or overdue as of the site's now
+// (R-5.1; the row's status is gate.Status.At that time).
+func (w *hw) retrospectives(rw *row) {
+	rs := rw.St.Retrospectives
+	if len(rs) == 0 {
+		return
+	}
+	p := w.p
+	w.raw(`<h2 id="retrospectives">`)
+	w.t("Retrospective approvals", "事后审批")
+	w.raw("</h2>\n")
+	w.tag(`<p class="meta">`, p.T("This emergency release went live on the short procedure; these gates are owed after the fact, each by a set number of days after its deployment (R-5.1).",
+		"本紧急发布按简化程序上线；以下关卡须事后补齐，期限为部署完成后规定的天数内（R-5.1）。"), "</p>\n")
+	w.raw("<div class=\"wide\"><table class=\"retrospectives\">\n")
+	w.th("Gate", "关卡", "Due", "期限", "Standing", "状态")
+	w.raw("<tbody>")
+	for _, r := range rs {
+		w.raw("<tr>")
+		w.td(p.Gate(r.Gate))
+		w.raw(`<td class="nowrap">`)
+		w.text(p.due(r))
+		w.raw(`</td><td class="nowrap">`)
+		w.retroStanding(r)
+		w.raw("</td></tr>\n")
+	}
+	w.raw("</tbody></table></div>\n")
+}
+
+// due is when a retrospective gate must have passed, to the minute.
+func (p *page) due(r gate.Retrospective) string {
+	if r.Due == "" {
+		return p.T("counted from the deployment record, which is not there yet", "自部署记录起算，尚无部署记录")
+	}
+	if _, err := document.ParseTime(r.Due); err != nil {
+		return p.T("the deployment's finishedAt cannot be read", "部署记录的 finishedAt 无法读取")
+	}
+	return short16(r.Due)
+}
+
+func (w *hw) retroStanding(r gate.Retrospective) {
+	p := w.p
+	switch {
+	case r.Passed:
+		w.tag(`<span class="ok">✔ `, p.T("passed", "已通过"), "</span>")
+	case r.Overdue:
+		w.tag(`<span class="badge bad">`, p.T("OVERDUE", "已逾期"), "</span>")
+	default:
+		w.tag(`<span class="warn">… `, p.T("owed", "待补"), "</span>")
+	}
 }

@@ -391,13 +391,18 @@ func filtersOf(rows []*row) filters {
 }
 
 // attentionFirst orders releases as the board lists them: blocked, then
-// overdue, then by window start, then id.
+// live emergency releases with an overdue retrospective (they went live on
+// the short procedure and still lack its approvals), then overdue windows,
+// then by window start, then id.
 func attentionFirst(rows []*row) []*row {
 	out := slices.Clone(rows)
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Blocked != b.Blocked {
 			return a.Blocked
+		}
+		if ra, rb := len(a.RetroOverdue) > 0, len(b.RetroOverdue) > 0; ra != rb {
+			return ra
 		}
 		if a.Overdue != b.Overdue {
 			return a.Overdue
@@ -416,8 +421,8 @@ type boardData struct {
 	Counts    []stateCount
 	Total     int
 	Attention listing
-	// AttentionCount is how many releases are blocked or overdue; the
-	// board shows the first of them.
+	// AttentionCount is how many releases are blocked, overdue or owe an
+	// overdue retrospective; the board shows the first of them.
 	AttentionCount int
 	Sections       []section
 	Warnings       []string
@@ -443,7 +448,7 @@ func (r *renderer) board() error {
 	var attention []*row
 	for _, rw := range r.m.rows {
 		byState[rw.State] = append(byState[rw.State], rw)
-		if rw.Blocked || rw.Overdue {
+		if rw.Attention() {
 			attention = append(attention, rw)
 		}
 	}

@@ -259,6 +259,9 @@ func (w *hw) rows(rows []*row) {
 		if rw.Overdue {
 			w.tag(` <span class="badge warn">`, p.T("overdue", "逾期"), "</span>")
 		}
+		if len(rw.RetroOverdue) > 0 {
+			w.tag(` <span class="badge bad">`, p.RetroOverdue(rw), "</span>")
+		}
 		w.raw("</td>\n")
 		w.td(p.Type(rw.Type))
 		w.td(p.Join(rw.Systems))
