@@ -207,4 +207,5 @@ func (s *Server) noteFetch(err error) {
 	}
 	s.metrics.Inc(mFetches, "result", "ok")
 	s.pokeDashboard() // a fetch may have moved the branch: the pages follow at once
+	s.pokeNotices()   // and a deployment it brought is announced at once
 }

@@ -68,8 +68,12 @@ type noticeJob struct {
 // startNotices starts sending the policy's notices and reminders; it
 // returns at once. Every cfg.Every it loads the board at the branch's tip
 // (again only when the tip moved), decides what is due at the server's
-// clock and sends it; the ledger keeps a notice from going out twice. It
-// stops with stop; a round in flight is abandoned with ctx.
+// clock and sends it; the ledger keeps a notice from going out twice. A
+// fetch that moves the tip (pokeNotices) starts a round at once, so a
+// deployment's confirmation or rollback is announced when
+// it reaches the branch, not up to a round later; a fetch that leaves the
+// tip where it was decides nothing. Rounds run one at a time. It stops with
+// stop; a round in flight is abandoned with ctx.
 func (s *Server) startNotices(stop, ctx context.Context) {
 	nc := s.cfg.Notices
 	if nc == nil {
@@ -89,23 +93,37 @@ func (s *Server) startNotices(stop, ctx context.Context) {
 	go func() {
 		t := time.NewTicker(j.cfg.Every)
 		defer t.Stop()
+		always := true // the first round, and every timed one: what is due changes with the clock
 		for {
 			if stop.Err() != nil {
 				return
 			}
-			s.noticeRound(ctx, j)
+			s.noticeRound(ctx, j, always)
 			select {
 			case <-stop.Done():
 				return
 			case <-t.C:
+				always = true
+			case <-s.noticePoke:
+				always = false
 			}
 		}
 	}()
 }
 
-// noticeRound is one decision and its sends. Errors are logged: the next
+// pokeNotices asks the notice job to look at the branch's tip now; it never
+// waits (a poke already pending covers this one).
+func (s *Server) pokeNotices() {
+	select {
+	case s.noticePoke <- struct{}{}:
+	default:
+	}
+}
+
+// noticeRound is one decision and its sends; unless always, only when the
+// branch's tip moved since the last decision. Errors are logged: the next
 // round tries again, and the ledger sends only what is still unsent.
-func (s *Server) noticeRound(ctx context.Context, j *noticeJob) {
+func (s *Server) noticeRound(ctx context.Context, j *noticeJob, always bool) {
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("notices: round panicked", "panic", p)
@@ -115,10 +133,15 @@ func (s *Server) noticeRound(ctx context.Context, j *noticeJob) {
 	defer cancel()
 	now := s.cfg.Clock()
 	var msgs []notify.Message
+	skip := false
 	err := s.mirror.Do(func(r *gitrepo.Repo) error {
 		ref, err := r.Git.Reference(BranchRef(s.cfg.Branch), true)
 		if err != nil {
 			return err
+		}
+		if !always && j.board != nil && j.tip == ref.Hash() {
+			skip = true
+			return nil
 		}
 		if j.board == nil || j.tip != ref.Hash() {
 			b, err := engine.LoadBoard(r, s.cfg.Prefix, ref.Hash(), engine.BoardOptions{})
@@ -135,6 +158,10 @@ func (s *Server) noticeRound(ctx context.Context, j *noticeJob) {
 		s.log.Warn("notices: cannot read the branch; nothing decided", "err", err)
 		return
 	}
+	if skip {
+		return
+	}
+	s.log.Debug("notices decided", "tip", j.tip.String(), "due", len(msgs))
 	if len(msgs) == 0 {
 		return
 	}

@@ -134,6 +134,9 @@ type Server struct {
 	// at (calendarwatch.go).
 	calMu   sync.Mutex
 	calLast time.Time
+	// noticePoke asks the notice job to look at the branch now (a fetch
+	// brought a new tip); nil without notices (notices.go).
+	noticePoke chan struct{}
 	// pubMu serialises publishing, so two workers never race to create
 	// the same check run; subjectLocks serialise the evaluations of one
 	// head and base (see lockSubject).
@@ -226,6 +229,9 @@ func New(cfg Config) (*Server, error) {
 		queue: newQueue(cfg.QueueLimit), retries: map[workKey]int{}, lastEval: map[int]evalMemo{}, pendingMerges: map[int]bool{}, status: &statusCache{}, res: newResults(), health: h,
 		deployEvents: map[workKey]*webhook.Event{}, deployAnswered: map[string]bool{}, unlogged: map[int64]writeback.DecisionRecord{}}
 	s.metrics.SetQueueDepth(s.queue.len)
+	if cfg.Notices != nil {
+		s.noticePoke = make(chan struct{}, 1)
+	}
 	if cfg.Dashboard != nil {
 		if s.dash, err = newDashboard(*cfg.Dashboard, cfg.Metrics); err != nil {
 			m.Close()
