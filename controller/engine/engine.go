@@ -57,6 +57,10 @@ type ChangeOptions struct {
 // of base. It reads only what the change touches: the policy, the touched
 // releases, and their history.
 func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, opts ChangeOptions) (*evaluate.GateReport, error) {
+	if opts.Cache == nil {
+		// Base and head share every blob the change does not touch.
+		opts.Cache = loader.NewMemoryCache()
+	}
 	ix := opts.Index
 	if ix == nil {
 		var err error
@@ -122,6 +126,10 @@ func EvaluateChange(r *gitrepo.Repo, prefix string, base, head plumbing.Hash, op
 	if err != nil {
 		return nil, err
 	}
+	// Other releases' windows, for overlaps: only the touched
+	// releases differ between base and head, so base's are read once, and
+	// only when an evaluation asks.
+	headSnap.BookingsFrom(baseSnap, touched)
 	// Repository gates weigh every approval of theirs, not only the changed
 	// ones (a rejection on base stands), and the root approvals/ is small.
 	for _, sn := range []*loader.Snapshot{baseSnap, headSnap} {

@@ -91,6 +91,9 @@ type Snapshot struct {
 
 	bookings     []Booking
 	bookingsDone bool
+	// bookingsBase and bookingsTouched: see BookingsFrom.
+	bookingsBase    *Snapshot
+	bookingsTouched []string
 }
 
 // Options tune a load.

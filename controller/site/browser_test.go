@@ -578,12 +578,14 @@ func (tb *tab) load(s *servedSite, p string) *loaded {
 		r.err = tb.do(chromedp.Navigate(s.url(p)), chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
 			for {
 				loc, err := chromedp.Location()(ctx, t)
-				if err != nil {
+				switch {
+				case err != nil && !strings.Contains(err.Error(), "navigated or closed"):
 					return err
-				}
-				if loc == want {
+				case err == nil && loc == want:
 					return nil
 				}
+				// Asked while the redirect was under way (-32000, seen on a
+				// loaded machine): ask again.
 				select {
 				case <-ctx.Done():
 					return fmt.Errorf("the root page did not redirect to %s (at %s): %w", want, loc, ctx.Err())
