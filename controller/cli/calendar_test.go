@@ -14,8 +14,9 @@ import (
 	"github.com/relgate/relgate/controller/gitrepo/gitrepotest"
 )
 
-// calendarPolicy is what the example policy gains: a weekly window for the
-// marketing system and a freeze over the national holiday (R-5.1.5, R-5.1.6).
+// calendarPolicy replaces the example policy's windows and freeze: a
+// weekly window for the marketing system and a freeze over the national
+// holiday (R-5.1.5, R-5.1.6).
 const calendarPolicy = `maintenanceWindows:
   - name: weekend-night
     systems: [营销系统]
@@ -34,7 +35,12 @@ func calendarRepo(t *testing.T) *gitrepotest.Repo {
 	t.Helper()
 	r := gitrepotest.New(t)
 	r.CopyDir(examples)
-	r.Write("relgate.yaml", r.Read("relgate.yaml")+calendarPolicy)
+	pol := r.Read("relgate.yaml")
+	from, to := strings.Index(pol, "# 维护窗口"), strings.Index(pol, "# 窗口冲突")
+	if from < 0 || to < from {
+		t.Fatal("the example policy's windows and freezes are not where this test expects them")
+	}
+	r.Write("relgate.yaml", pol[:from]+calendarPolicy+pol[to:])
 	r.Commit("the example with a change calendar", gitrepoPerson)
 	return r
 }

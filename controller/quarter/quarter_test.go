@@ -151,6 +151,9 @@ func redigestApprovals(t *testing.T, dir, rel string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if snap.Policy == nil {
+		t.Fatal("the edited example's relgate.yaml is invalid")
+	}
 	pol, err := policy.New(snap.Policy)
 	if err != nil {
 		t.Fatal(err)
@@ -356,7 +359,7 @@ actions:
 			}},
 		{name: "R-10 an emergency release that followed the whole procedure is counted apart and owes nothing", now: now,
 			edits: map[string]func(string) string{
-				"relgate.yaml":                        func(s string) string { return s + emergencyRule },
+				"relgate.yaml":                        emergencyRule,
 				"releases/REL-2026-0041/release.yaml": replace("type: normal", "type: emergency")},
 			redigest: "REL-2026-0041",
 			check: func(t *testing.T, r *quarter.Report) {
@@ -410,16 +413,19 @@ actions:
 	})
 }
 
-// emergencyRule lets an emergency release go live on its release owner's
-// approval (the example's go-live approval of REL-2026-0041 is one).
-const emergencyRule = "typeRules:\n  emergency:\n    kind: emergency\n    approver: release-owner\n"
+// emergencyRule makes the example's emergency rule let a release go live
+// on its release owner's approval (the example's go-live approval of
+// REL-2026-0041 is one) instead of the process approver's.
+func emergencyRule(s string) string {
+	return strings.Replace(s, "    kind: emergency\n    approver: process-approver\n", "    kind: emergency\n    approver: release-owner\n", 1)
+}
 
 // emergencyEdits make REL-2026-0041 an emergency release that went live
 // without its plan review and test acceptance.
 func emergencyEdits() map[string]func(string) string {
 	ap := "releases/REL-2026-0041/approvals/"
 	return map[string]func(string) string{
-		"relgate.yaml":                        func(s string) string { return s + emergencyRule },
+		"relgate.yaml":                        emergencyRule,
 		"releases/REL-2026-0041/release.yaml": replace("type: normal", "type: emergency"),
 		ap + "plan-review.hejun.yaml":         nil, ap + "plan-review.maxiaodong.yaml": nil,
 		ap + "plan-review.xuhui.yaml": nil, ap + "plan-review.zhangwei.yaml": nil,

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,8 +35,12 @@ func TestFreezeTurnsAGreenCheckRed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One more freeze, first among the example's.
 	freeze := "freezes:\n  - name: 迎峰度冬保电\n    reason: 寒潮保电，暂停调度系统变更\n    start: \"2026-11-26T00:00:00+08:00\"\n    end: \"2026-11-27T00:00:00+08:00\"\n    systems:\n      - 营销业务应用系统\n"
-	if err := os.WriteFile(pol, append(b, freeze...), 0o644); err != nil {
+	if !bytes.Contains(b, []byte("\nfreezes:\n")) {
+		t.Fatal("the example policy has no freezes: list")
+	}
+	if err := os.WriteFile(pol, bytes.Replace(b, []byte("\nfreezes:\n"), []byte("\n"+freeze), 1), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	e := newEnv(t, envOptions{checkRuns: true, src: src})

@@ -38,7 +38,9 @@ func TestTypeRuleFindings(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := exampleWith(t, map[string][2]string{document.PolicyPath: {last, last + tt.rules}})
+			// The rules under test where the example's are, right after its
+			// schedules (the line numbers below count from there).
+			dir := exampleWith(t, map[string][2]string{document.PolicyPath: {last + exampleWindows + exampleTypeRules, last + tt.rules + exampleWindows}})
 			var got []string
 			for _, f := range check(t, dir, loader.Options{Lang: tt.lang}, validate.Options{}) {
 				if f.File == document.PolicyPath && f.Severity == "error" {

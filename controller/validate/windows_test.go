@@ -14,10 +14,9 @@ import (
 	"github.com/relgate/relgate/controller/validate"
 )
 
-// exampleWindows are the maintenance windows and freeze proposed for the
-// example's relgate.yaml (issue 15), appended after its last line. The
-// example itself does not have them yet: adding them changes the commit ids
-// of its replayed history, which golden files of other packages record.
+// exampleWindows are the maintenance windows and freeze of the example's
+// relgate.yaml (issue 15), right after its schedules; exampleTypeRules
+// follow them, last in the file.
 const exampleWindows = `# 维护窗口（R-5.1.5、R-9）：各系统的发布窗口须落在其某个维护窗口的一次开启之内；时刻为策略时区的本地时间。
 maintenanceWindows:
   - name: 调度系统周末窗口
@@ -44,14 +43,28 @@ freezes:
       - 营销业务应用系统
 `
 
-// withWindows is the example with exampleWindows, edited by old -> new.
+// exampleTypeRules are the exception role and type rules of the example's
+// relgate.yaml, its last lines.
+const exampleTypeRules = `# 窗口冲突（维护窗口之外、冻结期之内、与同一系统或配置项的其他发布重叠）须经流程审批人批准例外（R-5.1.5、R-5.1.6）。
+exceptionRole: process-approver
+# 发布类型规则（R-5.1）：紧急发布凭流程审批人一人批准即可上线，方案评审与测试验收须在部署完成后 5 日内补齐。
+typeRules:
+  emergency:
+    kind: emergency
+    approver: process-approver
+    retrospective:
+      - plan-review
+      - test-acceptance
+    retrospectiveDays: 5
+`
+
+// withWindows is the example with its exampleWindows edited by old -> new.
 func withWindows(t *testing.T, old, new string) string {
 	t.Helper()
 	if strings.Count(exampleWindows, old) != 1 {
 		t.Fatalf("%q is not in exampleWindows once", old)
 	}
-	const last = "  reminders: \"0 9 * * 1-5\"\n"
-	return exampleWith(t, map[string][2]string{document.PolicyPath: {last, last + strings.Replace(exampleWindows, old, new, 1)}})
+	return exampleWith(t, map[string][2]string{document.PolicyPath: {exampleWindows, strings.Replace(exampleWindows, old, new, 1)}})
 }
 
 // TestWindowFindings: a maintenance window or freeze the calendar cannot
