@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/evaluate"
@@ -123,13 +124,27 @@ func (a *auditor) lateRetrospective(chain []history.Commit, rel, gateID, due str
 	if since.IsZero() {
 		return nil, nil // passed before the walk began (--since): judged then
 	}
-	co, err := a.r.Git.CommitObject(since)
-	if err != nil {
-		return nil, fmt.Errorf("read commit %s: %w", since, err)
+	// A commit's date is what its committer says: one dated before a
+	// commit it follows on the branch was made after that one, so the
+	// branch's time at a commit is the latest date up to it.
+	var at time.Time
+	var co *object.Commit
+	for _, c := range chain {
+		o, err := a.r.Git.CommitObject(c.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("read commit %s: %w", c.Hash, err)
+		}
+		if o.Committer.When.After(at) {
+			at = o.Committer.When
+		}
+		if c.Hash == since {
+			co = o
+			break
+		}
 	}
-	if !co.Committer.When.After(dueAt) {
+	if co == nil || !at.After(dueAt) {
 		return nil, nil
 	}
 	return &Violation{Commit: since.String(), Subject: subject(co.Message), Rule: RuleRetrospectiveLate, Release: rel, Clause: "R-5.1",
-		Message: fmt.Sprintf("emergency release %s went live without gate %s, due by %s; it passed only at commit %s of %s", rel, gateID, due, short(since.String()), co.Committer.When.In(dueAt.Location()).Format(time.RFC3339))}, nil
+		Message: fmt.Sprintf("emergency release %s went live without gate %s, due by %s; it passed only at commit %s, on the branch no earlier than %s", rel, gateID, due, short(since.String()), at.In(dueAt.Location()).Format(time.RFC3339))}, nil
 }

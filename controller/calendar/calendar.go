@@ -22,7 +22,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/relgate/relgate/controller/document"
 	"github.com/relgate/relgate/controller/finding"
@@ -95,7 +98,19 @@ type MaintenanceWindow struct {
 
 // For reports whether the window applies to system.
 func (w *MaintenanceWindow) For(system string) bool {
-	return len(w.Systems) == 0 || slices.Contains(w.Systems, system)
+	return len(w.Systems) == 0 || slices.ContainsFunc(w.Systems, func(s string) bool { return SameSystem(s, system) })
+}
+
+// SameSystem reports whether two system names name one system: compared
+// after Unicode compatibility folding (full-width letters and spaces),
+// with case and runs of white space ignored, so a trailing space or a
+// full-width letter does not take a release out of its windows or freezes.
+func SameSystem(a, b string) bool {
+	return systemKey(a) == systemKey(b)
+}
+
+func systemKey(s string) string {
+	return strings.ToLower(strings.Join(strings.Fields(norm.NFKC.String(s)), " "))
 }
 
 // Occurrences returns the occurrences of w that overlap [from, to), in
@@ -215,7 +230,7 @@ func (f *Freeze) For(systems []string) bool {
 		return true
 	}
 	for _, s := range systems {
-		if slices.Contains(f.Systems, s) {
+		if slices.ContainsFunc(f.Systems, func(x string) bool { return SameSystem(x, s) }) {
 			return true
 		}
 	}

@@ -230,7 +230,7 @@ const advDue = "2026-12-03T23:40:00+08:00"
 
 func TestAdversaryIssue15(t *testing.T) {
 	t.Run("R-5.1 attack: deployment.yaml finishedAt far in the future, so the retrospectives are never due", func(t *testing.T) {
-		t.Skip("BYPASS: nothing bounds deployment.yaml finishedAt by the commit that records it; a finishedAt in 2099 makes the retrospectives due in 2099 (gate.retrospectives); gate and verify pass")
+		// Fixed (stop 22); was a bypass: nothing bounds deployment.yaml finishedAt by the commit that records it; a finishedAt in 2099 makes the retrospectives due in 2099 (gate.retrospectives); gate and verify pass
 		r := advLive(t, "")
 		r.GitCLI("checkout", "-q", "-b", "deploy", "main")
 		r.Write(r43+"/deployment.yaml", strings.Replace(deployment43, `finishedAt: "2026-11-28T23:40:00+08:00"`, `finishedAt: "2099-11-28T23:40:00+08:00"`, 1))
@@ -246,7 +246,7 @@ func TestAdversaryIssue15(t *testing.T) {
 	})
 
 	t.Run("R-5.1 attack: a system named with a trailing space dodges the freeze and the maintenance window", func(t *testing.T) {
-		t.Skip("BYPASS: release.yaml systems are free text never checked against the items' CMDB system; \"OMS 调度运行管理系统 \" has no maintenance window and no freeze (gate.conflicts, calendar.Covers/Freeze.For)")
+		// Fixed (stop 22); was a bypass: release.yaml systems are free text never checked against the items' CMDB system; \"OMS 调度运行管理系统 \" has no maintenance window and no freeze (gate.conflicts, calendar.Covers/Freeze.For)
 		r := advRepo(t)
 		// Wednesday 2026-12-16 14:00–16:00: outside the Saturday window and
 		// inside the winter freeze of the OMS system that
@@ -274,7 +274,7 @@ func TestAdversaryIssue15(t *testing.T) {
 	})
 
 	t.Run("R-5.1 attack: retrospective approvals given late, committed with a committer date before the due date", func(t *testing.T) {
-		t.Skip("BYPASS: audit.lateRetrospective trusts the committer date of the commit from which the gate passed, even when it is earlier than its parent's")
+		// Fixed (stop 22); was a bypass: audit.lateRetrospective trusts the committer date of the commit from which the gate passed, even when it is earlier than its parent's
 		r := advLive(t, deployment43)
 		// Something lands on main after the due date (a real commit, honest date).
 		r.Edit(r43+"/plan.yaml", "purpose: ", "purpose: 紧急。")
@@ -289,7 +289,7 @@ func TestAdversaryIssue15(t *testing.T) {
 	})
 
 	t.Run("R-5.1.3 attack: an emergency go-live over a standing rejection of the plan review", func(t *testing.T) {
-		t.Skip("BYPASS: gate.emergencyGoLive looks only at the go-live gate's rejections; a department head's rejection of the (retrospective) plan review does not stop the go-live or the deployment")
+		// Fixed (stop 22); was a bypass: gate.emergencyGoLive looks only at the go-live gate's rejections; a department head's rejection of the (retrospective) plan review does not stop the go-live or the deployment
 		r := advRepo(t)
 		advApprove(t, r, "REL-2026-0043", "plan-review", "maxiaodong", "", "2026-11-25T15:00:00+08:00", "--reject", "--comment", "回退方案不可行")
 		advEmergencyBranch(t, r, "emergency", nil)
@@ -305,7 +305,7 @@ func TestAdversaryIssue15(t *testing.T) {
 	})
 
 	t.Run("R-5.1 attack: finishedAt moved later by a change to the recorded deployment, before its confirmation", func(t *testing.T) {
-		t.Skip("BYPASS: a change to deployment.yaml before its confirmation may move finishedAt, and the due date moves with it (gate.retrospectives reads the tip's record)")
+		// Fixed (stop 22); was a bypass: a change to deployment.yaml before its confirmation may move finishedAt, and the due date moves with it (gate.retrospectives reads the tip's record)
 		r := advLive(t, deployment43)
 		r.GitCLI("checkout", "-q", "-b", "redate", "main")
 		r.Edit(r43+"/deployment.yaml", `finishedAt: "2026-11-28T23:40:00+08:00"`, `finishedAt: "2026-12-28T23:40:00+08:00"`)
@@ -321,7 +321,7 @@ func TestAdversaryIssue15(t *testing.T) {
 	})
 
 	t.Run("R-3.2 attack: the deployment record deleted after the deployment, so nothing is due", func(t *testing.T) {
-		t.Skip("BYPASS: a change may delete deployment.yaml of a deployed, unconfirmed release; with no record nothing is due (gate.retrospectives) and no gate requires the deployment gate back")
+		// Fixed (stop 22); was a bypass: a change may delete deployment.yaml of a deployed, unconfirmed release; with no record nothing is due (gate.retrospectives) and no gate requires the deployment gate back
 		r := advLive(t, deployment43)
 		r.GitCLI("checkout", "-q", "-b", "undeploy", "main")
 		r.Remove(r43 + "/deployment.yaml")

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/gitrepo"
@@ -20,6 +21,7 @@ type gateOptions struct {
 	authors    string
 	summary    string
 	lang       string
+	now        string
 }
 
 func runGate(args []string, stdout, stderr io.Writer) error {
@@ -30,6 +32,7 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.head, "head", "HEAD", "the change's `REV`")
 	fs.StringVar(&o.format, "format", "text", "output `FORMAT`: text, json, markdown or github")
 	fs.StringVar(&o.authors, "author", "", "comma-separated `LOGINS` of the pull request's authors (separation of duties)")
+	fs.StringVar(&o.now, "now", "", "the change merges at this RFC 3339 `TIME`, for the freezes then in effect (default: the head commit's time; CI should pass the clock)")
 	langFlag(fs, &o.lang)
 	fs.StringVar(&o.summary, "summary", "", "also append the whole result as Markdown to `FILE` (a GitHub job summary: $GITHUB_STEP_SUMMARY)")
 	pos, err := parse(fs, args, stderr)
@@ -67,7 +70,13 @@ func runGate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: splitList(o.authors), Lang: ml})
+	var mergeAt time.Time
+	if o.now != "" {
+		if mergeAt, err = parseNow(o.now); err != nil {
+			return err
+		}
+	}
+	rep, err := engine.EvaluateChange(r, prefix, base, head, engine.ChangeOptions{Authors: splitList(o.authors), Lang: ml, MergeAt: mergeAt})
 	if err != nil {
 		return err
 	}

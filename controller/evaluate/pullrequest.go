@@ -297,6 +297,7 @@ func (pr PullRequest) release(pol *policy.Policy, id string, opts Options) (Rele
 		}
 	}
 	head := pr.Head.Releases[id]
+	pr.recordsKept(id, head, &rg)
 	if head == nil {
 		rg.problem(i18n.M("the change deletes release %s; releases are never deleted (R-3.2)", id))
 	}
@@ -556,4 +557,30 @@ func (pr PullRequest) givesGoLive(pol *policy.Policy, id string, was *gate.Statu
 func (pr PullRequest) touchesGoLiveApprovals(id string) bool {
 	prefix := document.ReleaseDir(id) + "/" + document.ApprovalsDir + "/" + policy.GateGoLiveApproval + "."
 	return slices.ContainsFunc(pr.Changed, func(p string) bool { return strings.HasPrefix(p, prefix) })
+}
+
+// recordsKept refuses a change that rewrites what happened: a
+// deployment record or closure on base is never deleted, a deployment's
+// recorded times are never moved (its retrospectives fall due from them),
+// and a deployment cannot have finished after the change recording it
+// merges (a date in the future would put every due date off).
+func (pr PullRequest) recordsKept(id string, head *loader.Release, rg *ReleaseGates) {
+	dir := document.ReleaseDir(id) + "/"
+	if base := pr.Base.Releases[id]; base != nil && head != nil {
+		for _, f := range []string{"deployment.yaml", "closure.yaml"} {
+			if base.Files[f] != nil && head.Files[f] == nil {
+				rg.problem(i18n.M("%s: the change deletes this record of what happened; it is never deleted (R-3.2)", dir+f))
+			}
+		}
+		if bd, hd := base.Deployment, head.Deployment; bd != nil && hd != nil && (bd.StartedAt != hd.StartedAt || bd.FinishedAt != hd.FinishedAt) {
+			rg.problem(i18n.M("%s: the change moves the recorded deployment times (%s – %s to %s – %s); what happened is never rewritten (R-3.2)", dir+"deployment.yaml", bd.StartedAt, bd.FinishedAt, hd.StartedAt, hd.FinishedAt))
+		}
+	}
+	if head == nil || head.Deployment == nil || pr.MergeAt.IsZero() || !slices.Contains(pr.Changed, dir+"deployment.yaml") {
+		return
+	}
+	// Five minutes for clocks that disagree.
+	if t, err := document.ParseTime(head.Deployment.FinishedAt); err == nil && t.After(pr.MergeAt.Add(5*time.Minute)) {
+		rg.problem(i18n.M("%s: finishedAt %s is after the change records it (%s); record a deployment once it has finished (R-3.1)", dir+"deployment.yaml", head.Deployment.FinishedAt, pr.MergeAt.Format(time.RFC3339)))
+	}
 }

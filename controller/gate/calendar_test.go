@@ -444,6 +444,14 @@ func TestEmergencyRelease(t *testing.T) {
 	if g, _ := st.Gate("go-live-approval"); g.Passed {
 		t.Error("a rejection blocks the emergency path too")
 	}
+	// Attack: a department head rejected the plan; the emergency path
+	// defers the plan review, it does not overrule the rejection.
+	planRej := vote("head1", "department-head", "sha256:plan-review")
+	planRej.Decision = "reject"
+	st = eval(mk(), map[string][]gate.Vote{"go-live-approval": duty["go-live-approval"], "plan-review": {planRej}})
+	if g, _ := st.Gate("go-live-approval"); g.Passed {
+		t.Error("a standing rejection of the plan review blocks the emergency go-live")
+	}
 	// Attack: a normal release does not go live on the on-duty manager.
 	n := mk()
 	n.Release.Type = "normal"

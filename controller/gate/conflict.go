@@ -61,7 +61,8 @@ func (e *evaluator) conflicts() []i18n.Message {
 	iv := calendar.Interval{Start: start, End: end}
 	cal := e.in.Policy.Calendar()
 	var out []i18n.Message
-	for _, sys := range calendar.Uncovered(cal.Windows, rel.Systems, iv) {
+	systems := e.systems()
+	for _, sys := range calendar.Uncovered(cal.Windows, systems, iv) {
 		var names []string
 		for _, w := range cal.Windows {
 			if w.For(sys) {
@@ -70,11 +71,11 @@ func (e *evaluator) conflicts() []i18n.Message {
 		}
 		out = append(out, i18n.M("the window is outside every maintenance window of system %s (%s)", sys, strings.Join(names, ", ")))
 	}
-	for _, f := range calendar.Freezes(cal.Freezes, rel.Systems, iv) {
+	for _, f := range calendar.Freezes(cal.Freezes, systems, iv) {
 		out = append(out, freezeConflict(false, f))
 	}
 	if !e.in.MergeAt.IsZero() {
-		for _, f := range calendar.FreezesAt(cal.Freezes, rel.Systems, e.in.MergeAt) {
+		for _, f := range calendar.FreezesAt(cal.Freezes, systems, e.in.MergeAt) {
 			if !calendar.Overlaps(f.Interval, iv) {
 				out = append(out, freezeConflict(true, f))
 			}
@@ -145,8 +146,8 @@ func (e *evaluator) overlaps(iv calendar.Interval) []i18n.Message {
 			continue
 		}
 		var shared []string
-		for _, x := range rel.Systems {
-			if slices.Contains(b.Systems, x) {
+		for _, x := range e.systems() {
+			if slices.ContainsFunc(b.Systems, func(y string) bool { return calendar.SameSystem(x, y) }) {
 				shared = append(shared, x)
 			}
 		}
@@ -206,4 +207,26 @@ func (e *evaluator) excepted(res *Result) {
 			res.Checks[i].OK = ok
 		}
 	}
+}
+
+// systems are the systems the release changes as the calendar sees them:
+// those release.yaml names and those of the CMDB items it changes, so a
+// system left out or misspelt in release.yaml still meets its windows and
+// freezes.
+func (e *evaluator) systems() []string {
+	rel := e.in.Release.Release
+	out := slices.Clone(rel.Systems)
+	for _, it := range rel.Items {
+		if e.in.Lookup == nil {
+			break
+		}
+		item, ok, err := e.in.Lookup.CMDBItem(it.ID)
+		if err != nil || !ok || item == nil || item.System == "" {
+			continue
+		}
+		if !slices.ContainsFunc(out, func(s string) bool { return calendar.SameSystem(s, item.System) }) {
+			out = append(out, item.System)
+		}
+	}
+	return out
 }

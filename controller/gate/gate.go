@@ -396,7 +396,7 @@ func Evaluate(in Input) (Status, error) {
 		res.Prerequisites = e.unmet(passed, pre)
 		res.Passed = res.Passed && len(res.Prerequisites) == 0
 		if step.gate == policy.GateGoLiveApproval && !res.Passed && e.rule.Kind == document.TypeEmergency {
-			if alt, ok := e.emergencyGoLive(g, res, passed); ok {
+			if alt, ok := e.emergencyGoLive(g, res, passed, st.Gates); ok {
 				res = alt
 				for _, id := range e.rule.Retrospective {
 					deferred[id] = true

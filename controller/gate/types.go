@@ -60,10 +60,18 @@ func (e *evaluator) standardCheck() Check {
 // type's rule: one approval of the rule's approver, bound to the gate's
 // digest, the go-live documents complete, the calendar's exception when
 // the window conflicts, and every gate passed that is not owed
-// retrospectively. A rejection the normal evaluation saw still blocks.
-func (e *evaluator) emergencyGoLive(g policy.Gate, normal Result, passed map[string]bool) (Result, bool) {
+// retrospectively. A rejection the normal evaluation saw still blocks, and
+// so does one of a gate owed retrospectively.
+func (e *evaluator) emergencyGoLive(g policy.Gate, normal Result, passed map[string]bool, earlier []Result) (Result, bool) {
 	if len(normal.Rejections) > 0 || e.in.Release.Release == nil {
 		return normal, false
+	}
+	// A standing rejection of a gate owed afterwards blocks too: the
+	// emergency path defers a review, it does not overrule one.
+	for _, r := range earlier {
+		if slices.Contains(e.rule.Retrospective, r.Gate) && len(r.Rejections) > 0 {
+			return normal, false
+		}
 	}
 	alt := Result{Gate: g.ID, Clause: g.Clause, Digest: e.in.Digests[g.ID], Requirements: []Requirement{}, Checks: e.goLiveChecks()}
 	reqs := []document.Requirement{{Role: e.rule.Approver, Count: 1}}
