@@ -564,7 +564,7 @@ func TestAdversaryIssue15(t *testing.T) {
 	})
 
 	t.Run("R-5.1.6 DEFECT: an exceptionRole other than process-approver cannot be given", func(t *testing.T) {
-		t.Skip("DEFECT: validate.checkApproval and cli.chooseRole accept only process-approver as the go-live exception role, whatever the policy's exceptionRole (fails closed)")
+		// Fixed (stop 22); was a defect: validate.checkApproval and cli.chooseRole accept only process-approver as the go-live exception role, whatever the policy's exceptionRole (fails closed)
 		r := advRepoWith(t, strings.Replace(advCalendar, "exceptionRole: process-approver", "exceptionRole: change-manager", 1))
 		advEmergencyBranch(t, r, "freeze", func() { advWindow(r, "REL-2026-0043", "2026-12-16T14:00:00+08:00", "2026-12-16T16:00:00+08:00") })
 		advApprove(t, r, "REL-2026-0043", "go-live-approval", "zhangwei", "", "2026-11-26T10:00:00+08:00")

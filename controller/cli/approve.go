@@ -313,13 +313,10 @@ func (o *approveOptions) identity(dir string, pol *policy.Policy, l approveLang)
 
 func chooseRole(pol *policy.Policy, g policy.Gate, login, role string, l approveLang) (string, error) {
 	var candidates []string
-	for _, q := range g.Requires {
-		if pol.HasRole(login, q.Role) && !slices.Contains(candidates, q.Role) {
-			candidates = append(candidates, q.Role)
+	for _, r := range pol.ApprovalRoles(g) {
+		if pol.HasRole(login, r) {
+			candidates = append(candidates, r)
 		}
-	}
-	if g.ID == policy.GateGoLiveApproval && pol.HasRole(login, policy.RoleProcessApprover) {
-		candidates = append(candidates, policy.RoleProcessApprover) // blackout exception
 	}
 	if role != "" {
 		if !slices.Contains(candidates, role) {

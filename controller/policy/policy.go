@@ -251,6 +251,43 @@ func (p *Policy) TypeRule(t string) document.TypeRule {
 	return r
 }
 
+// ApprovalRoles are the roles an approval of gate g may be given in: the
+// roles it requires, for the go-live approval the exception role (calendar
+// conflicts, R-5.1.6) and every emergency type's approver, and the roles
+// a standard type's rule requires instead (typeRules, R-5.1). Whether one
+// counts for a release is the gate's to decide.
+func (p *Policy) ApprovalRoles(g Gate) []string {
+	var out []string
+	add := func(role string) {
+		if role != "" && !slices.Contains(out, role) {
+			out = append(out, role)
+		}
+	}
+	for _, q := range g.Requires {
+		add(q.Role)
+	}
+	types := slices.Clone(p.ReleaseTypes())
+	for t := range p.TypeRules {
+		if !slices.Contains(types, t) {
+			types = append(types, t)
+		}
+	}
+	slices.Sort(types)
+	if g.ID == GateGoLiveApproval {
+		add(p.ExceptionRole())
+	}
+	for _, t := range types {
+		r := p.TypeRule(t)
+		if r.Kind == document.TypeEmergency && g.ID == GateGoLiveApproval {
+			add(r.Approver)
+		}
+		for _, q := range r.Requires[g.ID] {
+			add(q.Role)
+		}
+	}
+	return out
+}
+
 func mergeGates(defaults []Gate, specs []document.GateSpec) []Gate {
 	gates := slices.Clone(defaults)
 	for _, s := range specs {

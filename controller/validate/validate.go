@@ -517,8 +517,7 @@ func (c *checker) checkApproval(r *loader.Release, a *loader.Approval) {
 		return
 	}
 	c.person(file, "R-3.2", a.Person, "person")
-	blackoutException := g.ID == policy.GateGoLiveApproval && a.Role == policy.RoleProcessApprover
-	if !blackoutException && !slices.ContainsFunc(g.Requires, func(q document.Requirement) bool { return q.Role == a.Role }) {
+	if !slices.Contains(c.p.ApprovalRoles(g), a.Role) {
 		c.at(file, "", "reference", c.t("gate %s does not require the role %s", a.Gate, a.Role), "role")
 	}
 }
