@@ -233,6 +233,10 @@ type auditor struct {
 	// head, in verify, is the commit a first-parent commit is evaluated up
 	// to: itself, or the last of the bot's records of its reviews.
 	head plumbing.Hash
+	// clock, in verify, is the branch's time at the commit evaluated: the
+	// latest committer date up to it (a date earlier than one before it on
+	// the branch cannot be true), when a freeze in effect at merge is judged.
+	clock time.Time
 	// policies by commit, statuses by commit (of the one release audited).
 	policies map[plumbing.Hash]*policy.Policy
 	states   map[plumbing.Hash]releaseState

@@ -210,12 +210,27 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 			break
 		}
 	}
+	if begin > 0 && begin <= len(chain) {
+		// Resumed: the branch's time starts at the last commit verified.
+		co, err := r.Git.CommitObject(chain[begin-1].Hash)
+		if err != nil {
+			return nil, fmt.Errorf("read commit %s: %w", chain[begin-1].Hash, err)
+		}
+		a.clock = co.Committer.When
+	}
 	for i, c := range chain {
 		if i == keep && i > 0 {
 			rep.progress = done.snapshot(chain[i-1].Hash)
 		}
 		if i < begin {
 			continue
+		}
+		co, err := r.Git.CommitObject(c.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("read commit %s: %w", c.Hash, err)
+		}
+		if co.Committer.When.After(a.clock) {
+			a.clock = co.Committer.When
 		}
 		if len(c.Keys) == 0 {
 			// Nothing in the release repository changed (a commit outside its
@@ -388,7 +403,7 @@ func (a *auditor) evaluate(c history.Commit, parent plumbing.Hash, v func(rule, 
 	if !a.head.IsZero() {
 		head = a.head
 	}
-	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, head, engine.ChangeOptions{Cache: a.cache, Index: a.ix, Policies: a.inForce})
+	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, head, engine.ChangeOptions{Cache: a.cache, Index: a.ix, Policies: a.inForce, MergeAt: a.clock})
 	if err != nil {
 		return nil, err
 	}

@@ -510,7 +510,7 @@ func TestAdversaryIssue15(t *testing.T) {
 	})
 
 	t.Run("R-5.1.6 attack: a go-live merged during the freeze, the merge commit dated before it", func(t *testing.T) {
-		t.Skip("BYPASS: freeze-at-merge in audit verify judges a merge at its committer date (engine.EvaluateChange MergeAt), which a direct push may set before its parent's")
+		// Fixed (stop 22); was a bypass: freeze-at-merge in audit verify judges a merge at its committer date (engine.EvaluateChange MergeAt), which a direct push may set before its parent's
 		// Control: merged during the freeze with its true date, verify
 		// names freeze-at-merge.
 		setup := func() *gitrepotest.Repo {
