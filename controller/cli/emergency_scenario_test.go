@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"os"
 	"os/exec"
 	"regexp"
@@ -203,7 +204,7 @@ func TestEmergencyRetrospectives(t *testing.T) {
 		if got := st.Releases[0].State; got != "deployed" {
 			t.Errorf("state %s, want deployed\n%s", got, text)
 		}
-		if got, want := retros(st), map[string]string{"plan-review": "owed " + due, "test-acceptance": "owed " + due}; !equalMaps(got, want) {
+		if got, want := retros(st), map[string]string{"plan-review": "owed " + due, "test-acceptance": "owed " + due}; !maps.Equal(got, want) {
 			t.Errorf("retrospectives %v, want %v", got, want)
 		}
 		if !strings.Contains(text, "retrospective: plan-review owed: due "+due) {
@@ -216,7 +217,7 @@ func TestEmergencyRetrospectives(t *testing.T) {
 
 		retrospect(t, r, "2026-12-02T15:00:00+08:00")
 		st, text = emergencyStatus(t, r, "2026-12-05T09:00:00+08:00")
-		if got, want := retros(st), map[string]string{"plan-review": "passed", "test-acceptance": "passed"}; !equalMaps(got, want) {
+		if got, want := retros(st), map[string]string{"plan-review": "passed", "test-acceptance": "passed"}; !maps.Equal(got, want) {
 			t.Errorf("after the retrospective approvals: %v, want %v\n%s", got, want, text)
 		}
 		if code, rep, vtext := verify(t, r, "--state", "-", "--now", "2026-12-05T09:00:00+08:00"); code != 0 || !rep.Passed {
@@ -227,7 +228,7 @@ func TestEmergencyRetrospectives(t *testing.T) {
 	t.Run("R-5.1 attack: the due date passes without them; status and verify flag it", func(t *testing.T) {
 		r := liveInEmergency(t)
 		st, text := emergencyStatus(t, r, "2026-12-05T09:00:00+08:00")
-		if got, want := retros(st), map[string]string{"plan-review": "overdue " + due, "test-acceptance": "overdue " + due}; !equalMaps(got, want) {
+		if got, want := retros(st), map[string]string{"plan-review": "overdue " + due, "test-acceptance": "overdue " + due}; !maps.Equal(got, want) {
 			t.Errorf("retrospectives %v, want %v", got, want)
 		}
 		if !strings.Contains(text, "retrospective: plan-review OVERDUE: was due "+due) {
@@ -257,7 +258,7 @@ func TestEmergencyRetrospectives(t *testing.T) {
 		r := liveInEmergency(t)
 		retrospect(t, r, "2026-12-06T15:00:00+08:00")
 		st, _ := emergencyStatus(t, r, "2026-12-07T09:00:00+08:00")
-		if got, want := retros(st), map[string]string{"plan-review": "passed", "test-acceptance": "passed"}; !equalMaps(got, want) {
+		if got, want := retros(st), map[string]string{"plan-review": "passed", "test-acceptance": "passed"}; !maps.Equal(got, want) {
 			t.Errorf("status: %v, want %v", got, want)
 		}
 		code, rep, vtext := verify(t, r, "--state", "-", "--now", "2026-12-07T09:00:00+08:00")
@@ -280,16 +281,4 @@ func TestEmergencyRetrospectives(t *testing.T) {
 			t.Errorf("want the commits that gave the late plan review and test acceptance, got %v\n%s", late, vtext)
 		}
 	})
-}
-
-func equalMaps(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
