@@ -252,6 +252,10 @@ func checkSCP(raw string) (Kind, error) {
 		return 0, refuse(raw, "scp-style remotes have no port (git and go-git read %q differently); use ssh://%s@%s:PORT/PATH", raw, user, host)
 	case strings.HasPrefix(path, "\\"):
 		return 0, refuse(raw, "path starts with a backslash")
+	case strings.HasPrefix(path, ":") || strings.Contains(path, "::"):
+		// git never runs a helper here, but a tool that splits at "::"
+		// would; nothing lawful needs it, so it is refused.
+		return 0, refuse(raw, "path contains '::', the mark of a git transport helper")
 	}
 	return SCP, nil
 }

@@ -56,6 +56,8 @@ func TestCheckRefuses(t *testing.T) {
 		{"scp without a user", "github.com:grid-it/releases", "need a user"},
 		{"scp with a port go-git reads differently", "git@host:22:repo", "no port"},
 		{"scp without a path", "git@host:", "no repository path"},
+		{"scp path with a helper mark (fuzz)", "00@0000::", "'::'"},
+		{"scp path with a helper mark inside", "git@host:a::b", "'::'"},
 		{"plain http to the internet", "http://github.com/grid-it/releases", "only to a loopback host"},
 		{"http to a name that looks loopback", "http://127.0.0.1.evil.example/r", "only to a loopback host"},
 		{"http to a private address", "http://10.0.0.1/r", "only to a loopback host"},
