@@ -66,15 +66,25 @@ func isBare(d string) bool {
 	return true
 }
 
-func open(gitDir, workDir string) (*Repo, error) { return openLazy(gitDir, workDir, MaxBlobSize) }
+func open(gitDir, workDir string) (*Repo, error) {
+	return openLazy(gitDir, workDir, MaxBlobSize, 64*cache.MiByte)
+}
+
+// blobReaderCache is the object cache of a repository that BlobReaders opens.
+// go-git keeps every object it inflates in that cache; a reader of every
+// blob at one revision reads each once, so a large cache only keeps them all
+// alive (10,000 releases: some 30 MB per reader, tripled by the collector's
+// headroom). The few blobs stored as deltas find a recent base in a small one.
+const blobReaderCache = 1 * cache.MiByte
 
 // openLazy opens a repository whose objects over lazy bytes are not read
 // into memory when looked up: their size comes from the object header, and
-// ReadBlobMax refuses one over its limit before inflating it.
-func openLazy(gitDir, workDir string, lazy int64) (*Repo, error) {
+// ReadBlobMax refuses one over its limit before inflating it. Its object
+// cache holds up to cacheSize bytes.
+func openLazy(gitDir, workDir string, lazy int64, cacheSize cache.FileSize) (*Repo, error) {
 	// KeepDescriptors keeps pack files open between reads: twice as fast on
 	// large repositories (shared/GIT-NOTES.md).
-	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRU(64*cache.MiByte),
+	st := filesystem.NewStorageWithOptions(osfs.New(gitDir), cache.NewObjectLRU(cacheSize),
 		// Alternates (git clone --shared, common in CI) name absolute paths.
 		filesystem.Options{KeepDescriptors: true, AlternatesFS: osfs.New("/"), LargeObjectThreshold: lazy})
 	var wt billy.Filesystem
@@ -366,7 +376,7 @@ func (t *Tree) BlobReaders(n int, max int64) (readers []func(source.BlobID) ([]b
 	gd := t.repo.GitDir()
 	for i := 0; i < n; i++ {
 		// These repositories read blobs only: lazy from max on.
-		r, err := openLazy(gd, "", min(max, MaxBlobSize))
+		r, err := openLazy(gd, "", min(max, MaxBlobSize), blobReaderCache)
 		if err != nil {
 			close()
 			return nil, nil, err

@@ -14,12 +14,10 @@ import (
 // before anything else; whatever it holds, opening it and decoding its
 // entries never panics, and a file that does not decode is ignored.
 func FuzzOpenCache(f *testing.F) {
-	c := NewMemoryCache()
+	dir := f.TempDir()
+	c := OpenCache(filepath.Join(dir, "seed"))
 	c.put(source.BlobID{1}, document.KindRelease, map[string]any{"id": "REL-2026-0001"}, nil, nil)
 	c.put(source.BlobID{2}, document.KindPlan, nil, map[string]any{"purpose": ""}, []Problem{{Problem: docschema.Problem{Field: "purpose", Message: "required"}}})
-	dir := f.TempDir()
-	c.path = filepath.Join(dir, "seed")
-	c.dirty = true
 	if err := c.Save(); err != nil {
 		f.Fatal(err)
 	}
@@ -36,8 +34,11 @@ func FuzzOpenCache(f *testing.F) {
 			t.Fatal(err)
 		}
 		c := OpenCache(p)
-		for k, e := range c.entries {
-			decodeCached(k.Kind, e)
+		defer c.Close()
+		for k := range c.index {
+			if e, ok := c.get(k.ID, k.Kind); ok {
+				decodeCached(k.Kind, e)
+			}
 		}
 	})
 }

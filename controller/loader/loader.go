@@ -333,8 +333,9 @@ type blobReader interface {
 }
 
 // readAll reads and parses entries. Blobs come from git in one goroutine
-// (go-git is not safe for concurrent use); files on disk are read by the
-// workers. Entries the cache knows are not read at all.
+// (go-git is not safe for concurrent use) unless the tree can open a reader
+// per worker; files on disk are read by the workers. Entries the cache knows
+// are not read at all: the workers read them from the cache.
 func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -343,7 +344,7 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 		i      int
 		e      source.Entry
 		data   []byte
-		cached *cacheEntry
+		cached bool
 	}
 	results := make([]parsed, len(entries))
 	jobs := make(chan job, 256)
@@ -358,6 +359,18 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 			perWorker = readers
 		}
 	}
+	br, _ := s.Tree.(blobReader)
+	// treeMu serializes reads through s.Tree, which the reading loop below
+	// and a worker whose cache entry turned out damaged may both do.
+	var treeMu sync.Mutex
+	readTree := func(e source.Entry) ([]byte, error) {
+		treeMu.Lock()
+		defer treeMu.Unlock()
+		if br != nil && !e.ID.IsZero() {
+			return br.ReadBlobMax(e.ID, yamldoc.MaxFileSize)
+		}
+		return s.Tree.Read(e.Path)
+	}
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -368,9 +381,12 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 				if errs[w] != nil {
 					continue
 				}
-				if j.cached != nil {
-					results[j.i] = s.fromCache(j.e, *j.cached)
-					continue
+				if j.cached {
+					if r, ok := s.fromCache(j.e); ok {
+						results[j.i] = r
+						continue
+					}
+					// A damaged entry: read and decode the blob.
 				}
 				if j.data == nil {
 					var data []byte
@@ -380,7 +396,7 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 					} else if d, ok := s.Tree.(source.Dir); ok {
 						data, err = d.ReadListed(j.e)
 					} else {
-						data, err = s.Tree.Read(j.e.Path)
+						data, err = readTree(j.e)
 					}
 					if errors.Is(err, source.ErrTooLarge) || len(data) > yamldoc.MaxFileSize {
 						results[j.i] = tooLarge(j.e.Path)
@@ -393,10 +409,10 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 					j.data = data
 				}
 				results[j.i] = s.parse(j.e, j.data)
+				j.data = nil
 			}
 		}()
 	}
-	br, _ := s.Tree.(blobReader)
 	var readErr error
 	for i, e := range entries {
 		if e.NotRegular {
@@ -408,23 +424,18 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 			continue
 		}
 		loc, _ := document.Locate(e.Path)
-		if ce, ok := s.cache.get(e.ID, loc.Kind); ok && loc.Kind != "" {
-			jobs <- job{i: i, e: e, cached: &ce}
+		if loc.Kind != "" && s.cache.has(e.ID, loc.Kind) {
+			jobs <- job{i: i, e: e, cached: true}
 			continue
 		}
 		if fromDisk || (perWorker != nil && !e.ID.IsZero()) {
 			jobs <- job{i: i, e: e}
 			continue
 		}
-		var data []byte
-		var err error
-		if br != nil && !e.ID.IsZero() {
-			data, err = br.ReadBlobMax(e.ID, yamldoc.MaxFileSize)
-		} else {
-			data, err = s.Tree.Read(e.Path)
-		}
+		data, err := readTree(e)
 		if errors.Is(err, source.ErrTooLarge) {
-			data = make([]byte, yamldoc.MaxFileSize+1) // reported as too large below
+			results[i] = tooLarge(e.Path)
+			continue
 		} else if err != nil {
 			readErr = fmt.Errorf("read %s at %s: %w", e.Path, s.Tree.Name(), err)
 			break
@@ -465,19 +476,20 @@ func (s *Snapshot) readAll(entries []source.Entry, workers int) error {
 	return nil
 }
 
-func (s *Snapshot) fromCache(e source.Entry, ce cacheEntry) parsed {
+// fromCache is the document of a cached blob; ok is false when its entry is
+// damaged or does not decode (a miss: the caller reads the blob).
+func (s *Snapshot) fromCache(e source.Entry) (r parsed, ok bool) {
 	loc, _ := document.Locate(e.Path)
+	ce, ok := s.cache.get(e.ID, loc.Kind)
+	if !ok {
+		return parsed{}, false
+	}
 	v, err := decodeCached(loc.Kind, ce)
 	if err != nil {
-		// A cache entry that does not decode is treated as a miss.
-		data, rerr := s.Tree.Read(e.Path)
-		if rerr != nil {
-			return parsed{findings: []finding.Finding{{File: e.Path, Rule: "yaml", Severity: finding.Error, Message: rerr.Error()}}}
-		}
-		return s.parse(e, data)
+		return parsed{}, false
 	}
 	partial, _ := decodeJSON(loc.Kind, ce.Partial)
-	return s.findings(e, e.ID, loc.Kind, v, partial, ce.Problems)
+	return s.findings(e, e.ID, loc.Kind, v, partial, ce.Problems), true
 }
 
 // parse turns one file into a document and its findings. It is safe for concurrent use.
