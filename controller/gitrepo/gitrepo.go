@@ -362,27 +362,49 @@ func tooLarge(id source.BlobID, size, max int64) error {
 	return fmt.Errorf("blob %s is %d bytes, relgate reads at most %d: %w", id, size, max, source.ErrTooLarge)
 }
 
-// BlobReaders returns n readers of blobs by id, each over its own open
-// repository, so that n goroutines can read at once (a go-git repository is
-// not safe for concurrent use). Each reader refuses, unread, a blob over max
-// bytes (see ReadBlobMax). close releases them.
+// BlobReaders returns n readers of blobs by id that n goroutines can use at
+// once (a go-git repository is not safe for concurrent use). Each reads whole
+// blobs straight from the pack files (packs), and what it cannot read that
+// way through a go-git repository of its own, opened when first needed. Each
+// refuses, unread, a blob over max bytes (see ReadBlobMax). close releases them.
 func (t *Tree) BlobReaders(n int, max int64) (readers []func(source.BlobID) ([]byte, error), close func(), err error) {
+	gd := t.repo.GitDir()
+	if gd == "" {
+		return nil, nil, errors.New("blob readers: the repository has no git directory")
+	}
+	ps := openPacks(gd)
+	var mu sync.Mutex
 	var opened []*Repo
 	close = func() {
+		ps.close()
+		mu.Lock()
+		defer mu.Unlock()
 		for _, r := range opened {
 			r.Close()
 		}
 	}
-	gd := t.repo.GitDir()
+	max = min(max, MaxBlobSize)
 	for i := 0; i < n; i++ {
-		// These repositories read blobs only: lazy from max on.
-		r, err := openLazy(gd, "", min(max, MaxBlobSize), blobReaderCache)
-		if err != nil {
-			close()
-			return nil, nil, err
-		}
-		opened = append(opened, r)
-		readers = append(readers, func(id source.BlobID) ([]byte, error) { return r.ReadBlobMax(id, max) })
+		pr := ps.reader()
+		var fallback *Repo
+		readers = append(readers, func(id source.BlobID) ([]byte, error) {
+			data, err := pr.read(id, max)
+			if !errors.Is(err, errNotInPack) {
+				return data, err
+			}
+			if fallback == nil {
+				// These repositories read blobs only: lazy from max on.
+				r, err := openLazy(gd, "", max, blobReaderCache)
+				if err != nil {
+					return nil, err
+				}
+				mu.Lock()
+				opened = append(opened, r)
+				mu.Unlock()
+				fallback = r
+			}
+			return fallback.ReadBlobMax(id, max)
+		})
 	}
 	return readers, close, nil
 }

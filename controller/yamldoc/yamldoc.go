@@ -95,7 +95,7 @@ func ParseAll(data []byte) (root *yaml.Node, problems []*Error, err error) {
 	}
 	root = doc.Content[0]
 	w := walker{anchors: map[string]*anchor{}}
-	if err := w.check(root, "", 1); err != nil {
+	if err := w.check(root, 1); err != nil {
 		return nil, nil, err
 	}
 	w.finish()
@@ -193,6 +193,28 @@ type walker struct {
 	// anchors holds the problem reported for each anchor, which names the
 	// lines of its aliases: one finding per anchor, not one per use.
 	anchors map[string]*anchor
+	// at is the way from the root to the node being checked; its field path
+	// is written out only for a problem (most documents have none).
+	at []step
+}
+
+// step is a key of a mapping, or an index of a sequence when key is "" and index >= 0.
+type step struct {
+	key   string
+	index int
+}
+
+// path is the field path of the node being checked: rollback.steps[2].owner.
+func (w *walker) path() string {
+	p := ""
+	for _, s := range w.at {
+		if s.index >= 0 {
+			p = fmt.Sprintf("%s[%d]", p, s.index)
+		} else {
+			p = Join(p, s.key)
+		}
+	}
+	return p
 }
 
 type anchor struct {
@@ -212,63 +234,93 @@ func (w *walker) finish() {
 	}
 }
 
+// smallMapping is the number of keys up to which duplicates are found by
+// comparing each key with those before it, without a map.
+const smallMapping = 16
+
 // check walks the tree: the limits end the walk (the tree is not worth
 // reading further), everything else is a problem and the walk goes on.
-func (w *walker) check(n *yaml.Node, path string, depth int) error {
+func (w *walker) check(n *yaml.Node, depth int) error {
 	w.nodes++
 	if w.nodes > MaxNodes {
-		return &Error{Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("more than %d values in one document", MaxNodes)}
+		return &Error{Line: n.Line, Column: n.Column, Path: w.path(), Msg: fmt.Sprintf("more than %d values in one document", MaxNodes)}
 	}
 	if depth > MaxDepth {
-		return &Error{Line: n.Line, Column: n.Column, Path: path, Msg: fmt.Sprintf("nesting deeper than %d levels", MaxDepth)}
+		return &Error{Line: n.Line, Column: n.Column, Path: w.path(), Msg: fmt.Sprintf("nesting deeper than %d levels", MaxDepth)}
 	}
 	if n.Kind == yaml.AliasNode {
 		if a, ok := w.anchors[n.Value]; ok {
 			a.uses = append(a.uses, strconv.Itoa(n.Line))
 			return nil
 		}
-		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: path, Code: "alias",
+		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: w.path(), Code: "alias",
 			Msg: "anchors and aliases (&, *) are not allowed; write the value out"})
 		return nil
 	}
 	if n.Anchor != "" {
-		e := &Error{Line: n.Line, Column: n.Column, Path: path, Code: "anchor", Name: n.Anchor}
+		e := &Error{Line: n.Line, Column: n.Column, Path: w.path(), Code: "anchor", Name: n.Anchor}
 		w.anchors[n.Anchor] = &anchor{err: e, name: n.Anchor}
 		w.problems = append(w.problems, e)
 	}
 	if n.Tag != "" && n.Style&yaml.TaggedStyle != 0 && !standardTags[n.Tag] {
-		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: path, Code: "tag", Value: n.Tag, Msg: fmt.Sprintf("tag %s is not allowed", n.Tag)})
+		w.problems = append(w.problems, &Error{Line: n.Line, Column: n.Column, Path: w.path(), Code: "tag", Value: n.Tag, Msg: fmt.Sprintf("tag %s is not allowed", n.Tag)})
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		seen := make(map[string]int, len(n.Content)/2)
+		var seen map[string]int
+		if len(n.Content) > 2*smallMapping {
+			seen = make(map[string]int, len(n.Content)/2)
+		}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if !plainKey(k) {
-				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: path, Code: "key", Msg: "keys are plain names; merge keys (<<), anchors and complex keys are not allowed"})
-				if err := w.check(v, path, depth+1); err != nil {
+				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: w.path(), Code: "key", Msg: "keys are plain names; merge keys (<<), anchors and complex keys are not allowed"})
+				if err := w.check(v, depth+1); err != nil {
 					return err
 				}
 				continue
 			}
-			if first, dup := seen[k.Value]; dup {
-				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: Join(path, k.Value), Code: "duplicate", Name: k.Value, First: first,
-					Msg: fmt.Sprintf("duplicate key %q (first on line %d)", k.Value, first)})
+			first, dup := 0, false
+			if seen != nil {
+				if first, dup = seen[k.Value]; !dup {
+					seen[k.Value] = k.Line
+				}
 			} else {
-				seen[k.Value] = k.Line
+				first, dup = firstKey(n.Content[:i], k.Value)
 			}
-			if err := w.check(v, Join(path, k.Value), depth+1); err != nil {
+			w.at = append(w.at, step{key: k.Value, index: -1})
+			if dup {
+				w.problems = append(w.problems, &Error{Line: k.Line, Column: k.Column, Path: w.path(), Code: "duplicate", Name: k.Value, First: first,
+					Msg: fmt.Sprintf("duplicate key %q (first on line %d)", k.Value, first)})
+			}
+			err := w.check(v, depth+1)
+			w.at = w.at[:len(w.at)-1]
+			if err != nil {
 				return err
 			}
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
-			if err := w.check(c, fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
+			w.at = append(w.at, step{index: i})
+			err := w.check(c, depth+1)
+			w.at = w.at[:len(w.at)-1]
+			if err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// firstKey finds the first plain key named name among a mapping's keys and
+// values (pairs), and returns its line.
+func firstKey(pairs []*yaml.Node, name string) (line int, ok bool) {
+	for j := 0; j+1 < len(pairs); j += 2 {
+		if k := pairs[j]; plainKey(k) && k.Value == name {
+			return k.Line, true
+		}
+	}
+	return 0, false
 }
 
 // plainKey reports a key Value and Find can use: a scalar that is no merge
