@@ -166,7 +166,7 @@ func Release(pol *policy.Policy, snap *loader.Snapshot, id string, opts Options)
 	prov := opts.prov()
 	in := gate.Input{Policy: pol, Release: r, Digests: map[string]string{}, Votes: map[string][]gate.Vote{},
 		Lookup: snap, Authors: opts.Authors, Bookings: snap, MergeAt: opts.MergeAt}
-	tree := memo(snap.Tree)
+	tree := seeded(snap.Tree, r)
 	for _, g := range pol.Gates() {
 		if g.Repository {
 			continue
