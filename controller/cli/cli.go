@@ -79,7 +79,9 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	for _, c := range commands() {
 		if c.name == args[0] {
 			out := &countingWriter{w: stdout}
+			stopProfile := startProfile(stderr)
 			err := c.run(args[1:], out, stderr)
+			stopProfile()
 			code := exitCode(err, stderr)
 			if code == ExitProblem && out.n == 0 && jsonMode(args[1:]) {
 				// A tool reading stdout gets a document, not nothing.
