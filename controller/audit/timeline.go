@@ -244,6 +244,11 @@ type auditor struct {
 	cache *loader.Cache
 	// inForce remembers the policy in force at each commit asked about.
 	inForce *engine.Policies
+	// carry, in verify, is the last evaluation's head snapshot, whose
+	// bookings the next commit's evaluation patches (evaluateStep); step
+	// says how, in tests.
+	carry carry
+	step  stepMode
 	// light skips what only Build needs (Trails): the release's state at
 	// each commit and the fields each change touched; names is then the
 	// policy that names the people of unsigned commits.

@@ -20,7 +20,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/relgate/relgate/controller/document"
-	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/finding"
 	"github.com/relgate/relgate/controller/gate"
@@ -113,6 +112,9 @@ type VerifyOptions struct {
 	// Now is when emergency releases' retrospective approvals are judged
 	// overdue (zero: the tip's commit time, so a report is reproducible).
 	Now time.Time
+	// step, in tests: evaluate every commit through engine.EvaluateChange
+	// alone, or check each carried booking list against a fresh read.
+	step stepMode
 }
 
 // Verify is VerifyWith with only a starting point.
@@ -155,6 +157,7 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 		}
 	}
 	a := newAuditor(r, ix)
+	a.step = opts.step
 	if !opts.Previous.IsZero() {
 		rep.Previous = opts.Previous.String()
 		v, err := a.rewritten(ix, tip, opts.Previous, opts.State)
@@ -235,6 +238,9 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 		if len(c.Keys) == 0 {
 			// Nothing in the release repository changed (a commit outside its
 			// folder, or a merge that took the first parent's tree).
+			if len(c.Parents) > 0 {
+				a.carry.follow(c.Parents[0], c.Hash)
+			}
 			if err := lin.add(c); err != nil {
 				return nil, err
 			}
@@ -403,7 +409,7 @@ func (a *auditor) evaluate(c history.Commit, parent plumbing.Hash, v func(rule, 
 	if !a.head.IsZero() {
 		head = a.head
 	}
-	rep, err := engine.EvaluateChange(a.r, a.prefix, parent, head, engine.ChangeOptions{Cache: a.cache, Index: a.ix, Policies: a.inForce, MergeAt: a.clock})
+	rep, err := a.evaluateStep(parent, head)
 	if err != nil {
 		return nil, err
 	}
