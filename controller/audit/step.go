@@ -109,11 +109,11 @@ func (a *auditor) evaluateStep(base, head plumbing.Hash) (*evaluate.GateReport, 
 	if err := headSnap.Include(changed); err != nil {
 		return nil, err
 	}
-	ledger, err := provenance.New(r, ix, base, head)
+	ledger, err := provenance.NewWith(r, ix, a.memo, base, head)
 	if err != nil {
 		return nil, err
 	}
-	baseLedger, err := provenance.New(r, ix, base)
+	baseLedger, err := provenance.NewWith(r, ix, a.memo, base)
 	if err != nil {
 		return nil, err
 	}

@@ -249,6 +249,9 @@ type auditor struct {
 	// says how, in tests.
 	carry carry
 	step  stepMode
+	// memo keeps what the ledgers found about single commits (verify makes
+	// two at each commit).
+	memo *provenance.Memo
 	// light skips what only Build needs (Trails): the release's state at
 	// each commit and the fields each change touched; names is then the
 	// policy that names the people of unsigned commits.
@@ -271,12 +274,12 @@ func newAuditor(r *gitrepo.Repo, ix *history.Index) *auditor {
 	cache := loader.NewMemoryCache()
 	return &auditor{r: r, prefix: ix.Prefix(), ix: ix, policies: map[plumbing.Hash]*policy.Policy{}, states: map[plumbing.Hash]releaseState{},
 		cache: cache, inForce: engine.NewPolicies(r, ix.Prefix(), ix, cache),
-		commits: map[plumbing.Hash]*object.Commit{}, sigs: map[plumbing.Hash][2]string{}}
+		commits: map[plumbing.Hash]*object.Commit{}, sigs: map[plumbing.Hash][2]string{}, memo: provenance.NewMemo()}
 }
 
 // ledger attributes what the repository holds at h to the commits that made it.
 func (a *auditor) ledger(h plumbing.Hash) (*provenance.Ledger, error) {
-	return provenance.New(a.r, a.ix, h)
+	return provenance.NewWith(a.r, a.ix, a.memo, h)
 }
 
 func (a *auditor) event(h plumbing.Hash, rel string, items []string) (Event, error) {

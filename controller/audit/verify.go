@@ -158,6 +158,9 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 	}
 	a := newAuditor(r, ix)
 	a.step = opts.step
+	if a.step == stepEngine {
+		a.memo = nil // every ledger from scratch, as before
+	}
 	if !opts.Previous.IsZero() {
 		rep.Previous = opts.Previous.String()
 		v, err := a.rewritten(ix, tip, opts.Previous, opts.State)

@@ -52,6 +52,12 @@ type Index struct {
 	byKey [][]int32
 	lift  *lifting
 	mu    sync.Mutex
+	// anc remembers IsAncestor's answers that took a long walk (under
+	// ancMu): a history walk asks the same pairs at every commit that
+	// touches a release (provenance's Origin, for each of its approvals).
+	// Parent links never change once indexed, so an answer stays true.
+	anc   map[[2]int32]bool
+	ancMu sync.Mutex
 }
 
 type entry struct {
@@ -1054,6 +1060,35 @@ func (ix *Index) IsAncestor(a, b plumbing.Hash) bool {
 	if ia == ib {
 		return true
 	}
+	if ib-ia < ancMemoFrom {
+		return ix.isAncestor(ia, ib)
+	}
+	key := [2]int32{ia, ib}
+	ix.ancMu.Lock()
+	v, ok := ix.anc[key]
+	ix.ancMu.Unlock()
+	if ok {
+		return v
+	}
+	v = ix.isAncestor(ia, ib)
+	ix.ancMu.Lock()
+	if ix.anc == nil || len(ix.anc) >= ancMemoMost {
+		ix.anc = map[[2]int32]bool{}
+	}
+	ix.anc[key] = v
+	ix.ancMu.Unlock()
+	return v
+}
+
+// ancMemoFrom is the distance in index order from which IsAncestor's
+// answers are remembered; ancMemoMost bounds how many.
+const (
+	ancMemoFrom = 64
+	ancMemoMost = 1 << 20
+)
+
+// isAncestor walks the parent links from ib down to ia (ia < ib).
+func (ix *Index) isAncestor(ia, ib int32) bool {
 	// Only commits between a and b in index order can lie on a path from b
 	// down to a, so the marks cover that window.
 	seen := make([]bool, ib-ia+1)

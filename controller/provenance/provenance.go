@@ -9,6 +9,7 @@ package provenance
 
 import (
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -31,6 +32,14 @@ type Commit struct {
 	// Parents are the commit's parents' ids.
 	Parents []string
 	c       *object.Commit
+}
+
+// hash is the commit id as a hash.
+func (c *Commit) hash() plumbing.Hash {
+	if c.c != nil {
+		return c.c.Hash
+	}
+	return plumbing.NewHash(c.ID)
 }
 
 // Short is the commit id as messages show it.
@@ -77,6 +86,56 @@ type Ledger struct {
 	files   *history.Files
 	commits map[plumbing.Hash]*object.Commit
 	changes map[string][]Change
+	memo    *Memo
+}
+
+// Memo keeps what ledgers of one history index find about single commits
+// (the commit objects read, and whether each commit changed a path), for
+// the many ledgers a history walk makes, one or two at each commit. What a
+// commit changed on a path depends only on it and its parents, which every
+// ledger that reaches it reaches too (a ledger's history is everything
+// reachable from its tips), so the answers hold for all of them.
+type Memo struct {
+	mu      sync.Mutex
+	ix      *history.Index
+	commits map[plumbing.Hash]*object.Commit
+	changes map[memoKey]memoChange
+}
+
+type memoKey struct {
+	h plumbing.Hash
+	p string
+}
+
+type memoChange struct {
+	change  Change
+	changed bool
+}
+
+// NewMemo returns an empty Memo.
+func NewMemo() *Memo {
+	return &Memo{commits: map[plumbing.Hash]*object.Commit{}, changes: map[memoKey]memoChange{}}
+}
+
+// memoMost bounds what a Memo keeps; past it, it starts again.
+const memoMost = 1 << 20
+
+// NewWith is New sharing m with other ledgers of the same index (nil: New).
+// A Memo first used with another index is not used.
+func NewWith(r *gitrepo.Repo, ix *history.Index, m *Memo, tips ...plumbing.Hash) (*Ledger, error) {
+	l, err := New(r, ix, tips...)
+	if err != nil || m == nil {
+		return l, err
+	}
+	m.mu.Lock()
+	if m.ix == nil {
+		m.ix = ix
+	}
+	if m.ix == ix {
+		l.memo = m
+	}
+	m.mu.Unlock()
+	return l, nil
 }
 
 // New returns the ledger of the history reachable from tips. ix must index
@@ -110,11 +169,28 @@ func (l *Ledger) commit(h plumbing.Hash) (*object.Commit, error) {
 	if c, ok := l.commits[h]; ok {
 		return c, nil
 	}
+	if m := l.memo; m != nil {
+		m.mu.Lock()
+		c, ok := m.commits[h]
+		m.mu.Unlock()
+		if ok {
+			l.commits[h] = c
+			return c, nil
+		}
+	}
 	c, err := l.r.Git.CommitObject(h)
 	if err != nil {
 		return nil, fmt.Errorf("read commit %s: %w", h, err)
 	}
 	l.commits[h] = c
+	if m := l.memo; m != nil {
+		m.mu.Lock()
+		if len(m.commits) >= memoMost {
+			m.commits = map[plumbing.Hash]*object.Commit{}
+		}
+		m.commits[h] = c
+		m.mu.Unlock()
+	}
 	return c, nil
 }
 
@@ -142,38 +218,69 @@ func (l *Ledger) Changes(p string) ([]Change, error) {
 	}
 	var out []Change
 	for _, h := range l.reach.Touching(history.KeyOf(p)) {
-		blob, exists, err := l.blobAt(h, p)
+		ch, changed, err := l.changeAt(h, p)
 		if err != nil {
 			return nil, err
 		}
-		c, err := l.commit(h)
-		if err != nil {
-			return nil, err
+		if changed {
+			out = append(out, ch)
 		}
-		changed := true
-		if len(c.ParentHashes) == 0 {
-			changed = exists
-		}
-		for _, ph := range c.ParentHashes {
-			if !l.reach.Contains(ph) {
-				continue // a missing parent: Shallow below
-			}
-			pb, pexists, err := l.blobAt(ph, p)
-			if err != nil {
-				return nil, err
-			}
-			if pexists == exists && pb == blob {
-				changed = false
-				break
-			}
-		}
-		if !changed {
-			continue
-		}
-		out = append(out, Change{Commit: wrap(c), Blob: blob, Deleted: !exists, Shallow: l.ix.Shallow(h)})
 	}
 	l.changes[p] = out
 	return out, nil
+}
+
+// changeAt says whether commit h of the ledger's history changed p, and how.
+func (l *Ledger) changeAt(h plumbing.Hash, p string) (Change, bool, error) {
+	key := memoKey{h, p}
+	if m := l.memo; m != nil {
+		m.mu.Lock()
+		mc, ok := m.changes[key]
+		m.mu.Unlock()
+		if ok {
+			return mc.change, mc.changed, nil
+		}
+	}
+	blob, exists, err := l.blobAt(h, p)
+	if err != nil {
+		return Change{}, false, err
+	}
+	c, err := l.commit(h)
+	if err != nil {
+		return Change{}, false, err
+	}
+	changed := true
+	if len(c.ParentHashes) == 0 {
+		changed = exists
+	}
+	for _, ph := range c.ParentHashes {
+		// A parent in the repository is in the history of every ledger
+		// that reaches h; a missing one (Shallow below) in none.
+		if !l.reach.Contains(ph) {
+			continue
+		}
+		pb, pexists, err := l.blobAt(ph, p)
+		if err != nil {
+			return Change{}, false, err
+		}
+		if pexists == exists && pb == blob {
+			changed = false
+			break
+		}
+	}
+	var ch Change
+	if changed {
+		ch = Change{Commit: wrap(c), Blob: blob, Deleted: !exists, Shallow: l.ix.Shallow(h)}
+	}
+	if m := l.memo; m != nil {
+		m.mu.Lock()
+		if len(m.changes) >= memoMost {
+			m.changes = map[memoKey]memoChange{}
+		}
+		m.changes[key] = memoChange{ch, changed}
+		m.mu.Unlock()
+	}
+	return ch, changed, nil
 }
 
 func wrap(c *object.Commit) *Commit {
@@ -214,7 +321,7 @@ func (l *Ledger) Origin(p string, blob source.BlobID) (Origin, error) {
 		for _, c := range set {
 			replaced := false
 			for _, d := range changes {
-				if d.Commit.ID != c.Commit.ID && l.ix.IsAncestor(plumbing.NewHash(c.Commit.ID), plumbing.NewHash(d.Commit.ID)) {
+				if d.Commit.ID != c.Commit.ID && l.ix.IsAncestor(c.Commit.hash(), d.Commit.hash()) {
 					replaced = true
 					break
 				}
@@ -230,7 +337,7 @@ func (l *Ledger) Origin(p string, blob source.BlobID) (Origin, error) {
 		last := intro[len(intro)-1]
 		by := "a later commit"
 		for _, d := range changes {
-			if d.Commit.ID != last.Commit.ID && l.ix.IsAncestor(plumbing.NewHash(last.Commit.ID), plumbing.NewHash(d.Commit.ID)) {
+			if d.Commit.ID != last.Commit.ID && l.ix.IsAncestor(last.Commit.hash(), d.Commit.hash()) {
 				by = "commit " + d.Commit.Short()
 				break
 			}
@@ -267,7 +374,7 @@ func (l *Ledger) Since(p, commit string) ([]Change, error) {
 	at := plumbing.NewHash(commit)
 	var out []Change
 	for _, c := range changes {
-		if !l.ix.IsAncestor(plumbing.NewHash(c.Commit.ID), at) {
+		if !l.ix.IsAncestor(c.Commit.hash(), at) {
 			out = append(out, c)
 		}
 	}
