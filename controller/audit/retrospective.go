@@ -36,8 +36,10 @@ func (a *auditor) retrospectives(chain []history.Commit, tip plumbing.Hash, now 
 	if err != nil {
 		return nil, err
 	}
-	all, err := loader.LoadReleases(tree, nil, loader.Options{Cache: a.cache})
-	if err != nil {
+	var all *loader.Snapshot
+	if a.carry.snap != nil && a.carry.at == tip {
+		all = a.carry.snap // the walk's bookings are the tip's
+	} else if all, err = loader.LoadReleases(tree, nil, loader.Options{Cache: a.cache}); err != nil {
 		return nil, fmt.Errorf("read releases at %s: %w", tip, err)
 	}
 	books, err := all.Bookings()
