@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/relgate/relgate/controller/document"
+	"github.com/relgate/relgate/controller/engine"
 	"github.com/relgate/relgate/controller/evaluate"
 	"github.com/relgate/relgate/controller/finding"
 	"github.com/relgate/relgate/controller/gate"
@@ -112,6 +113,11 @@ type VerifyOptions struct {
 	// Now is when emergency releases' retrospective approvals are judged
 	// overdue (zero: the tip's commit time, so a report is reproducible).
 	Now time.Time
+	// Cache keeps decoded blobs (nil: one in memory for this walk). The
+	// repository's decode cache (loader.OpenCache) spares a walk of a few
+	// new commits the decoding of every release.yaml at the tip, which
+	// the calendar's overlaps and the emergency releases ask for.
+	Cache *loader.Cache
 	// step, in tests: evaluate every commit through engine.EvaluateChange
 	// alone, or check each carried booking list against a fresh read.
 	step stepMode
@@ -157,6 +163,10 @@ func VerifyWith(r *gitrepo.Repo, ix *history.Index, tip plumbing.Hash, opts Veri
 		}
 	}
 	a := newAuditor(r, ix)
+	if opts.Cache != nil {
+		a.cache = opts.Cache
+		a.inForce = engine.NewPolicies(r, ix.Prefix(), ix, opts.Cache)
+	}
 	a.step = opts.step
 	if a.step == stepEngine {
 		a.memo = nil // every ledger from scratch, as before

@@ -14,6 +14,7 @@ import (
 	"github.com/relgate/relgate/controller/gen"
 	"github.com/relgate/relgate/controller/gitrepo"
 	"github.com/relgate/relgate/controller/history"
+	"github.com/relgate/relgate/controller/loader"
 )
 
 // BenchmarkVerify walks the whole first-parent history of the generated
@@ -86,9 +87,17 @@ func BenchmarkVerifyOneCommit(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	full, err := audit.VerifyWith(r, ix, old, audit.VerifyOptions{})
+	decoded := filepath.Join(b.TempDir(), "decode-cache")
+	dc := decodeCache(b, decoded)
+	full, err := audit.VerifyWith(r, ix, old, audit.VerifyOptions{Cache: dc})
 	if err != nil {
 		b.Fatal(err)
+	}
+	if dc != nil {
+		if err := dc.Save(); err != nil {
+			b.Fatal(err)
+		}
+		dc.Close()
 	}
 	r.Close()
 	plan := ""
@@ -119,15 +128,28 @@ func BenchmarkVerifyOneCommit(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		rep, err := audit.VerifyWith(r, ix, tip, audit.VerifyOptions{Resume: full.Progress()})
+		dc := decodeCache(b, decoded)
+		rep, err := audit.VerifyWith(r, ix, tip, audit.VerifyOptions{Resume: full.Progress(), Cache: dc})
 		if err != nil {
 			b.Fatal(err)
+		}
+		if dc != nil {
+			dc.Close()
 		}
 		if rep.Resumed == "" || rep.Checked != full.Checked+1 {
 			b.Fatalf("resumed %q, %d evaluated after %d", rep.Resumed, rep.Checked, full.Checked)
 		}
 		r.Close()
 	}
+}
+
+// decodeCache is the decode cache at p when RELGATE_BENCH_DECODE_CACHE is
+// set (as the CLI would pass the repository's), else nil (one in memory).
+func decodeCache(b *testing.B, p string) *loader.Cache {
+	if os.Getenv("RELGATE_BENCH_DECODE_CACHE") == "" {
+		return nil
+	}
+	return loader.OpenCache(p)
 }
 
 // gitEnv runs git isolated from the machine's configuration.
